@@ -1,0 +1,359 @@
+//! `gibbs-fa run`: prepare data as the notebook does, run the Gibbs sampler headless with a
+//! progress bar, and write traces, posterior summaries, reconstructions and figures.
+
+mod outputs;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use gibbs_fa::data::locate::{describe_search, find_data};
+use gibbs_fa::data::{DataOrigin, Dataset};
+use gibbs_fa::experiment::{self, Experiment, ExperimentSpec, NOTEBOOK_SEED};
+use gibbs_fa::masks::{MaskKind, MaskParams, read_mask_file};
+use gibbs_fa::model::{
+    GibbsSampler, Hyperparameters, Prior, SamplerSettings, Schedule, SweepRecord,
+    validate_run_length,
+};
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// The prior on W, as named on the command line.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PriorName {
+    /// Rows of W ~ N(0, sigma_d^2 / kappa0 I): the notebook's model.
+    Isotropic,
+    /// Rows of W ~ N(0, sigma_d^2 diag(tau0 rho^m)): orders the factors.
+    Decaying,
+}
+
+/// The order of updates in a sweep, as named on the command line.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScheduleName {
+    /// Z, W, mu, sigma^2, X_miss (the notebook's order).
+    Notebook,
+    /// Z, then (w_d, mu_d, sigma_d^2) jointly, then X_miss.
+    Blocked,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// Dataset: a folder holding MNIST, an IDX file of any element type (gzipped or raw), a
+    /// CSV file or a folder of PNGs. Without it: $GIBBS_FA_DATA, then the cache folder, then
+    /// the built-in synthetic digits.
+    #[arg(long, value_name = "PATH")]
+    pub data: Option<PathBuf>,
+    /// Image shape HxW, for CSV or 2-D IDX files whose pixel count is not 784 or a square.
+    #[arg(long, value_name = "HxW", value_parser = parse_shape)]
+    pub shape: Option<(usize, usize)>,
+    /// Folder for the results (created if needed).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Number of images taken from the start of the dataset.
+    #[arg(long, default_value_t = 10_000)]
+    pub n: usize,
+    /// Standard deviation of the Gaussian noise added to every pixel.
+    #[arg(long, default_value_t = 3.0)]
+    pub noise_std: f32,
+    /// Mask generator: mix, line, circle or speckle.
+    #[arg(long, default_value_t = MaskKind::Mix)]
+    pub mask: MaskKind,
+    /// Line masks: pixels closer than this to the line are missing.
+    #[arg(long, default_value_t = 2.0)]
+    pub line_width: f64,
+    /// Circle masks: mean radius (pixels).
+    #[arg(long, default_value_t = 3.0)]
+    pub circle_radius: f64,
+    /// Speckle masks: probability that a pixel is missing.
+    #[arg(long, default_value_t = 0.1)]
+    pub speckle_p: f64,
+    /// Read masks from an IDX file instead (nonzero = missing); overrides --mask.
+    #[arg(long, value_name = "PATH")]
+    pub mask_file: Option<PathBuf>,
+    /// Number of factors M.
+    #[arg(long, default_value_t = 50)]
+    pub m: usize,
+    /// Prior degrees of freedom of each sigma_d^2.
+    #[arg(long, default_value_t = 1.1)]
+    pub nu0: f64,
+    /// Prior scale of each sigma_d^2.
+    #[arg(long, default_value_t = 10.0)]
+    pub sigmasq0: f64,
+    /// Prior precision of the rows of W (relative to sigma_d^2), isotropic prior.
+    #[arg(long, default_value_t = 0.01)]
+    pub kappa0: f64,
+    /// Prior precision of mu (relative to sigma_d^2).
+    #[arg(long, default_value_t = 0.01)]
+    pub lambda0: f64,
+    /// Prior on W.
+    #[arg(long, value_enum, default_value_t = PriorName::Isotropic)]
+    pub prior: PriorName,
+    /// Decaying prior: variance of the first factor's loadings (relative to sigma_d^2).
+    #[arg(long, default_value_t = 100.0)]
+    pub tau0: f64,
+    /// Decaying prior: ratio of the variances of successive factors, in (0, 1].
+    #[arg(long, default_value_t = 0.9)]
+    pub rho: f64,
+    /// Order of the updates in a sweep.
+    #[arg(long, value_enum, default_value_t = ScheduleName::Notebook)]
+    pub schedule: ScheduleName,
+    /// Number of sweeps.
+    #[arg(long, default_value_t = 200)]
+    pub sweeps: usize,
+    /// Sweeps before the posterior averages start (default: half of --sweeps).
+    #[arg(long)]
+    pub burn_in: Option<usize>,
+    /// Seed of the noise, the masks, the synthetic digits and the sampler.
+    #[arg(long, default_value_t = NOTEBOOK_SEED)]
+    pub seed: u64,
+    /// Worker threads for the linear algebra and the parallel loops (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Skip the PNG figures (the CSV, IDX and JSON files are still written).
+    #[arg(long)]
+    pub no_figures: bool,
+}
+
+/// Parses "28x28" (also "28X28" or "28,28") into (height, width).
+fn parse_shape(s: &str) -> Result<(usize, usize), String> {
+    let (h, w) = s
+        .split_once(['x', 'X', ','])
+        .ok_or_else(|| format!("expected HxW such as 28x28, got {s:?}"))?;
+    let parse = |v: &str| {
+        v.trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| format!("{v:?} is not a positive whole number"))
+    };
+    Ok((parse(h)?, parse(w)?))
+}
+
+pub fn run(args: RunArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    configure_threads(args.threads)?;
+    let settings = sampler_settings(&args)?;
+    let spec = experiment_spec(&args);
+    spec.mask.validate()?;
+    if args.n == 0 {
+        bail!("--n must be at least 1");
+    }
+
+    let dataset = load(&args)?;
+    let experiment = match &args.mask_file {
+        Some(path) => {
+            let masks = read_mask_file(path, args.n, dataset.height, dataset.width)
+                .with_context(|| format!("reading masks from {}", path.display()))?;
+            experiment::build_with_masks(&dataset, &spec, masks)?
+        }
+        None => experiment::build(&dataset, &spec)?,
+    };
+    drop(dataset);
+    let Experiment {
+        n,
+        height,
+        width,
+        x_true,
+        mask,
+        problem,
+        origin,
+        ..
+    } = experiment;
+    let d = height * width;
+    // Keep only what the figures show; the sampler holds its own copy of the data.
+    let shown = n.min(outputs::GRID);
+    let first_images = x_true[..shown * d].to_vec();
+    let first_masks = mask.missing[..shown * d].to_vec();
+    drop(x_true);
+    drop(mask);
+    println!(
+        "{n} images of {height} x {width}, {:.1}% of pixels missing ({}); M = {}, {} sweeps, \
+         burn-in {}",
+        100.0 * problem.missing_fraction(),
+        match &args.mask_file {
+            Some(p) => format!("masks from {}", p.display()),
+            None => format!("{} masks", args.mask),
+        },
+        settings.hyper.m,
+        settings.sweeps,
+        settings.burn_in
+    );
+
+    let mut sampler = GibbsSampler::new(&problem, &settings)?;
+    drop(problem);
+    let sampling_started = Instant::now();
+    let records = sweep_all(&mut sampler, settings.sweeps);
+    let sampling_seconds = sampling_started.elapsed().as_secs_f64();
+
+    let out = &args.out;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let run = outputs::RunResult {
+        sampler: &sampler,
+        records: &records,
+        height,
+        width,
+        first_images: &first_images,
+        first_masks: &first_masks,
+    };
+    let mut written = outputs::write_tables(out, &run)?;
+    if !args.no_figures {
+        written.extend(outputs::write_figures(out, &run)?);
+    }
+    let context = outputs::SummaryContext {
+        spec: &spec,
+        data: describe_origin(&origin),
+        mask_file: args.mask_file.as_deref(),
+        threads: rayon::current_num_threads(),
+        sampling_seconds,
+        started,
+    };
+    written.push(outputs::write_summary(out, &run, &context)?);
+    for path in &written {
+        println!("wrote {}", path.display());
+    }
+    if let Some(last) = records.last() {
+        println!(
+            "RMSE on missing pixels: posterior mean {}, last sample {}, column means {}; \
+             {:.1} s in total",
+            fmt_opt(last.rmse_posterior_mean),
+            fmt_opt(last.rmse_sample),
+            fmt_opt(sampler.rmse_mean_impute()),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+fn fmt_opt(v: Option<f64>) -> String {
+    v.map_or_else(|| "n/a".to_string(), |v| format!("{v:.3}"))
+}
+
+/// Sizes the rayon pool and matrixmultiply's threads. matrixmultiply reads
+/// `MATMUL_NUM_THREADS` once, at its first product, so this runs before any linear algebra.
+fn configure_threads(threads: Option<usize>) -> anyhow::Result<()> {
+    let Some(threads) = threads else {
+        return Ok(());
+    };
+    if threads == 0 || threads > 1024 {
+        bail!("--threads must be between 1 and 1024, got {threads}");
+    }
+    // SAFETY: called at the start of the command, before this process starts any other
+    // thread (no rayon pool, no sampler yet), so nothing reads the environment concurrently.
+    unsafe { std::env::set_var("MATMUL_NUM_THREADS", threads.to_string()) };
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global()
+        .context("setting up the thread pool")?;
+    Ok(())
+}
+
+/// The sampler's settings from the flags, checked before any data is loaded.
+fn sampler_settings(args: &RunArgs) -> anyhow::Result<SamplerSettings> {
+    let hyper = Hyperparameters {
+        m: args.m,
+        nu0: args.nu0,
+        sigmasq0: args.sigmasq0,
+        kappa0: args.kappa0,
+        lambda0: args.lambda0,
+    };
+    let prior = match args.prior {
+        PriorName::Isotropic => Prior::Isotropic,
+        PriorName::Decaying => Prior::Decaying {
+            tau0: args.tau0,
+            rho: args.rho,
+        },
+    };
+    let schedule = match args.schedule {
+        ScheduleName::Notebook => Schedule::Notebook,
+        ScheduleName::Blocked => Schedule::Blocked,
+    };
+    let burn_in = args.burn_in.unwrap_or(args.sweeps / 2);
+    hyper.validate()?;
+    prior.validate()?;
+    validate_run_length(args.sweeps, burn_in)?;
+    Ok(SamplerSettings {
+        hyper,
+        prior,
+        schedule,
+        sweeps: args.sweeps,
+        burn_in,
+        seed: args.seed,
+    })
+}
+
+fn experiment_spec(args: &RunArgs) -> ExperimentSpec {
+    ExperimentSpec {
+        n: args.n,
+        noise_std: args.noise_std,
+        noise_seed: args.seed,
+        mask: MaskParams {
+            kind: args.mask,
+            line_width: args.line_width,
+            circle_mean_radius: args.circle_radius,
+            speckle_p: args.speckle_p,
+            ..MaskParams::default()
+        },
+        mask_seed: args.seed,
+    }
+}
+
+/// The dataset, saying where it came from; synthetic data is announced as such.
+fn load(args: &RunArgs) -> anyhow::Result<Dataset> {
+    let source = find_data(args.data.as_deref());
+    let data = source
+        .load(args.shape, args.n, args.seed)
+        .with_context(|| format!("loading {}", source.describe()))?;
+    if data.origin == DataOrigin::Synthetic {
+        eprintln!("note: MNIST was not found, so this run uses the built-in synthetic digits.");
+        eprintln!("{}", describe_search(args.data.as_deref()));
+    } else {
+        println!("data: {}", source.describe());
+    }
+    Ok(data)
+}
+
+fn describe_origin(origin: &DataOrigin) -> String {
+    match origin {
+        DataOrigin::Mnist(p) => format!("MNIST at {}", p.display()),
+        DataOrigin::File(p) => format!("file {}", p.display()),
+        DataOrigin::Synthetic => "built-in synthetic digits (not MNIST)".to_string(),
+    }
+}
+
+/// Runs every sweep with a progress bar on a terminal (sweeps per second and the current
+/// RMSE), or a line every tenth of the run otherwise.
+fn sweep_all(sampler: &mut GibbsSampler, sweeps: usize) -> Vec<SweepRecord> {
+    let terminal = std::io::stderr().is_terminal();
+    let bar = if terminal {
+        let bar = ProgressBar::new(sweeps as u64);
+        if let Ok(style) = ProgressStyle::with_template(
+            "{bar:40.cyan/blue} {pos}/{len} sweeps  {per_sec}  {msg}  eta {eta}",
+        ) {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let every = sweeps.div_ceil(10).max(1);
+    let start = Instant::now();
+    let mut records = Vec::with_capacity(sweeps);
+    for _ in 0..sweeps {
+        let record = sampler.sweep();
+        let rmse = fmt_opt(record.rmse_sample);
+        if terminal {
+            bar.set_message(format!("RMSE {rmse}"));
+            bar.inc(1);
+        } else if record.iter % every == 0 || record.iter == sweeps {
+            eprintln!(
+                "sweep {}/{sweeps}: log joint {:.6e}, RMSE {rmse}, {:.1} sweeps/s",
+                record.iter,
+                record.log_joint,
+                record.iter as f64 / start.elapsed().as_secs_f64().max(1e-9)
+            );
+        }
+        records.push(record);
+    }
+    bar.finish_and_clear();
+    records
+}

@@ -1,0 +1,299 @@
+//! What `gibbs-fa run` writes: the summary, the traces, posterior summaries, reconstructions
+//! as IDX files, and PNG figures.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context;
+use gibbs_fa::data::idx::write_idx_f32;
+use gibbs_fa::experiment::ExperimentSpec;
+use gibbs_fa::figures::{
+    Colormap, GridStyle, ImageFigure, LegendPosition, LinePlot, Scaling, Tile, image_figure,
+    image_grid, pair_grid, save_png, tile_grid, titled, value_range, with_colorbar,
+};
+use gibbs_fa::model::{GibbsSampler, ImageSummary, SweepRecord};
+use serde_json::json;
+
+/// Images (and factors) shown in each 5 x 5 grid.
+pub const GRID: usize = 25;
+
+/// The finished run, as the writers need it.
+pub struct RunResult<'a> {
+    pub sampler: &'a GibbsSampler,
+    pub records: &'a [SweepRecord],
+    pub height: usize,
+    pub width: usize,
+    /// The first (up to) 25 images of X_true and their masks, row-major.
+    pub first_images: &'a [f32],
+    pub first_masks: &'a [bool],
+}
+
+/// What the summary says besides the run itself.
+pub struct SummaryContext<'a> {
+    pub spec: &'a ExperimentSpec,
+    pub data: String,
+    pub mask_file: Option<&'a Path>,
+    pub threads: usize,
+    pub sampling_seconds: f64,
+    pub started: Instant,
+}
+
+/// `trace.csv`, `posterior_mu.csv`, `posterior_sigmasq.csv`, `W_last.csv`,
+/// `reconstruction.idx`, `posterior_std.idx`.
+pub fn write_tables(out: &Path, run: &RunResult) -> anyhow::Result<Vec<PathBuf>> {
+    let s = run.sampler;
+    let mut written = Vec::new();
+
+    let mut trace = String::from("iter,log_joint,rmse_sample,rmse_posterior_mean,seconds\n");
+    for r in run.records {
+        let _ = writeln!(
+            trace,
+            "{},{},{},{},{}",
+            r.iter,
+            r.log_joint,
+            opt(r.rmse_sample),
+            opt(r.rmse_posterior_mean),
+            r.seconds
+        );
+    }
+    written.push(write_text(out, "trace.csv", &trace)?);
+
+    for (name, moments) in [
+        ("posterior_mu.csv", s.posterior_mu()),
+        ("posterior_sigmasq.csv", s.posterior_sigmasq()),
+    ] {
+        let mut text = String::from("pixel,mean,std\n");
+        for (k, (m, sd)) in moments.mean.iter().zip(&moments.std).enumerate() {
+            let _ = writeln!(text, "{k},{m},{sd}");
+        }
+        written.push(write_text(out, name, &text)?);
+    }
+
+    // D rows of M loadings: row d is w_d, the loadings of pixel d.
+    let w = s.w();
+    let mut text = String::new();
+    for row in 0..w.nrows() {
+        let line: Vec<String> = (0..w.ncols()).map(|c| w[(row, c)].to_string()).collect();
+        text.push_str(&line.join(","));
+        text.push('\n');
+    }
+    written.push(write_text(out, "W_last.csv", &text)?);
+
+    // N x H x W: the length of each array divided by the pixels per image.
+    let dims = |values: &[f32]| {
+        [
+            values.len() / (run.height * run.width).max(1),
+            run.height,
+            run.width,
+        ]
+    };
+    let recon = s.reconstruction();
+    let path = out.join("reconstruction.idx");
+    write_idx_f32(&path, &dims(&recon), &recon)?;
+    written.push(path);
+    drop(recon);
+    let std = s.posterior_std();
+    let path = out.join("posterior_std.idx");
+    write_idx_f32(&path, &dims(&std), &std)?;
+    written.push(path);
+    Ok(written)
+}
+
+/// `summary.json`, written last so its timings cover the whole command.
+pub fn write_summary(
+    out: &Path,
+    run: &RunResult,
+    context: &SummaryContext,
+) -> anyhow::Result<PathBuf> {
+    let s = run.sampler;
+    let settings = s.settings();
+    let w = s.w();
+    let first = run.records.first();
+    let last = run.records.last();
+    let mut sweep_ms: Vec<f64> = run.records.iter().map(|r| r.seconds * 1e3).collect();
+    sweep_ms.sort_by(f64::total_cmp);
+    let median = if sweep_ms.is_empty() {
+        None
+    } else {
+        let k = sweep_ms.len();
+        Some(if k % 2 == 1 {
+            sweep_ms[k / 2]
+        } else {
+            0.5 * (sweep_ms[k / 2 - 1] + sweep_ms[k / 2])
+        })
+    };
+    let summary = json!({
+        "settings": settings,
+        "experiment": context.spec,
+        "data": context.data,
+        "mask_file": context.mask_file.map(|p| p.display().to_string()),
+        "n": context.spec.n,
+        "d": w.nrows(),
+        "m": w.ncols(),
+        "height": run.height,
+        "width": run.width,
+        "sweeps": run.records.len(),
+        "burn_in": settings.burn_in,
+        "samples_in_moments": s.samples_in_moments(),
+        "missing_fraction": s.missing_fraction(),
+        "rmse_mean_impute": s.rmse_mean_impute(),
+        "rmse_posterior_mean": last.and_then(|r| r.rmse_posterior_mean),
+        "rmse_last_sample": last.and_then(|r| r.rmse_sample),
+        "log_joint_first": first.map(|r| r.log_joint),
+        "log_joint_last": last.map(|r| r.log_joint),
+        "sweep_ms_median": median,
+        "sampling_seconds": context.sampling_seconds,
+        "threads": context.threads,
+        "total_seconds": context.started.elapsed().as_secs_f64(),
+        "peak_memory_mb": peak_memory_mb(),
+    });
+    let text = serde_json::to_string_pretty(&summary)? + "\n";
+    write_text(out, "summary.json", &text)
+}
+
+/// The PNG figures of the notebook's part 2, plus the posterior std images.
+pub fn write_figures(out: &Path, run: &RunResult) -> anyhow::Result<Vec<PathBuf>> {
+    let s = run.sampler;
+    let (h, w) = (run.height, run.width);
+    let d = h * w;
+    let settings = s.settings();
+    let burn_in = settings.burn_in as f64;
+    let mut written = Vec::new();
+    let mut save = |name: &str, img: image::RgbImage| -> anyhow::Result<()> {
+        let path = out.join(name);
+        save_png(&img, &path).with_context(|| format!("writing {}", path.display()))?;
+        written.push(path);
+        Ok(())
+    };
+
+    // Log joint: the first sweeps climb by orders of magnitude and would flatten the rest.
+    let skip = if run.records.len() > 20 { 10 } else { 0 };
+    let points: Vec<(f64, f64)> = run
+        .records
+        .iter()
+        .skip(skip)
+        .map(|r| (r.iter as f64, r.log_joint))
+        .collect();
+    let title = if skip > 0 {
+        format!("Log joint probability (from sweep {})", skip + 1)
+    } else {
+        "Log joint probability".to_string()
+    };
+    let plot = LinePlot::new(title, "sweep", "log p(X, Z, W, mu, sigma^2)")
+        .series("log joint", points)
+        .marker(burn_in, "end of burn-in")
+        .legend(LegendPosition::LowerRight);
+    save("trace_log_joint.png", plot.render()?)?;
+
+    let rmse = |f: fn(&SweepRecord) -> Option<f64>| -> Vec<(f64, f64)> {
+        run.records
+            .iter()
+            .filter_map(|r| f(r).map(|v| (r.iter as f64, v)))
+            .collect()
+    };
+    let mut plot = LinePlot::new("RMSE on the missing pixels", "sweep", "RMSE")
+        .series("this sweep's sample", rmse(|r| r.rmse_sample))
+        .series("running posterior mean", rmse(|r| r.rmse_posterior_mean))
+        .marker(burn_in, "end of burn-in");
+    if let Some(baseline) = s.rmse_mean_impute() {
+        plot = plot.reference(baseline, "column-mean imputation");
+    }
+    save("trace_rmse.png", plot.render()?)?;
+
+    let shown = (run.first_images.len() / d.max(1)).min(GRID);
+    let summaries: Vec<ImageSummary> = (0..shown).filter_map(|i| s.image_summary(i)).collect();
+    if !summaries.is_empty() {
+        let pairs: Vec<(Tile, Tile)> = summaries
+            .iter()
+            .map(|summary| {
+                let i = summary.index;
+                (
+                    Tile::masked(
+                        &run.first_images[i * d..(i + 1) * d],
+                        &run.first_masks[i * d..(i + 1) * d],
+                    ),
+                    Tile::plain(&summary.posterior_mean),
+                )
+            })
+            .collect();
+        let style = GridStyle::new(Colormap::Gray, Scaling::Fixed { lo: 0.0, hi: 255.0 });
+        let img = pair_grid(&pairs, h, w, &style)?;
+        save(
+            "reconstructions.png",
+            titled(&img, "Masked (missing in red) | posterior-mean reconstruction")?,
+        )?;
+
+        let stds: Vec<Tile> = summaries
+            .iter()
+            .map(|summary| Tile::plain(&summary.posterior_std))
+            .collect();
+        let range = value_range(
+            summaries.iter().flat_map(|s| s.posterior_std.iter()),
+            Colormap::Sequential,
+        );
+        let style = GridStyle::new(
+            Colormap::Sequential,
+            Scaling::Fixed {
+                lo: range.0,
+                hi: range.1,
+            },
+        );
+        let img = with_colorbar(
+            &tile_grid(&stds, h, w, &style)?,
+            Colormap::Sequential,
+            range,
+            "std",
+        )?;
+        save(
+            "posterior_std_digits.png",
+            titled(&img, "Posterior std of the missing pixels (0 where observed)")?,
+        )?;
+    }
+
+    let wm = s.w();
+    let factors: Vec<&[f32]> = (0..wm.ncols().min(GRID))
+        .filter_map(|k| wm.as_slice().get(k * d..(k + 1) * d))
+        .collect();
+    if !factors.is_empty() {
+        let style = GridStyle::new(Colormap::Diverging, Scaling::Image)
+            .with_labels((1..=factors.len()).map(|k| format!("factor {k}")));
+        let img = image_grid(&factors, h, w, &style)?;
+        save(
+            "factors.png",
+            titled(&img, "Factors (columns of W, last sample; blue < 0 < red)")?,
+        )?;
+    }
+
+    let mu = s.posterior_mu();
+    let fig = ImageFigure::new("Posterior mean of mu", Colormap::Sequential);
+    save("posterior_mu.png", image_figure(&mu.mean, h, w, &fig)?)?;
+    let sigma: Vec<f32> = s
+        .posterior_sigmasq()
+        .mean
+        .iter()
+        .map(|v| v.max(0.0).sqrt())
+        .collect();
+    let mut fig = ImageFigure::new("Posterior mean of sigma^2, as sigma", Colormap::Sequential);
+    fig.colorbar_label = "sigma".into();
+    save("posterior_sigma.png", image_figure(&sigma, h, w, &fig)?)?;
+    Ok(written)
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+fn write_text(out: &Path, name: &str, text: &str) -> anyhow::Result<PathBuf> {
+    let path = out.join(name);
+    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
+
+/// Peak resident memory (VmHWM) in MB, where /proc tells it.
+fn peak_memory_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}

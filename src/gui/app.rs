@@ -1,0 +1,1001 @@
+//! The desktop app: settings at the left, run controls at the top, live views in the middle.
+//!
+//! One chain at a time: an [`Experiment`] (data, noise, masks) and a [`SamplerHandle`] sampling
+//! it on its own thread. Each frame the app drains the handle's events into the [`LiveState`]
+//! within a small time budget, sends settings that apply at the next sweep as commands, and
+//! rebuilds the chain on a background job when a setting needs a restart. Nothing here blocks
+//! for long: files, masks and the sampler's construction all happen off the UI thread.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui::{Color32, RichText, Ui};
+use gibbs_fa::data::{DataSource, Dataset};
+use gibbs_fa::experiment::{self, Experiment, ExperimentSpec};
+use gibbs_fa::sampler::{Command, Event, HandleOptions, Notify, RunState, SamplerHandle};
+use serde::{Deserialize, Serialize};
+
+use super::controls::{self, RunAction, RunClock, RunStatus};
+use super::jobs::{Job, Outcome, Progress};
+use super::live::LiveState;
+use super::panels::{self, Settings, data::DataPanel};
+use super::views::{ViewTab, Views};
+
+/// Longest time a frame spends folding sampler events into the live state; the rest waits for
+/// the next frame, so a burst of events never stalls drawing.
+const EVENT_BUDGET: Duration = Duration::from_millis(4);
+/// Quiet time after the last edit of a restart setting before the chain is rebuilt, so
+/// dragging a slider does not rebuild at every pixel.
+const RESTART_DEBOUNCE: Duration = Duration::from_millis(350);
+/// A chain that has sampled this long is not discarded without asking.
+const LONG_RUN: Duration = Duration::from_secs(10);
+/// The window over which the worst frame time is reported.
+const FRAME_WINDOW: Duration = Duration::from_secs(5);
+/// Most error banners kept; older ones go.
+const MAX_ERRORS: usize = 4;
+
+/// A problem shown to the user in a dismissable banner.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ErrorNote {
+    pub title: String,
+    pub detail: String,
+}
+
+impl ErrorNote {
+    pub fn new(title: impl Into<String>, detail: impl Into<String>) -> Self {
+        ErrorNote {
+            title: title.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+/// Options of this start of the app (command line), on top of the remembered settings.
+#[derive(Clone, Debug, Default)]
+pub struct AppOptions {
+    /// Data to load instead of the remembered source.
+    pub data: Option<PathBuf>,
+    /// Start sampling as soon as the first chain is built (screenshots, demos).
+    pub autostart: bool,
+    /// Override the remembered N.
+    pub n: Option<usize>,
+    /// Override the remembered M.
+    pub m: Option<usize>,
+    /// Print the frame times to stderr every few seconds (measuring responsiveness).
+    pub frame_log: bool,
+    /// Ignore the remembered settings (tests, reproducible screenshots).
+    pub fresh: bool,
+}
+
+/// What is remembered between runs (egui remembers the theme, zoom and window state itself).
+#[derive(Default, Serialize, Deserialize)]
+#[serde(default)]
+struct Persisted {
+    settings: Settings,
+    tab: Option<ViewTab>,
+    views: Views,
+    show_frame_times: bool,
+}
+
+/// The settings of a chain that decide its experiment: equal keys share data and masks.
+#[derive(Clone, Debug, PartialEq)]
+struct ExperimentKey {
+    source: DataSource,
+    data: panels::DataSettings,
+    masks: panels::MaskSettings,
+}
+
+impl ExperimentKey {
+    fn of(settings: &Settings, source: &DataSource) -> Self {
+        ExperimentKey {
+            source: source.clone(),
+            data: settings.data.clone(),
+            masks: settings.masks.clone(),
+        }
+    }
+}
+
+/// Which loaded dataset can be reused: the source, plus N and the seed for synthetic digits
+/// (they are generated at exactly N).
+#[derive(Clone, Debug, PartialEq)]
+struct DatasetKey {
+    source: DataSource,
+    synthetic: Option<(usize, u64)>,
+}
+
+impl DatasetKey {
+    fn of(settings: &Settings, source: &DataSource) -> Self {
+        DatasetKey {
+            source: source.clone(),
+            synthetic: (*source == DataSource::Synthetic)
+                .then_some((settings.data.n, settings.data.seed)),
+        }
+    }
+}
+
+/// The running chain: its settings, experiment, sampler thread and what it has reported.
+struct Chain {
+    /// The settings the chain runs with (next-sweep changes are copied in once sent).
+    settings: Settings,
+    source: DataSource,
+    experiment: Arc<Experiment>,
+    handle: SamplerHandle,
+    live: LiveState,
+    /// Images the sampler was last asked to summarise.
+    watched: Vec<usize>,
+    clock: RunClock,
+}
+
+/// What a build job is asked to do.
+struct BuildRequest {
+    settings: Settings,
+    source: DataSource,
+    dataset: Option<(DatasetKey, Arc<Dataset>)>,
+    experiment: Option<Arc<Experiment>>,
+    run: bool,
+}
+
+/// A chain built off the UI thread.
+struct Built {
+    settings: Settings,
+    source: DataSource,
+    dataset: Option<(DatasetKey, Arc<Dataset>)>,
+    experiment: Arc<Experiment>,
+    handle: SamplerHandle,
+    live: LiveState,
+    watched: Vec<usize>,
+    /// Something the user should know (N was reduced to what the data holds).
+    note: Option<String>,
+}
+
+/// The settings and data source the user wants, as compared with the chain's.
+type Wanted = (Settings, DataSource);
+
+/// UI frame times for the debug readout: this frame and the worst of the last few seconds.
+#[derive(Default)]
+struct FrameStats {
+    /// (when, time spent in `ui`, eframe's CPU time of the previous frame) in milliseconds.
+    recent: VecDeque<(Instant, f32, f32)>,
+    last_log: Option<Instant>,
+}
+
+impl FrameStats {
+    fn record(&mut self, ui_ms: f32, cpu_ms: f32) {
+        let now = Instant::now();
+        self.recent.push_back((now, ui_ms, cpu_ms));
+        while self
+            .recent
+            .front()
+            .is_some_and(|(t, _, _)| now.duration_since(*t) > FRAME_WINDOW)
+        {
+            self.recent.pop_front();
+        }
+    }
+
+    /// (latest ui ms, worst ui ms, worst frame CPU ms) over the window.
+    fn summary(&self) -> (f32, f32, f32) {
+        let last = self.recent.back().map_or(0.0, |r| r.1);
+        let worst_ui = self.recent.iter().map(|r| r.1).fold(0.0, f32::max);
+        let worst_cpu = self.recent.iter().map(|r| r.2).fold(0.0, f32::max);
+        (last, worst_ui, worst_cpu)
+    }
+}
+
+/// The desktop app.
+pub struct GibbsApp {
+    /// The settings as edited in the side panel.
+    settings: Settings,
+    tab: ViewTab,
+    views: Views,
+    show_frame_times: bool,
+    data_panel: DataPanel,
+    chain: Option<Chain>,
+    build: Option<Job<Built>>,
+    /// Whether the chain being built replaces one the user confirmed to discard.
+    dataset: Option<(DatasetKey, Arc<Dataset>)>,
+    /// Settings whose build failed: not retried until they change.
+    failed: Option<Wanted>,
+    /// The wanted settings last seen and when they last changed (for the debounce).
+    last_wanted: Option<(Wanted, Instant)>,
+    /// The user agreed to discard a long run for the pending changes.
+    restart_confirmed: bool,
+    /// Run the next chain built (autostart, or the previous chain was running).
+    run_next: bool,
+    errors: Vec<ErrorNote>,
+    frames: FrameStats,
+    options: AppOptions,
+}
+
+impl GibbsApp {
+    /// The app with the remembered settings (unless `options.fresh`), overridden by `options`.
+    /// The first chain is built in the background on the first frame.
+    pub fn new(cc: &eframe::CreationContext<'_>, options: AppOptions) -> Self {
+        let persisted: Persisted = if options.fresh {
+            Persisted::default()
+        } else {
+            cc.storage
+                .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
+                .unwrap_or_default()
+        };
+        let mut settings = persisted.settings;
+        if let Some(path) = &options.data {
+            settings.data.source = panels::SourceChoice::Path(path.clone());
+        }
+        if let Some(n) = options.n {
+            settings.data.n = n.max(1);
+        }
+        if let Some(m) = options.m {
+            settings.model.hyper.m = m.max(1);
+        }
+        GibbsApp {
+            settings,
+            tab: persisted.tab.unwrap_or(ViewTab::Traces),
+            views: persisted.views,
+            show_frame_times: persisted.show_frame_times || options.frame_log,
+            data_panel: DataPanel::new(),
+            chain: None,
+            build: None,
+            dataset: None,
+            failed: None,
+            last_wanted: None,
+            restart_confirmed: false,
+            run_next: options.autostart,
+            errors: Vec::new(),
+            frames: FrameStats::default(),
+            options,
+        }
+    }
+
+    fn wanted(&self) -> Wanted {
+        let source = self.data_panel.resolve(&self.settings.data.source);
+        (self.settings.clone(), source)
+    }
+
+    /// What differs between the chain and the wanted settings and needs a new chain.
+    fn restart_reasons(&self) -> Vec<&'static str> {
+        match &self.chain {
+            None => vec!["no chain yet"],
+            Some(chain) => {
+                let mut reasons = panels::restart_reasons(&chain.settings, &self.settings);
+                let source = self.data_panel.resolve(&self.settings.data.source);
+                if chain.source != source && !reasons.contains(&"data source") {
+                    reasons.push("data source");
+                }
+                reasons
+            }
+        }
+    }
+
+    fn push_error(&mut self, note: ErrorNote) {
+        if self.errors.last() == Some(&note) {
+            return;
+        }
+        self.errors.push(note);
+        if self.errors.len() > MAX_ERRORS {
+            self.errors.remove(0);
+        }
+    }
+
+    fn run_status(&self) -> RunStatus {
+        match &self.chain {
+            Some(chain) => RunStatus {
+                state: Some(chain.handle.state()),
+                iteration: chain.live.iteration(),
+                planned: chain.settings.model.sweeps,
+                sweeps_per_second: chain.live.sweeps_per_second(),
+                elapsed: chain.clock.elapsed(),
+            },
+            None => RunStatus {
+                state: None,
+                iteration: 0,
+                planned: self.settings.model.sweeps,
+                sweeps_per_second: None,
+                elapsed: Duration::ZERO,
+            },
+        }
+    }
+
+    // ---- The chain's life cycle
+
+    /// Starts building a chain for the wanted settings. With `reuse` the experiment of the
+    /// current chain is reused when its data and masks are unchanged (a reset).
+    fn start_build(&mut self, ctx: &egui::Context, run: bool) {
+        let (settings, source) = self.wanted();
+        let experiment = self.chain.as_ref().and_then(|c| {
+            (ExperimentKey::of(&c.settings, &c.source) == ExperimentKey::of(&settings, &source))
+                .then(|| Arc::clone(&c.experiment))
+        });
+        let key = DatasetKey::of(&settings, &source);
+        let dataset = self.dataset.clone().filter(|(k, _)| *k == key);
+        let request = BuildRequest {
+            settings,
+            source,
+            dataset,
+            experiment,
+            run,
+        };
+        let repaint = ctx.clone();
+        self.build = Some(Job::spawn("building the experiment", ctx, move |p| {
+            build_chain(request, p, repaint)
+        }));
+        self.restart_confirmed = false;
+    }
+
+    /// Takes a finished build: the new chain replaces the old one.
+    fn poll_build(&mut self) {
+        let Some(job) = &mut self.build else {
+            return;
+        };
+        let Some(outcome) = job.poll() else {
+            return;
+        };
+        self.build = None;
+        match outcome {
+            Outcome::Finished(built) => self.install(built),
+            Outcome::Cancelled => {}
+            Outcome::Failed(detail) => {
+                self.failed = Some(self.wanted());
+                self.run_next = false;
+                self.push_error(ErrorNote::new(
+                    "Could not build the experiment",
+                    format!(
+                        "{detail}\n\nThe previous chain (if any) is kept. Change the settings \
+                         at the left (for instance choose the synthetic digits) to try again."
+                    ),
+                ));
+            }
+        }
+    }
+
+    fn install(&mut self, built: Built) {
+        let Built {
+            settings,
+            source,
+            dataset,
+            experiment,
+            handle,
+            live,
+            watched,
+            note,
+        } = built;
+        // N may have been reduced to what the data holds; adopt it so no restart loops.
+        self.settings.data.n = settings.data.n;
+        if let Some(note) = note {
+            self.push_error(ErrorNote::new("Note", note));
+        }
+        if source != DataSource::Synthetic {
+            self.data_panel
+                .set_available(dataset.as_ref().map(|(_, d)| d.n).or(Some(experiment.n)));
+        }
+        if let Some(dataset) = dataset {
+            self.dataset = Some(dataset);
+        }
+        if let Some(old) = self.chain.take() {
+            retire(old.handle);
+        }
+        self.run_next = false;
+        self.failed = None;
+        self.chain = Some(Chain {
+            settings,
+            source,
+            experiment,
+            handle,
+            live,
+            watched,
+            clock: RunClock::default(),
+        });
+    }
+
+    /// Folds waiting sampler events into the live state, within [`EVENT_BUDGET`].
+    fn drain_events(&mut self, ctx: &egui::Context) {
+        let Some(chain) = &mut self.chain else {
+            return;
+        };
+        let start = Instant::now();
+        let mut errors = Vec::new();
+        for event in chain.handle.drain(EVENT_BUDGET) {
+            if let Event::Error(message) = &event {
+                errors.push(ErrorNote::new("The sampler reported a problem", message.clone()));
+            }
+            chain.live.apply(event);
+        }
+        if start.elapsed() >= EVENT_BUDGET {
+            // More may be waiting: come back next frame rather than stall this one.
+            ctx.request_repaint();
+        }
+        chain.clock.update(Some(chain.handle.state()));
+        for e in errors {
+            self.push_error(e);
+        }
+    }
+
+    /// Sends settings that apply at the next sweep to the running sampler.
+    fn sync_live_settings(&mut self) {
+        let Some(chain) = &mut self.chain else {
+            return;
+        };
+        let commands = panels::model::live_commands(&chain.settings.model, &self.settings.model);
+        if commands.is_empty() {
+            return;
+        }
+        let mut next = chain.settings.model.clone();
+        panels::model::apply_live(&mut next, &self.settings.model);
+        // Invalid values are shown next to the controls; they are not sent.
+        if next.validate(chain.experiment.n, chain.experiment.d()).is_err() {
+            return;
+        }
+        for command in commands {
+            chain.handle.send(command);
+        }
+        chain.settings.model = next;
+    }
+
+    /// Asks the sampler for the images the views show, when that list changed.
+    fn sync_watch(&mut self) {
+        if let Some(chain) = &mut self.chain {
+            let wanted = chain.live.wanted_images();
+            if wanted != chain.watched {
+                chain.handle.send(Command::Watch(wanted.clone()));
+                chain.watched = wanted;
+            }
+        }
+    }
+
+    /// Rebuilds the chain when restart settings changed: after a short quiet time, and for a
+    /// long run only once the user agreed.
+    fn maybe_restart(&mut self, ctx: &egui::Context) {
+        if self.build.is_some() {
+            return;
+        }
+        let reasons = self.restart_reasons();
+        if reasons.is_empty() {
+            self.last_wanted = None;
+            self.restart_confirmed = false;
+            return;
+        }
+        let wanted = self.wanted();
+        if self.failed.as_ref() == Some(&wanted) {
+            return;
+        }
+        let now = Instant::now();
+        let changed_at = match &self.last_wanted {
+            Some((w, t)) if *w == wanted => *t,
+            _ => {
+                self.last_wanted = Some((wanted, now));
+                now
+            }
+        };
+        if self.chain.is_some() {
+            if ctx.input(|i| i.pointer.any_down()) {
+                return; // still dragging; the release repaints
+            }
+            let quiet = now.duration_since(changed_at);
+            if quiet < RESTART_DEBOUNCE {
+                ctx.request_repaint_after(RESTART_DEBOUNCE - quiet);
+                return;
+            }
+        }
+        let long_run = self
+            .chain
+            .as_ref()
+            .is_some_and(|c| c.clock.elapsed() >= LONG_RUN && c.handle.state() != RunState::Stopped);
+        if long_run && !self.restart_confirmed {
+            return; // the banner asks
+        }
+        let was_running = self
+            .chain
+            .as_ref()
+            .is_some_and(|c| c.handle.state() == RunState::Running);
+        let run = self.run_next || was_running;
+        self.start_build(ctx, run);
+    }
+
+    fn send(&self, command: Command) {
+        if let Some(chain) = &self.chain {
+            chain.handle.send(command);
+        }
+    }
+
+    /// Carries out a run-control action.
+    fn act(&mut self, ctx: &egui::Context, action: RunAction) {
+        // Changes whose build failed do not count: Start then resumes the chain there is.
+        let pending = !self.restart_reasons().is_empty() && self.failed != Some(self.wanted());
+        let Some(state) = self.chain.as_ref().map(|c| c.handle.state()) else {
+            return;
+        };
+        match action {
+            RunAction::Start => {
+                if pending || state == RunState::Stopped {
+                    if self.build.is_none() {
+                        self.start_build(ctx, true);
+                    } else {
+                        self.run_next = true;
+                    }
+                } else {
+                    self.send(Command::Resume);
+                }
+            }
+            RunAction::Pause => self.send(Command::Pause),
+            RunAction::Step => self.send(Command::Step),
+            RunAction::Stop => self.send(Command::Stop),
+            RunAction::Reset => {
+                self.build = None;
+                self.start_build(ctx, false);
+            }
+            RunAction::Extend => {
+                let sweeps = self.settings.model.sweeps;
+                self.settings.model.sweeps = sweeps
+                    .saturating_add(sweeps.max(controls::MIN_EXTENSION))
+                    .min(panels::model::MAX_SWEEPS);
+                self.sync_live_settings();
+                self.send(Command::Resume);
+            }
+        }
+        ctx.request_repaint();
+    }
+
+    // ---- Drawing
+
+    fn top_bar(&mut self, ui: &mut Ui, status: &RunStatus) -> Option<RunAction> {
+        let mut action = None;
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new("gibbs-fa").strong().size(16.0))
+                .on_hover_text("Bayesian factor analysis with missing data, by Gibbs sampling");
+            ui.separator();
+            action = controls::ui(ui, status);
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                theme_switch(ui);
+                ui.toggle_value(&mut self.show_frame_times, "Frame times")
+                    .on_hover_text("Show how long the UI takes per frame (debug readout)");
+            });
+        });
+        action
+    }
+
+    fn status_bar(&mut self, ui: &mut Ui) {
+        ui.horizontal_wrapped(|ui| {
+            let data = self.data_panel.describe(&self.settings.data.source);
+            let synthetic = self.data_panel.is_synthetic(&self.settings.data.source);
+            let colour = if synthetic {
+                ui.visuals().warn_fg_color
+            } else {
+                ui.visuals().text_color()
+            };
+            match &self.chain {
+                Some(c) => {
+                    let e = &c.experiment;
+                    ui.label(RichText::new(format!("Data: {data}")).color(colour));
+                    ui.label(format!(
+                        "N = {}, D = {} ({} x {}), M = {}, {:.1}% missing",
+                        e.n,
+                        e.d(),
+                        e.height,
+                        e.width,
+                        c.settings.model.hyper.m,
+                        100.0 * e.missing_fraction()
+                    ));
+                    ui.label(format!("state: {}", c.handle.state().name()));
+                }
+                None => {
+                    ui.label(RichText::new(format!("Data: {data}")).color(colour));
+                    ui.label("no chain yet");
+                }
+            }
+            if self.show_frame_times {
+                let (last, worst_ui, worst_cpu) = self.frames.summary();
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    let over = worst_cpu.max(worst_ui) > 33.0;
+                    let text = RichText::new(format!(
+                        "ui {last:.1} ms, worst {worst_ui:.1} ms; frame CPU worst {worst_cpu:.1} \
+                         ms (last {} s)",
+                        FRAME_WINDOW.as_secs()
+                    ))
+                    .monospace()
+                    .small();
+                    let text = if over {
+                        text.color(ui.visuals().warn_fg_color)
+                    } else {
+                        text
+                    };
+                    ui.label(text).on_hover_text(
+                        "Time spent building the UI each frame, and eframe's CPU time per frame \
+                         (UI plus tessellation and painting); 33 ms is 30 frames a second.",
+                    );
+                });
+            }
+        });
+    }
+
+    fn settings_panel(&mut self, ui: &mut Ui) {
+        panels::legend(ui);
+        ui.add_space(4.0);
+        let mut errors = Vec::new();
+        egui::CollapsingHeader::new(RichText::new("Data").strong())
+            .default_open(true)
+            .show(ui, |ui| {
+                self.data_panel.ui(ui, &mut self.settings.data, &mut errors);
+            });
+        let (fraction, current) = match &self.chain {
+            Some(c) => (
+                Some(c.experiment.missing_fraction()),
+                c.settings.masks == self.settings.masks,
+            ),
+            None => (None, true),
+        };
+        egui::CollapsingHeader::new(RichText::new("Masks").strong())
+            .default_open(true)
+            .show(ui, |ui| {
+                panels::mask::ui(ui, &mut self.settings.masks, fraction, current);
+            });
+        egui::CollapsingHeader::new(RichText::new("Model").strong())
+            .default_open(true)
+            .show(ui, |ui| {
+                panels::model::ui(ui, &mut self.settings.model);
+            });
+        ui.add_space(8.0);
+        if ui
+            .small_button("Restore all defaults")
+            .on_hover_text("The notebook's settings on N = 2,000 (restarts the chain)")
+            .clicked()
+        {
+            let source = self.settings.data.source.clone();
+            self.settings = Settings::default();
+            self.settings.data.source = source;
+        }
+        for e in errors {
+            self.push_error(e);
+        }
+    }
+
+    /// Error banners, each dismissable, with details on demand.
+    fn error_banners(&mut self, ui: &mut Ui) {
+        let mut dismissed = None;
+        for (k, note) in self.errors.iter().enumerate() {
+            let is_note = note.title == "Note";
+            let colour = if is_note {
+                ui.visuals().warn_fg_color
+            } else {
+                ui.visuals().error_fg_color
+            };
+            egui::Frame::group(ui.style())
+                .stroke(egui::Stroke::new(1.5, colour))
+                .show(ui, |ui| {
+                    ui.set_width(ui.available_width());
+                    ui.horizontal(|ui| {
+                        ui.label(RichText::new(&note.title).strong().color(colour));
+                        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                            if ui
+                                .button("Dismiss")
+                                .on_hover_text("Hide this message")
+                                .clicked()
+                            {
+                                dismissed = Some(k);
+                            }
+                        });
+                    });
+                    let first = note.detail.lines().next().unwrap_or_default();
+                    ui.label(first);
+                    if note.detail.lines().count() > 1 {
+                        egui::CollapsingHeader::new("Details")
+                            .id_salt(("error_details", k))
+                            .show(ui, |ui| {
+                                ui.label(RichText::new(&note.detail).monospace().small());
+                            });
+                    }
+                });
+        }
+        if let Some(k) = dismissed {
+            self.errors.remove(k);
+        }
+    }
+
+    /// The banner saying that changed settings restart the chain, with the choice for a long run.
+    fn restart_banner(&mut self, ui: &mut Ui) {
+        let reasons = self.restart_reasons();
+        let Some(chain) = &self.chain else {
+            return;
+        };
+        if reasons.is_empty() {
+            return;
+        }
+        let building = self.build.is_some();
+        let long = chain.clock.elapsed() >= LONG_RUN && chain.handle.state() != RunState::Stopped;
+        let colour = Color32::from_rgb(220, 130, 40);
+        let mut revert = false;
+        let mut confirm = false;
+        egui::Frame::group(ui.style())
+            .stroke(egui::Stroke::new(1.5, colour))
+            .show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                ui.horizontal_wrapped(|ui| {
+                    ui.label(
+                        RichText::new(format!("Changed: {}.", reasons.join(", "))).color(colour),
+                    );
+                    if building {
+                        ui.spinner();
+                        ui.label("Restarting the chain with the new settings…");
+                    } else if long && !self.restart_confirmed {
+                        ui.label(format!(
+                            "Applying restarts the chain and discards its {} sweeps.",
+                            chain.live.iteration()
+                        ));
+                        confirm = ui
+                            .button("Restart now")
+                            .on_hover_text("Discard this chain and start one with the new settings")
+                            .clicked();
+                        revert = ui
+                            .button("Keep this chain")
+                            .on_hover_text("Undo the changes that need a restart")
+                            .clicked();
+                    } else {
+                        ui.label("The chain restarts with them in a moment.");
+                    }
+                });
+            });
+        if confirm {
+            self.restart_confirmed = true;
+        }
+        if revert && let Some(chain) = &self.chain {
+            let active = &chain.settings;
+            self.settings.data = active.data.clone();
+            self.settings.masks = active.masks.clone();
+            self.settings.model.hyper.m = active.model.hyper.m;
+            self.settings.model.seed = active.model.seed;
+        }
+    }
+
+    fn central(&mut self, ui: &mut Ui) {
+        self.error_banners(ui);
+        self.restart_banner(ui);
+        if let Some(job) = &self.build
+            && self.chain.is_none()
+        {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(format!("Building the experiment: {}", job.status()));
+            });
+        }
+        ui.horizontal(|ui| {
+            for tab in ViewTab::ALL {
+                ui.selectable_value(&mut self.tab, tab, RichText::new(tab.title()).strong());
+            }
+        });
+        ui.separator();
+        match &mut self.chain {
+            Some(chain) => self.views.ui(ui, self.tab, &mut chain.live),
+            None if self.build.is_some() => {}
+            None => {
+                ui.label(
+                    "No experiment yet. Check the settings at the left; the error above says \
+                     what went wrong.",
+                );
+            }
+        }
+    }
+
+    fn log_frames(&mut self) {
+        if !self.options.frame_log {
+            return;
+        }
+        let now = Instant::now();
+        if self
+            .frames
+            .last_log
+            .is_some_and(|t| now.duration_since(t) < Duration::from_secs(2))
+        {
+            return;
+        }
+        self.frames.last_log = Some(now);
+        let (_, worst_ui, worst_cpu) = self.frames.summary();
+        let status = self.run_status();
+        eprintln!(
+            "frame-times: worst ui {worst_ui:.2} ms, worst frame cpu {worst_cpu:.2} ms over {} \
+             frames in the last {} s; sweep {}, {:.1} sweeps/s, state {}",
+            self.frames.recent.len(),
+            FRAME_WINDOW.as_secs(),
+            status.iteration,
+            status.sweeps_per_second.unwrap_or(0.0),
+            status.state.map_or("none", RunState::name),
+        );
+    }
+
+    // ---- For the tests
+
+    #[cfg(test)]
+    pub(crate) fn settings_mut(&mut self) -> &mut Settings {
+        &mut self.settings
+    }
+
+    #[cfg(test)]
+    pub(crate) fn live(&self) -> Option<&LiveState> {
+        self.chain.as_ref().map(|c| &c.live)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn handle_state(&self) -> Option<RunState> {
+        self.chain.as_ref().map(|c| c.handle.state())
+    }
+
+    #[cfg(test)]
+    pub(crate) fn chain_settings(&self) -> Option<&Settings> {
+        self.chain.as_ref().map(|c| &c.settings)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn is_building(&self) -> bool {
+        self.build.is_some()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn errors(&self) -> &[ErrorNote] {
+        &self.errors
+    }
+
+    #[cfg(test)]
+    pub(crate) fn set_tab(&mut self, tab: ViewTab) {
+        self.tab = tab;
+    }
+}
+
+impl eframe::App for GibbsApp {
+    fn ui(&mut self, ui: &mut Ui, frame: &mut eframe::Frame) {
+        let started = Instant::now();
+        let ctx = ui.ctx().clone();
+        self.poll_build();
+        self.drain_events(&ctx);
+        let status = self.run_status();
+        let mut action = controls::shortcuts(&ctx, &status);
+
+        egui::Panel::top("top_bar").show(ui, |ui| {
+            ui.add_space(3.0);
+            if let Some(a) = self.top_bar(ui, &status) {
+                action = Some(a);
+            }
+            ui.add_space(1.0);
+        });
+        egui::Panel::bottom("status_bar").show(ui, |ui| self.status_bar(ui));
+        egui::Panel::left("settings_panel")
+            .resizable(true)
+            .default_size(370.0)
+            .size_range(260.0..=700.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .auto_shrink([false, false])
+                    .show(ui, |ui| self.settings_panel(ui));
+            });
+        egui::CentralPanel::default().show(ui, |ui| self.central(ui));
+
+        self.sync_live_settings();
+        if let Some(action) = action {
+            self.act(&ctx, action);
+        }
+        self.maybe_restart(&ctx);
+        self.sync_watch();
+
+        let ui_ms = started.elapsed().as_secs_f32() * 1000.0;
+        let cpu_ms = frame.info().cpu_usage.unwrap_or(0.0) * 1000.0;
+        self.frames.record(ui_ms, cpu_ms);
+        self.log_frames();
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        let persisted = Persisted {
+            settings: self.settings.clone(),
+            tab: Some(self.tab),
+            views: std::mem::take(&mut self.views),
+            show_frame_times: self.show_frame_times,
+        };
+        eframe::set_value(storage, eframe::APP_KEY, &persisted);
+        self.views = persisted.views;
+    }
+}
+
+/// Dark and light theme buttons (text only: the app ships no emoji font).
+fn theme_switch(ui: &mut Ui) {
+    let mut preference = ui.options(|o| o.theme_preference);
+    let before = preference;
+    // Right-to-left layout: the last added is leftmost.
+    ui.selectable_value(&mut preference, egui::ThemePreference::Light, "Light")
+        .on_hover_text("Light theme");
+    ui.selectable_value(&mut preference, egui::ThemePreference::Dark, "Dark")
+        .on_hover_text("Dark theme");
+    if preference != before {
+        ui.ctx().set_theme(preference);
+    }
+}
+
+/// Stops an old chain's thread without making the UI wait for its sweep in progress.
+fn retire(handle: SamplerHandle) {
+    // If no thread can be started, the closure (and with it the handle) is dropped here.
+    let _ = std::thread::Builder::new()
+        .name("gibbs-fa: stopping a chain".into())
+        .spawn(move || drop(handle));
+}
+
+/// Loads the data (unless cached), builds the experiment (unless reused) and starts the
+/// sampler paused or running: everything slow about a new chain, off the UI thread.
+fn build_chain(
+    request: BuildRequest,
+    progress: &Progress<Built>,
+    ctx: egui::Context,
+) -> Result<Built, String> {
+    let BuildRequest {
+        mut settings,
+        source,
+        dataset,
+        experiment,
+        run,
+    } = request;
+    let mut note = None;
+    let (dataset, experiment) = match experiment {
+        Some(experiment) => (dataset, experiment),
+        None => {
+            let (key, data) = match dataset {
+                Some(cached) => cached,
+                None => {
+                    progress.report(None, format!("reading {}", source.describe()));
+                    let data = source
+                        .load(None, settings.data.n.max(1), settings.data.seed)
+                        .map_err(|e| format!("{e}\n\nSource: {}", source.describe()))?;
+                    (DatasetKey::of(&settings, &source), Arc::new(data))
+                }
+            };
+            if progress.cancelled() {
+                return Err("cancelled".into());
+            }
+            if settings.data.n > data.n {
+                note = Some(format!(
+                    "The data has {} images, fewer than the N = {} asked for; using all {}.",
+                    data.n, settings.data.n, data.n
+                ));
+                settings.data.n = data.n;
+            }
+            progress.report(None, "adding noise and drawing masks");
+            let spec = ExperimentSpec {
+                n: settings.data.n,
+                noise_std: settings.data.noise_std,
+                noise_seed: settings.data.seed,
+                mask: settings.masks.params.clone(),
+                mask_seed: settings.masks.seed,
+            };
+            let built = experiment::build(&data, &spec).map_err(|e| e.to_string())?;
+            (Some((key, data)), Arc::new(built))
+        }
+    };
+    if progress.cancelled() {
+        return Err("cancelled".into());
+    }
+    settings
+        .model
+        .validate(experiment.n, experiment.d())
+        .map_err(|e| e.to_string())?;
+    progress.report(None, "starting the sampler");
+    let live = LiveState::new(Arc::clone(&experiment), &settings.model);
+    let watched = live.wanted_images();
+    let options = HandleOptions {
+        start_paused: !run,
+        watch: watched.clone(),
+        image_shape: Some((experiment.height, experiment.width)),
+        ..HandleOptions::default()
+    };
+    let notify: Notify = Box::new(move || ctx.request_repaint());
+    let handle = SamplerHandle::spawn(
+        experiment.problem.clone(),
+        settings.model.clone(),
+        options,
+        Some(notify),
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(Built {
+        settings,
+        source,
+        dataset,
+        experiment,
+        handle,
+        live,
+        watched,
+        note,
+    })
+}

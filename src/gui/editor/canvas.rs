@@ -1,0 +1,97 @@
+//! An interactive pixel canvas: draws a small image scaled up with square pixels, shows the
+//! brush outline under the pointer, and turns mouse presses and drags into strokes in image
+//! coordinates (row, col), continuous, pixel (i, j) covering [i, i+1) x [j, j+1).
+
+use egui::{Color32, Pos2, Rect, Response, Sense, Stroke, TextureId, Ui, Vec2};
+
+/// One step of a stroke, in image coordinates (row, col).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum StrokeStep {
+    /// The button went down here.
+    Begin((f32, f32)),
+    /// The pointer moved from the first point to the second with the button down.
+    Extend((f32, f32), (f32, f32)),
+    /// The button was released (or the pointer left the app).
+    End,
+}
+
+/// Per-canvas memory of the stroke in progress.
+#[derive(Clone, Debug, Default)]
+pub struct PixelCanvas {
+    last: Option<(f32, f32)>,
+}
+
+impl PixelCanvas {
+    /// True while a stroke is in progress.
+    pub fn is_stroking(&self) -> bool {
+        self.last.is_some()
+    }
+
+    /// Draws `texture` (a `height` x `width` image) in a square-pixel box `side` points wide,
+    /// with a faint pixel grid and a brush outline of `brush_radius` pixels under the pointer,
+    /// and returns the stroke steps of this frame.
+    pub fn show(
+        &mut self,
+        ui: &mut Ui,
+        texture: TextureId,
+        side: f32,
+        (height, width): (usize, usize),
+        brush_radius: f32,
+        label: &str,
+    ) -> (Response, Vec<StrokeStep>) {
+        let aspect = if height > 0 { width as f32 / height as f32 } else { 1.0 };
+        let size = if aspect >= 1.0 {
+            Vec2::new(side, side / aspect)
+        } else {
+            Vec2::new(side * aspect, side)
+        };
+        let (rect, response) = ui.allocate_exact_size(size, Sense::click_and_drag());
+        let label = label.to_owned();
+        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Canvas, true, &label));
+        let painter = ui.painter_at(rect);
+        let uv = Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0));
+        painter.image(texture, rect, uv, Color32::WHITE);
+        let cell = if width > 0 { rect.width() / width as f32 } else { 1.0 };
+        if cell >= 6.0 {
+            let grid = Stroke::new(1.0, Color32::from_white_alpha(14));
+            for j in 1..width {
+                let x = rect.left() + j as f32 * cell;
+                painter.vline(x, rect.y_range(), grid);
+            }
+            for i in 1..height {
+                let y = rect.top() + i as f32 * cell;
+                painter.hline(rect.x_range(), y, grid);
+            }
+        }
+        if let Some(p) = response.hover_pos() {
+            let outline = Stroke::new(1.5, Color32::from_rgb(255, 200, 0));
+            painter.circle_stroke(p, (brush_radius * cell).max(2.0), outline);
+        }
+
+        let to_image = |p: Pos2| {
+            (
+                (p.y - rect.top()) / cell.max(f32::MIN_POSITIVE),
+                (p.x - rect.left()) / cell.max(f32::MIN_POSITIVE),
+            )
+        };
+        let mut steps = Vec::new();
+        let down = response.is_pointer_button_down_on();
+        let position = response.interact_pointer_pos().map(to_image);
+        match (down, position, self.last) {
+            (true, Some(p), None) => {
+                steps.push(StrokeStep::Begin(p));
+                self.last = Some(p);
+            }
+            (true, Some(p), Some(last)) if p != last => {
+                steps.push(StrokeStep::Extend(last, p));
+                self.last = Some(p);
+            }
+            (false, _, Some(_)) => {
+                steps.push(StrokeStep::End);
+                self.last = None;
+            }
+            _ => {}
+        }
+        (response, steps)
+    }
+}

@@ -1,0 +1,335 @@
+//! Everything the sampler has told the UI, kept for display.
+//!
+//! The sampler thread sends events (one per sweep, snapshots now and then, run-state changes);
+//! the app folds each into a [`LiveState`]. Trace points are appended here once, so the views
+//! never rebuild big point vectors per frame; the newest snapshot replaces older ones.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use egui_plot::PlotPoint;
+use gibbs_fa::experiment::Experiment;
+use gibbs_fa::model::{ImageSummary, SamplerSettings, SweepRecord};
+use gibbs_fa::sampler::{Event, MAX_WATCHED, RunState, Snapshot};
+
+/// Source of [`LiveState::generation`]: every state gets a new number, so cached textures of
+/// an older experiment are never shown for a new one.
+static GENERATIONS: AtomicU64 = AtomicU64::new(1);
+
+/// Weight of the newest sweep in the smoothed sweeps-per-second figure.
+const SPEED_SMOOTHING: f64 = 0.2;
+
+/// Points of the scalar traces, one per sweep, as egui_plot borrows them (x = sweep number).
+#[derive(Default, Debug)]
+pub struct Traces {
+    pub log_joint: Vec<PlotPoint>,
+    pub rmse_sample: Vec<PlotPoint>,
+    pub rmse_mean: Vec<PlotPoint>,
+}
+
+/// Everything the sampler has told the UI, kept for display.
+pub struct LiveState {
+    generation: u64,
+    experiment: Arc<Experiment>,
+    burn_in: usize,
+    sweeps: usize,
+    iteration: usize,
+    run_state: Option<RunState>,
+    last_record: Option<SweepRecord>,
+    traces: Traces,
+    sweeps_per_second: Option<f64>,
+    snapshot: Option<Snapshot>,
+    /// Position of each summarised image in `snapshot.images`.
+    summary_index: HashMap<usize, usize>,
+    /// Largest finite posterior std in the snapshot's image summaries (the shared std scale).
+    std_scale: f32,
+    snapshot_version: u64,
+    baseline_rmse: Option<f64>,
+    visible: Range<usize>,
+    last_error: Option<String>,
+}
+
+impl LiveState {
+    /// A fresh state for a new experiment (new data/masks/M, or reset). `experiment` holds x_true,
+    /// the masks, height/width, labels: what the views show next to the sampler's output.
+    pub fn new(experiment: Arc<Experiment>, settings: &SamplerSettings) -> Self {
+        let baseline_rmse = column_mean_rmse(&experiment);
+        let n = experiment_n(&experiment);
+        LiveState {
+            generation: GENERATIONS.fetch_add(1, Ordering::Relaxed),
+            experiment,
+            burn_in: settings.burn_in,
+            sweeps: settings.sweeps,
+            iteration: 0,
+            run_state: None,
+            last_record: None,
+            traces: Traces::default(),
+            sweeps_per_second: None,
+            snapshot: None,
+            summary_index: HashMap::new(),
+            std_scale: 1.0,
+            snapshot_version: 0,
+            baseline_rmse,
+            visible: 0..n.min(8),
+            last_error: None,
+        }
+    }
+
+    /// Folds one event from the sampler handle into the state (traces append, newest snapshot kept).
+    pub fn apply(&mut self, event: Event) {
+        match event {
+            Event::Sweep(record) => self.apply_sweep(record),
+            Event::Snapshot(snapshot) => self.apply_snapshot(*snapshot),
+            Event::State(state) => self.run_state = Some(state),
+            Event::Error(message) => self.last_error = Some(message),
+        }
+    }
+
+    fn apply_sweep(&mut self, record: SweepRecord) {
+        let x = record.iter as f64;
+        // Sweeps arrive in order; one out of order (never expected) is dropped, not plotted
+        // backwards, so the traces stay sorted by sweep for the plots.
+        if self.traces.log_joint.last().is_some_and(|p| p.x >= x) {
+            return;
+        }
+        self.traces
+            .log_joint
+            .push(PlotPoint::new(x, record.log_joint));
+        if let Some(r) = record.rmse_sample {
+            self.traces.rmse_sample.push(PlotPoint::new(x, r));
+        }
+        if let Some(r) = record.rmse_posterior_mean {
+            self.traces.rmse_mean.push(PlotPoint::new(x, r));
+        }
+        if record.seconds.is_finite() && record.seconds > 0.0 {
+            let speed = 1.0 / record.seconds;
+            self.sweeps_per_second = Some(match self.sweeps_per_second {
+                Some(old) => old + SPEED_SMOOTHING * (speed - old),
+                None => speed,
+            });
+        }
+        self.iteration = self.iteration.max(record.iter);
+        self.last_record = Some(record);
+    }
+
+    fn apply_snapshot(&mut self, snapshot: Snapshot) {
+        self.summary_index = snapshot
+            .images
+            .iter()
+            .enumerate()
+            .map(|(pos, s)| (s.index, pos))
+            .collect();
+        let std_max = snapshot
+            .images
+            .iter()
+            .flat_map(|s| s.posterior_std.iter().copied())
+            .filter(|v| v.is_finite())
+            .fold(0.0f32, f32::max);
+        self.std_scale = if std_max > 0.0 { std_max } else { 1.0 };
+        self.iteration = self.iteration.max(snapshot.iteration);
+        self.burn_in = snapshot.settings.burn_in;
+        self.sweeps = snapshot.settings.sweeps;
+        if snapshot.rmse_mean_impute.is_some() {
+            self.baseline_rmse = snapshot.rmse_mean_impute;
+        }
+        self.run_state = Some(snapshot.state);
+        self.snapshot = Some(snapshot);
+        self.snapshot_version += 1;
+    }
+
+    /// Sweeps completed so far.
+    pub fn iteration(&self) -> usize {
+        self.iteration
+    }
+
+    /// Images whose summaries the views want in snapshots; the app sends `Command::Watch` when it changes.
+    pub fn wanted_images(&self) -> Vec<usize> {
+        let n = self.n_images();
+        let end = self.visible.end.min(n);
+        let start = self.visible.start.min(end);
+        (start..end).take(MAX_WATCHED).collect()
+    }
+
+    /// Records which images are on screen (the reconstruction list calls this every frame).
+    pub fn set_visible_images(&mut self, rows: Range<usize>) {
+        self.visible = rows;
+    }
+
+    /// A number unique to this state (changes on every reset), for texture versions.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The experiment the sampler runs on.
+    pub fn experiment(&self) -> &Arc<Experiment> {
+        &self.experiment
+    }
+
+    /// The run state last reported (None before the sampler said anything).
+    pub fn run_state(&self) -> Option<RunState> {
+        self.run_state
+    }
+
+    /// The newest sweep record.
+    pub fn last_record(&self) -> Option<&SweepRecord> {
+        self.last_record.as_ref()
+    }
+
+    /// Sweeps per second, smoothed over recent sweeps (sampler time, not wall time).
+    pub fn sweeps_per_second(&self) -> Option<f64> {
+        self.sweeps_per_second
+    }
+
+    /// The last error the sampler reported.
+    pub fn last_error(&self) -> Option<&str> {
+        self.last_error.as_deref()
+    }
+
+    /// The newest snapshot.
+    pub fn snapshot(&self) -> Option<&Snapshot> {
+        self.snapshot.as_ref()
+    }
+
+    /// Whether any snapshot has arrived.
+    pub fn has_snapshot(&self) -> bool {
+        self.snapshot.is_some()
+    }
+
+    /// Counts snapshots received: changes exactly when snapshot data changes.
+    pub fn snapshot_version(&self) -> u64 {
+        self.snapshot_version
+    }
+
+    /// Whether posterior averaging has started (the snapshot's moments hold samples).
+    pub fn posterior_started(&self) -> bool {
+        self.snapshot
+            .as_ref()
+            .is_some_and(|s| s.samples_in_moments > 0)
+    }
+
+    /// Burn-in sweeps of the run.
+    pub fn burn_in(&self) -> usize {
+        self.burn_in
+    }
+
+    /// Sweeps planned for the run.
+    pub fn planned_sweeps(&self) -> usize {
+        self.sweeps
+    }
+
+    /// The scalar traces so far.
+    pub fn traces(&self) -> &Traces {
+        &self.traces
+    }
+
+    /// RMSE of column-mean imputation on the missing pixels (None with nothing missing).
+    pub fn baseline_rmse(&self) -> Option<f64> {
+        self.baseline_rmse
+    }
+
+    /// The summary of image `index` in the newest snapshot, if it was watched.
+    pub fn image_summary(&self, index: usize) -> Option<&ImageSummary> {
+        let pos = *self.summary_index.get(&index)?;
+        self.snapshot.as_ref()?.images.get(pos)
+    }
+
+    /// Top of the shared posterior-std colour scale (largest std in the newest snapshot).
+    pub fn std_scale(&self) -> f32 {
+        self.std_scale
+    }
+
+    /// Number of images N.
+    pub fn n_images(&self) -> usize {
+        experiment_n(&self.experiment)
+    }
+
+    /// (height, width) of the images.
+    pub fn image_shape(&self) -> (usize, usize) {
+        experiment_shape(&self.experiment)
+    }
+
+    /// The true (noisy) pixels of image `index`, row-major.
+    pub fn truth(&self, index: usize) -> Option<&[f32]> {
+        experiment_truth(&self.experiment, index)
+    }
+
+    /// The mask of image `index` (true = missing), row-major.
+    pub fn mask(&self, index: usize) -> Option<&[bool]> {
+        experiment_mask(&self.experiment, index)
+    }
+
+    /// The label of image `index`, when the data has labels.
+    pub fn label(&self, index: usize) -> Option<u8> {
+        experiment_label(&self.experiment, index)
+    }
+
+    /// Fraction of all pixels that are missing.
+    pub fn missing_fraction(&self) -> f64 {
+        experiment_missing_fraction(&self.experiment)
+    }
+}
+
+// The few places that know how an Experiment stores its data.
+
+fn experiment_n(e: &Experiment) -> usize {
+    e.n
+}
+
+fn experiment_shape(e: &Experiment) -> (usize, usize) {
+    (e.height, e.width)
+}
+
+fn experiment_truth(e: &Experiment, index: usize) -> Option<&[f32]> {
+    let d = e.d();
+    let start = index.checked_mul(d)?;
+    e.x_true.get(start..start.checked_add(d)?)
+}
+
+fn experiment_mask(e: &Experiment, index: usize) -> Option<&[bool]> {
+    let d = e.d();
+    let start = index.checked_mul(d)?;
+    e.mask.missing.get(start..start.checked_add(d)?)
+}
+
+fn experiment_label(e: &Experiment, index: usize) -> Option<u8> {
+    e.labels.as_ref()?.get(index).copied()
+}
+
+fn experiment_missing_fraction(e: &Experiment) -> f64 {
+    e.missing_fraction()
+}
+
+/// RMSE on the missing pixels of filling each with its column's observed mean (the sampler's
+/// initial state): the baseline, known before the first snapshot. None with nothing missing
+/// or no truth; a column with no observed pixel uses 0, as nothing better is known.
+fn column_mean_rmse(e: &Experiment) -> Option<f64> {
+    let p = &e.problem;
+    let truth = p.x_true.as_deref()?;
+    let d = p.d;
+    if d == 0 || truth.len() != p.n * d || p.missing.len() != p.n * d {
+        return None;
+    }
+    let mut sums = vec![0.0f64; d];
+    let mut counts = vec![0usize; d];
+    for (k, (&x, &miss)) in p.x_observed.iter().zip(&p.missing).enumerate() {
+        if !miss && x.is_finite() {
+            sums[k % d] += x as f64;
+            counts[k % d] += 1;
+        }
+    }
+    let means: Vec<f64> = sums
+        .iter()
+        .zip(&counts)
+        .map(|(&s, &c)| if c > 0 { s / c as f64 } else { 0.0 })
+        .collect();
+    let (mut sq, mut count) = (0.0f64, 0usize);
+    for (k, (&t, &miss)) in truth.iter().zip(&p.missing).enumerate() {
+        if miss {
+            sq += (t as f64 - means[k % d]).powi(2);
+            count += 1;
+        }
+    }
+    (count > 0).then(|| (sq / count as f64).sqrt())
+}

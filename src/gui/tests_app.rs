@@ -1,0 +1,196 @@
+//! The real app driven headless (egui_kittest) on a small problem: synthetic digits, N = 200,
+//! M = 5. Buttons are found and clicked through the accessibility tree, sliders set the way a
+//! screen reader sets them, and the outcome is read from the app's state.
+
+use std::time::{Duration, Instant};
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use gibbs_fa::sampler::RunState;
+
+use super::app::{AppOptions, GibbsApp};
+use super::panels::SourceChoice;
+use super::views::ViewTab;
+
+/// Longest wait for anything (the machine is shared and small; sweeps here take ~1 ms).
+const PATIENCE: Duration = Duration::from_secs(60);
+
+fn small_app() -> Harness<'static, GibbsApp> {
+    Harness::builder()
+        .with_size([1400.0, 900.0])
+        .build_eframe(|cc| {
+            let mut app = GibbsApp::new(
+                cc,
+                AppOptions {
+                    fresh: true,
+                    n: Some(200),
+                    m: Some(5),
+                    ..AppOptions::default()
+                },
+            );
+            let s = app.settings_mut();
+            s.data.source = SourceChoice::Synthetic;
+            s.model.sweeps = 100_000;
+            s.model.burn_in = 10;
+            app.set_tab(ViewTab::Traces);
+            app
+        })
+}
+
+/// Steps frames (with short real pauses, the sampler runs in real time) until `done` holds.
+fn step_until(h: &mut Harness<'_, GibbsApp>, what: &str, done: impl Fn(&GibbsApp) -> bool) {
+    let deadline = Instant::now() + PATIENCE;
+    while !done(h.state()) {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Steps frames for `time` of real time.
+fn step_for(h: &mut Harness<'_, GibbsApp>, time: Duration) {
+    let end = Instant::now() + time;
+    while Instant::now() < end {
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn iteration(app: &GibbsApp) -> usize {
+    app.live().map_or(0, |l| l.iteration())
+}
+
+fn generation(app: &GibbsApp) -> u64 {
+    app.live().map_or(0, |l| l.generation())
+}
+
+fn first_log_joint(app: &GibbsApp) -> Option<f64> {
+    app.live()?.traces().log_joint.first().map(|p| p.y)
+}
+
+fn click(h: &mut Harness<'_, GibbsApp>, label: &str) {
+    h.get_by_role_and_label(Role::Button, label).click();
+    h.step();
+}
+
+#[test]
+fn start_pause_step_reset_and_settings() {
+    let mut h = small_app();
+    step_until(&mut h, "the first chain", |a| {
+        a.handle_state() == Some(RunState::Paused) && a.live().is_some()
+    });
+    assert_eq!(iteration(h.state()), 0, "the chain waits for Start");
+    h.check_accessibility();
+
+    // Start: the sweep counter and the traces advance.
+    click(&mut h, "Start");
+    step_until(&mut h, "five sweeps", |a| iteration(a) >= 5);
+    let traced = h.state().live().map_or(0, |l| l.traces().log_joint.len());
+    assert!(traced >= 5, "log joint trace has {traced} points");
+    let first = first_log_joint(h.state()).expect("a first log joint");
+    assert!(first.is_finite());
+    let before = iteration(h.state());
+    step_until(&mut h, "more sweeps", |a| iteration(a) >= before + 5);
+
+    // Pause: the counter stops.
+    click(&mut h, "Pause");
+    step_until(&mut h, "the pause", |a| {
+        a.live().and_then(|l| l.run_state()) == Some(RunState::Paused)
+    });
+    step_for(&mut h, Duration::from_millis(100));
+    let paused_at = iteration(h.state());
+    step_for(&mut h, Duration::from_millis(300));
+    assert_eq!(iteration(h.state()), paused_at, "sweeps went on while paused");
+
+    // Step: exactly one more sweep.
+    click(&mut h, "Step");
+    step_until(&mut h, "one step", |a| iteration(a) > paused_at);
+    step_for(&mut h, Duration::from_millis(300));
+    assert_eq!(iteration(h.state()), paused_at + 1);
+
+    // The S key steps too (no text field has focus).
+    h.key_press(egui::Key::S);
+    step_until(&mut h, "a step by key", |a| iteration(a) > paused_at + 1);
+    step_for(&mut h, Duration::from_millis(200));
+    assert_eq!(iteration(h.state()), paused_at + 2);
+
+    // Reset: back to sweep 0, and the same seed gives the same first log joint.
+    let old = generation(h.state());
+    click(&mut h, "Reset");
+    step_until(&mut h, "the reset chain", |a| generation(a) != old && !a.is_building());
+    assert_eq!(iteration(h.state()), 0);
+    assert_eq!(h.state().handle_state(), Some(RunState::Paused));
+    // Space starts it.
+    h.key_press(egui::Key::Space);
+    step_until(&mut h, "the first sweep after reset", |a| iteration(a) >= 1);
+    assert_eq!(first_log_joint(h.state()), Some(first), "same seed, same first log joint");
+
+    // A next-sweep setting: set like a screen reader would; the chain goes on.
+    let gen_before = generation(h.state());
+    h.get_by_role_and_label(Role::Slider, "kappa0")
+        .set_value_accesskit(0.5);
+    h.step();
+    let at_change = iteration(h.state());
+    step_until(&mut h, "the new kappa0 in a snapshot", |a| {
+        a.live()
+            .and_then(|l| l.snapshot())
+            .is_some_and(|s| (s.settings.hyper.kappa0 - 0.5).abs() < 1e-9)
+    });
+    step_until(&mut h, "sweeps after the change", |a| iteration(a) >= at_change + 3);
+    assert_eq!(generation(h.state()), gen_before, "kappa0 must not restart the chain");
+    assert_eq!(h.state().chain_settings().map(|s| s.model.hyper.m), Some(5));
+
+    // M restarts the chain (a short run: no confirmation needed), and it keeps running.
+    h.get_by_role_and_label(Role::Slider, "Factors M")
+        .set_value_accesskit(3.0);
+    h.step();
+    step_until(&mut h, "the chain with M = 3", |a| {
+        generation(a) != gen_before && a.chain_settings().is_some_and(|s| s.model.hyper.m == 3)
+    });
+    step_until(&mut h, "a snapshot with M = 3", |a| {
+        a.live().and_then(|l| l.snapshot()).is_some_and(|s| s.m == 3)
+    });
+    // The restarted chain kept the live change and runs on.
+    assert_eq!(
+        h.state().chain_settings().map(|s| s.model.hyper.kappa0),
+        Some(0.5)
+    );
+    let n = iteration(h.state());
+    step_until(&mut h, "the restarted chain sampling", |a| iteration(a) > n + 2);
+    assert!(h.state().errors().is_empty(), "{:?}", h.state().errors());
+
+    // Stop ends the chain; its results stay.
+    click(&mut h, "Stop");
+    step_until(&mut h, "the stop", |a| a.handle_state() == Some(RunState::Stopped));
+    assert!(h.state().live().is_some_and(|l| l.iteration() > 0));
+}
+
+#[test]
+fn a_bad_file_shows_an_error_and_the_app_stays_usable() {
+    let mut h = small_app();
+    step_until(&mut h, "the first chain", |a| a.live().is_some() && !a.is_building());
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("not-mnist.idx");
+    std::fs::write(&bad, b"this is not an IDX file").unwrap();
+    h.state_mut().settings_mut().data.source = SourceChoice::Path(bad);
+    step_until(&mut h, "the error", |a| !a.errors().is_empty() && !a.is_building());
+    h.step();
+    let banner = h.get_by_label("Could not build the experiment");
+    drop(banner);
+    // The old chain is kept and still works.
+    click(&mut h, "Start");
+    step_until(&mut h, "sweeps on the old chain", |a| iteration(a) >= 2);
+    click(&mut h, "Dismiss");
+    assert!(h.state().errors().is_empty());
+    // Back to the chain's data: nothing to rebuild, no new error.
+    let old = generation(h.state());
+    h.state_mut().settings_mut().data.source = SourceChoice::Synthetic;
+    step_for(&mut h, Duration::from_millis(600));
+    assert_eq!(generation(h.state()), old);
+    assert!(h.state().errors().is_empty(), "{:?}", h.state().errors());
+    // A valid change builds a new chain again.
+    h.state_mut().settings_mut().data.n = 150;
+    step_until(&mut h, "a new chain", |a| generation(a) != old && !a.is_building());
+    assert_eq!(h.state().live().map(|l| l.n_images()), Some(150));
+}

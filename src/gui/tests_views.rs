@@ -1,0 +1,447 @@
+//! Tests of the live state and the views: events fold into traces in order, the newest snapshot
+//! wins, the reconstruction list asks for the rows on screen, every view draws on an empty state
+//! and on a snapshot (including NaN and infinities, N below the grid, M below 25) and shows the
+//! labels expected in the accessibility tree, and redrawing uploads no texture.
+
+use std::sync::Arc;
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use gibbs_fa::data::{DataOrigin, Dataset};
+use gibbs_fa::experiment::{Experiment, ExperimentSpec, build};
+use gibbs_fa::model::{ImageSummary, MeanStd, SamplerSettings, StepTimes, SweepRecord};
+use gibbs_fa::sampler::{Event, RunState, Snapshot};
+
+use super::live::LiveState;
+use super::texture::{ColourMap, INVALID, colour_image, max_abs};
+use super::views::{ViewTab, Views};
+
+const H: usize = 28;
+const W: usize = 28;
+const D: usize = H * W;
+
+/// `n` stripy 28 x 28 images with labels, masked by the notebook's mix.
+fn experiment(n: usize) -> Arc<Experiment> {
+    let dataset = Dataset {
+        n,
+        height: H,
+        width: W,
+        pixels: (0..n * D).map(|k| ((k * 37) % 256) as f32).collect(),
+        labels: Some((0..n).map(|i| (i % 10) as u8).collect()),
+        origin: DataOrigin::Synthetic,
+    };
+    let spec = ExperimentSpec {
+        n,
+        ..ExperimentSpec::default()
+    };
+    Arc::new(build(&dataset, &spec).expect("a valid experiment"))
+}
+
+fn settings() -> SamplerSettings {
+    SamplerSettings {
+        sweeps: 100,
+        burn_in: 50,
+        ..SamplerSettings::default()
+    }
+}
+
+fn record(iter: usize, log_joint: f64, mean: Option<f64>, seconds: f64) -> SweepRecord {
+    SweepRecord {
+        iter,
+        log_joint,
+        rmse_sample: Some(100.0 / iter as f64),
+        rmse_posterior_mean: mean,
+        seconds,
+        steps: StepTimes::default(),
+    }
+}
+
+/// A snapshot by hand: M factors with entries scaled by `scale`, summaries of `watched`.
+fn snapshot(
+    live: &LiveState,
+    iteration: usize,
+    m: usize,
+    watched: &[usize],
+    samples: usize,
+    scale: f32,
+) -> Snapshot {
+    let vector = |f: fn(usize) -> f32| (0..D).map(f).collect::<Vec<f32>>();
+    let images = watched
+        .iter()
+        .map(|&i| {
+            let truth = live.truth(i).expect("watched image exists").to_vec();
+            ImageSummary {
+                index: i,
+                current: truth.clone(),
+                posterior_mean: truth.iter().map(|v| v * 0.9).collect(),
+                posterior_std: (0..D).map(|k| (k % 5) as f32 * (i + 1) as f32).collect(),
+                rmse: Some(10.0 + i as f64),
+            }
+        })
+        .collect();
+    Snapshot {
+        iteration,
+        n: live.n_images(),
+        d: D,
+        m,
+        image_shape: Some((H, W)),
+        w: (0..D * m).map(|k| ((k % 7) as f32 - 3.0) * scale).collect(),
+        mu: vector(|k| (k % 28) as f32),
+        sigmasq: vector(|k| 1.0 + (k % 3) as f32),
+        posterior_mu: MeanStd {
+            mean: vector(|k| (k % 28) as f32 * 4.0),
+            std: vec![0.0; D],
+        },
+        posterior_sigmasq: MeanStd {
+            mean: vector(|k| 4.0 + (k % 9) as f32),
+            std: vec![0.0; D],
+        },
+        samples_in_moments: samples,
+        images,
+        rmse_mean_impute: Some(55.0),
+        missing_fraction: live.missing_fraction(),
+        last_sweep: None,
+        settings: settings(),
+        state: RunState::Running,
+    }
+}
+
+/// What a harness draws: one tab of the views over a live state.
+struct Screen {
+    views: Views,
+    live: LiveState,
+    tab: ViewTab,
+}
+
+fn harness(live: LiveState, tab: ViewTab) -> Harness<'static, Screen> {
+    Harness::builder()
+        .with_size([1400.0, 900.0])
+        .build_ui_state(
+            |ui, screen: &mut Screen| screen.views.ui(ui, screen.tab, &mut screen.live),
+            Screen {
+                views: Views::default(),
+                live,
+                tab,
+            },
+        )
+}
+
+#[test]
+fn sweeps_fold_into_traces_in_order() {
+    let mut live = LiveState::new(experiment(6), &settings());
+    assert_eq!(live.iteration(), 0);
+    for iter in 1..=60 {
+        let mean = (iter > 50).then(|| 5.0 + iter as f64);
+        live.apply(Event::Sweep(record(
+            iter,
+            -1000.0 + iter as f64,
+            mean,
+            0.05,
+        )));
+    }
+    // A repeated (out of order) record is ignored, so the traces stay sorted.
+    live.apply(Event::Sweep(record(30, 0.0, None, 0.05)));
+    let traces = live.traces();
+    assert_eq!(traces.log_joint.len(), 60);
+    assert_eq!(traces.rmse_sample.len(), 60);
+    assert_eq!(traces.rmse_mean.len(), 10);
+    for (k, p) in traces.log_joint.iter().enumerate() {
+        assert_eq!(p.x, (k + 1) as f64);
+        assert_eq!(p.y, -1000.0 + (k + 1) as f64);
+    }
+    assert_eq!(traces.rmse_mean[0].x, 51.0);
+    assert_eq!(traces.rmse_mean[0].y, 56.0);
+    assert_eq!(live.iteration(), 60);
+    assert_eq!(live.last_record().map(|r| r.iter), Some(60));
+    let speed = live.sweeps_per_second().expect("speed after sweeps");
+    assert!((speed - 20.0).abs() < 1e-9, "speed {speed}");
+    live.apply(Event::State(RunState::Paused));
+    assert_eq!(live.run_state(), Some(RunState::Paused));
+    live.apply(Event::Error("bad setting".into()));
+    assert_eq!(live.last_error(), Some("bad setting"));
+}
+
+#[test]
+fn baseline_is_the_column_mean_imputation_rmse() {
+    let e = experiment(9);
+    let live = LiveState::new(e.clone(), &settings());
+    // Brute force over the missing entries, column by column.
+    let (mut sq, mut count) = (0.0f64, 0usize);
+    for j in 0..D {
+        let observed: Vec<f64> = (0..e.n)
+            .filter(|&i| !e.mask.missing[i * D + j])
+            .map(|i| e.x_true[i * D + j] as f64)
+            .collect();
+        let mean = if observed.is_empty() {
+            0.0
+        } else {
+            observed.iter().sum::<f64>() / observed.len() as f64
+        };
+        for i in (0..e.n).filter(|&i| e.mask.missing[i * D + j]) {
+            sq += (e.x_true[i * D + j] as f64 - mean).powi(2);
+            count += 1;
+        }
+    }
+    assert!(count > 0, "the mix masks something");
+    let expected = (sq / count as f64).sqrt();
+    let got = live.baseline_rmse().expect("a baseline");
+    assert!(
+        (got - expected).abs() < 1e-9 * expected,
+        "{got} vs {expected}"
+    );
+}
+
+#[test]
+fn newest_snapshot_replaces_older_ones() {
+    let mut live = LiveState::new(experiment(6), &settings());
+    assert!(!live.has_snapshot());
+    let first = snapshot(&live, 3, 4, &[0, 1], 0, 1.0);
+    let second = snapshot(&live, 7, 4, &[2, 3], 5, 1.0);
+    live.apply(Event::Snapshot(Box::new(first)));
+    assert_eq!(live.snapshot_version(), 1);
+    assert!(live.image_summary(0).is_some());
+    assert!(!live.posterior_started());
+    live.apply(Event::Snapshot(Box::new(second)));
+    assert_eq!(live.snapshot_version(), 2);
+    assert_eq!(live.snapshot().map(|s| s.iteration), Some(7));
+    assert_eq!(live.iteration(), 7);
+    assert!(live.image_summary(0).is_none(), "old summaries are gone");
+    assert_eq!(live.image_summary(3).map(|s| s.index), Some(3));
+    assert!(live.posterior_started());
+    assert_eq!(live.baseline_rmse(), Some(55.0));
+    // The shared std scale is the largest std of the snapshot: 4 * (3 + 1).
+    assert_eq!(live.std_scale(), 16.0);
+}
+
+#[test]
+fn wanted_images_follow_the_scroll_position() {
+    let mut h = harness(
+        LiveState::new(experiment(40), &settings()),
+        ViewTab::Reconstructions,
+    );
+    h.run();
+    let first = h.state().live.wanted_images();
+    assert_eq!(first.first(), Some(&0));
+    assert!(first.len() >= 2 && first.len() < 40, "{first:?}");
+
+    h.state_mut().views.scroll_reconstructions_to(20);
+    h.run();
+    let wanted = h.state().live.wanted_images();
+    assert_eq!(wanted.first(), Some(&20), "{wanted:?}");
+    assert!(h.query_by_label("masked digit 20").is_some());
+    assert!(h.query_by_label("masked digit 0").is_none());
+
+    // The mouse wheel moves the list back up, and the wanted rows with it.
+    h.hover_at(egui::pos2(700.0, 600.0));
+    h.event(egui::Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Point,
+        delta: egui::vec2(0.0, 600.0),
+        phase: egui::TouchPhase::Move,
+        modifiers: egui::Modifiers::NONE,
+        source: egui::MouseWheelSource::Wheel,
+    });
+    // The pointer over an image keeps a tooltip animating: step rather than run to rest.
+    h.run_steps(10);
+    h.remove_cursor();
+    h.run();
+    let after = h.state().live.wanted_images();
+    let start = *after.first().expect("rows on screen");
+    assert!(start < 20, "scrolled up: {after:?}");
+    assert!(h.query_by_label(&format!("masked digit {start}")).is_some());
+}
+
+#[test]
+fn every_view_draws_before_any_snapshot() {
+    for tab in ViewTab::ALL {
+        let mut h = harness(LiveState::new(experiment(5), &settings()), tab);
+        h.run();
+        match tab {
+            ViewTab::Traces => {
+                h.get_by_label("Hide the first sweeps");
+                h.get_by_label_contains("No sweeps yet");
+            }
+            ViewTab::Reconstructions => {
+                h.get_by_label("masked digit 0");
+                h.get_by_label("true digit 4");
+                h.get_by_label_contains("until then only the masked digits");
+                assert!(h.query_by_label("posterior mean of digit 0").is_none());
+            }
+            ViewTab::Factors => {
+                h.get_by_label_contains("columns of W appear with the sampler's first snapshot");
+            }
+            ViewTab::MeanVariance => {
+                h.get_by_label_contains("appear with the sampler's first snapshot");
+            }
+            ViewTab::Masks => {
+                // N = 5 is below the default grid of 100: only 5 masks.
+                h.get_by_label("masks of the first 5 digits");
+                h.get_by_label_contains("Overall missing fraction");
+            }
+        }
+    }
+}
+
+/// Sixty sweeps (ten after burn-in) and a snapshot of M = 3 factors summarising all 5 images.
+fn live_with_snapshot() -> LiveState {
+    let mut live = LiveState::new(experiment(5), &settings());
+    for iter in 1..=60 {
+        let mean = (iter > 50).then_some(20.0);
+        live.apply(Event::Sweep(record(iter, -5e5 + iter as f64, mean, 0.02)));
+    }
+    let snap = snapshot(&live, 60, 3, &[0, 1, 2, 3, 4], 10, 0.5);
+    live.apply(Event::Snapshot(Box::new(snap)));
+    live
+}
+
+#[test]
+fn every_view_draws_a_snapshot() {
+    for tab in ViewTab::ALL {
+        let live = live_with_snapshot();
+        let mut h = harness(live, tab);
+        h.run();
+        match tab {
+            ViewTab::Traces => {
+                h.get_by_label_contains("Sweep 60: log joint");
+                h.get_by_label_contains("(column means)");
+            }
+            ViewTab::Reconstructions => {
+                h.get_by_label("posterior mean of digit 0");
+                h.get_by_label("posterior std of digit 4");
+                h.get_by_label("RMSE 14.00");
+                h.get_by_label_contains("posterior std (shared scale): colour bar from 0 to 20");
+            }
+            ViewTab::Factors => {
+                // M = 3 is below the default of 25: three factors, no fourth.
+                h.get_by_label("factor 0");
+                h.get_by_label("factor 2");
+                assert!(h.query_by_label("factor 3").is_none());
+                h.get_by_label_contains("current sample at sweep 60");
+                h.get_by_label_contains("each factor on its own symmetric range");
+            }
+            ViewTab::MeanVariance => {
+                h.get_by_label("Posterior mean of mu (10 samples after burn-in)");
+                h.get_by_label_contains("square root of the posterior mean of sigma^2");
+                h.get_by_label_contains("mu (pixel intensity): colour bar");
+                h.get_by_label("image of mu");
+                h.get_by_label("image of sigma");
+            }
+            ViewTab::Masks => {
+                h.get_by_label("masks of the first 5 digits");
+            }
+        }
+    }
+}
+
+#[test]
+fn burn_in_snapshot_is_labelled_as_the_current_sample() {
+    let mut live = LiveState::new(experiment(3), &settings());
+    live.apply(Event::Snapshot(Box::new(snapshot(
+        &live,
+        5,
+        2,
+        &[0],
+        0,
+        1.0,
+    ))));
+    let mut h = harness(live, ViewTab::MeanVariance);
+    h.run();
+    h.get_by_label("mu: current sample at sweep 5 (burn-in)");
+    h.get_by_label("sigma: current sample at sweep 5 (burn-in)");
+    h.state_mut().tab = ViewTab::Reconstructions;
+    h.run();
+    h.get_by_label_contains("Burn-in (until sweep 50)");
+}
+
+#[test]
+fn non_finite_values_are_drawn_not_fatal() {
+    let mut live = LiveState::new(experiment(4), &settings());
+    let mut snap = snapshot(&live, 9, 30, &[0, 1], 3, 1.0);
+    snap.w[0] = f32::NAN;
+    snap.w[5] = f32::INFINITY;
+    snap.posterior_mu.mean[3] = f32::NEG_INFINITY;
+    snap.posterior_sigmasq.mean[4] = f32::NAN;
+    snap.posterior_sigmasq.mean[5] = -1.0;
+    snap.images[0].posterior_mean[7] = f32::NAN;
+    snap.images[0].posterior_std[8] = f32::INFINITY;
+    live.apply(Event::Sweep(record(
+        1,
+        f64::NAN,
+        Some(f64::INFINITY),
+        f64::NAN,
+    )));
+    live.apply(Event::Snapshot(Box::new(snap)));
+    assert!(live.std_scale().is_finite());
+    assert_eq!(
+        live.sweeps_per_second(),
+        None,
+        "no speed from a NaN duration"
+    );
+    let mut h = harness(live, ViewTab::Traces);
+    for tab in ViewTab::ALL {
+        h.state_mut().tab = tab;
+        h.run();
+    }
+    h.get_by_label("masks of the first 4 digits");
+
+    let map = ColourMap::diverging_over(&[f32::NAN, -2.0, f32::INFINITY, 1.0]);
+    assert_eq!(map, ColourMap::Diverging { max_abs: 2.0 });
+    assert_eq!(map.colour(f32::NAN), INVALID);
+    assert_eq!(map.colour(f32::NEG_INFINITY), INVALID);
+    let image = colour_image(&[0.0, f32::NAN], 2, 2, &map);
+    // The missing values of a short slice are marked too.
+    assert_eq!(image.pixels[1..], [INVALID, INVALID, INVALID]);
+    assert_eq!(max_abs(&[f32::NAN, 0.0]), 1.0, "an empty range still maps");
+}
+
+#[test]
+fn diverging_map_is_white_at_zero_and_signed() {
+    let map = ColourMap::Diverging { max_abs: 3.0 };
+    let zero = map.colour(0.0);
+    assert!(
+        zero.r() > 240 && zero.g() > 240 && zero.b() > 240,
+        "{zero:?}"
+    );
+    let (neg, pos) = (map.colour(-3.0), map.colour(3.0));
+    assert!(neg.b() > neg.r(), "negative is blue: {neg:?}");
+    assert!(pos.r() > pos.b(), "positive is red: {pos:?}");
+    assert_eq!(map.colour(-30.0), neg, "clamped beyond the range");
+}
+
+#[test]
+fn redrawing_uploads_no_texture_until_data_changes() {
+    let mut live = LiveState::new(experiment(12), &settings());
+    live.apply(Event::Snapshot(Box::new(snapshot(
+        &live,
+        2,
+        5,
+        &[0, 1, 2, 3, 4, 5],
+        0,
+        1.0,
+    ))));
+    let mut h = harness(live, ViewTab::Reconstructions);
+    for tab in ViewTab::ALL {
+        h.state_mut().tab = tab;
+        h.run();
+        let uploads = h.state().views.texture_uploads();
+        assert!(uploads > 0 || tab == ViewTab::Traces);
+        h.run_steps(5);
+        assert_eq!(
+            h.state().views.texture_uploads(),
+            uploads,
+            "{tab:?} re-uploaded"
+        );
+    }
+    // A new snapshot re-uploads the images that show it, and only once.
+    h.state_mut().tab = ViewTab::Factors;
+    h.run();
+    let before = h.state().views.texture_uploads();
+    let screen = h.state_mut();
+    let next = snapshot(&screen.live, 3, 5, &[0, 1], 0, 2.0);
+    screen.live.apply(Event::Snapshot(Box::new(next)));
+    h.run();
+    let after = h.state().views.texture_uploads();
+    assert_eq!(after - before, 5, "one upload per factor");
+    h.run_steps(3);
+    assert_eq!(h.state().views.texture_uploads(), after);
+    assert!(h.state().views.texture_slots() > 0);
+}

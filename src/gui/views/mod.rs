@@ -1,0 +1,100 @@
+//! The live views of the desktop app: traces, reconstructions, factors, mean and variance, masks.
+//!
+//! Each view reads a [`LiveState`] and draws into the central area; per-view UI state (scroll
+//! position, how many factors are shown, ..) lives in [`Views`] and is persisted by the app.
+//! Images go through one [`TextureCache`], so a texture is uploaded only when its data changes.
+
+mod factors;
+mod masks;
+mod moments;
+mod reconstructions;
+mod traces;
+
+use super::live::LiveState;
+use super::texture::TextureCache;
+
+/// Which view fills the central area.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ViewTab {
+    Traces,
+    Reconstructions,
+    Factors,
+    MeanVariance,
+    Masks,
+}
+
+impl ViewTab {
+    /// Every tab, in the order the app lists them.
+    pub const ALL: [ViewTab; 5] = [
+        ViewTab::Traces,
+        ViewTab::Reconstructions,
+        ViewTab::Factors,
+        ViewTab::MeanVariance,
+        ViewTab::Masks,
+    ];
+
+    /// The name shown on the tab.
+    pub fn title(self) -> &'static str {
+        match self {
+            ViewTab::Traces => "Traces",
+            ViewTab::Reconstructions => "Reconstructions",
+            ViewTab::Factors => "Factors",
+            ViewTab::MeanVariance => "Mean and variance",
+            ViewTab::Masks => "Masks",
+        }
+    }
+}
+
+/// Per-view UI state, persisted (scroll position, number of factors shown, ..).
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Views {
+    traces: traces::TracesView,
+    reconstructions: reconstructions::ReconstructionsView,
+    factors: factors::FactorsView,
+    moments: moments::MomentsView,
+    masks: masks::MasksView,
+    /// Cached textures of every view; rebuilt on demand, never persisted.
+    #[serde(skip)]
+    textures: TextureCache,
+}
+
+/// Frames a texture slot may go unused before it is dropped (views switched, rows scrolled away).
+const MAX_IDLE_FRAMES: u64 = 600;
+
+impl Views {
+    /// Draws one view into the central area. Never blocks; uses cached textures.
+    pub fn ui(&mut self, ui: &mut egui::Ui, tab: ViewTab, live: &mut LiveState) {
+        self.textures.begin_frame(MAX_IDLE_FRAMES);
+        match tab {
+            ViewTab::Traces => self.traces.ui(ui, live),
+            ViewTab::Reconstructions => self.reconstructions.ui(ui, live, &mut self.textures),
+            ViewTab::Factors => self.factors.ui(ui, live, &mut self.textures),
+            ViewTab::MeanVariance => self.moments.ui(ui, live, &mut self.textures),
+            ViewTab::Masks => self.masks.ui(ui, live, &mut self.textures),
+        }
+    }
+
+    /// Scrolls the reconstruction list so image `index` is the first row (on the next frame).
+    pub fn scroll_reconstructions_to(&mut self, index: usize) {
+        self.reconstructions.scroll_to(index);
+    }
+
+    /// Textures created or updated so far (tests check that redrawing uploads nothing).
+    #[cfg(test)]
+    pub fn texture_uploads(&self) -> u64 {
+        self.textures.uploads()
+    }
+
+    /// Texture slots alive now.
+    #[cfg(test)]
+    pub fn texture_slots(&self) -> usize {
+        self.textures.len()
+    }
+}
+
+/// The version of a texture slot: which state (experiment) and which data within it, so a
+/// texture is re-uploaded after a reset or a new snapshot and at no other time.
+fn slot_version(live: &LiveState, data_version: u64) -> u64 {
+    (live.generation() << 32) ^ data_version
+}

@@ -1,0 +1,170 @@
+//! Traces: the log joint and the RMSE of every sweep, the burn-in marked, the column-mean
+//! imputation RMSE as the baseline to beat.
+//!
+//! The point vectors live in [`LiveState`] and grow as sweeps arrive; here they are only
+//! borrowed (`PlotPoints::Borrowed`), so drawing costs nothing per point beyond what egui_plot
+//! does to thin dense lines.
+
+use egui::{Color32, Id};
+use egui_plot::{Corner, HLine, Legend, Line, LineStyle, Plot, PlotPoint, PlotPoints, Span, VLine};
+
+use crate::gui::live::LiveState;
+
+/// Colours shared by the two plots.
+const SAMPLE_COLOUR: Color32 = Color32::from_rgb(86, 156, 214);
+const MEAN_COLOUR: Color32 = Color32::from_rgb(230, 140, 40);
+const BASELINE_COLOUR: Color32 = Color32::from_rgb(150, 150, 150);
+const BURN_IN_FILL: Color32 = Color32::from_rgba_premultiplied(40, 40, 40, 40);
+const BURN_IN_LINE: Color32 = Color32::from_rgb(200, 80, 80);
+
+/// Room for the y tick labels, the same in both plots so their sweep axes line up.
+const Y_AXIS_WIDTH: f32 = 96.0;
+
+/// UI state of the traces view.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct TracesView {
+    /// Leave out the first sweeps, whose log joint is far below the rest and flattens the plot.
+    hide_start: bool,
+    /// How many sweeps to leave out when `hide_start` is on.
+    hidden_sweeps: usize,
+}
+
+impl Default for TracesView {
+    fn default() -> Self {
+        TracesView {
+            hide_start: true,
+            hidden_sweeps: 5,
+        }
+    }
+}
+
+impl TracesView {
+    pub fn ui(&mut self, ui: &mut egui::Ui, live: &LiveState) {
+        let traces = live.traces();
+        ui.horizontal_wrapped(|ui| {
+            ui.checkbox(&mut self.hide_start, "Hide the first sweeps")
+                .on_hover_text(
+                    "The first sweeps climb far faster than the rest and squash the scale.",
+                );
+            let label = ui.label("Sweeps hidden:");
+            ui.add_enabled(
+                self.hide_start,
+                egui::DragValue::new(&mut self.hidden_sweeps).range(0..=1_000_000),
+            )
+            .labelled_by(label.id);
+            ui.separator();
+            ui.label(summary(live));
+        });
+        if traces.log_joint.is_empty() {
+            ui.label("No sweeps yet: start a run to trace the log joint and the RMSE.");
+        }
+        let hidden = if self.hide_start {
+            self.hidden_sweeps
+        } else {
+            0
+        };
+        let burn_in = live.burn_in() as f64;
+        let spacing = ui.spacing().item_spacing.y;
+        let height = ((ui.available_height() - 2.0 * spacing) / 2.0).max(120.0);
+        let link = Id::unique("gibbs_fa_traces_x");
+
+        Plot::new("log_joint_plot")
+            .height(height)
+            .legend(Legend::default().position(Corner::RightBottom))
+            .x_axis_label("sweep")
+            .y_axis_label("log joint")
+            .y_axis_min_width(Y_AXIS_WIDTH)
+            .link_axis(link, [true, false])
+            .show(ui, |plot| {
+                if burn_in > 0.0 {
+                    plot.span(burn_in_span(burn_in));
+                    plot.vline(burn_in_line(burn_in));
+                }
+                plot.line(
+                    Line::new(
+                        "log joint of the sample",
+                        visible(&traces.log_joint, hidden),
+                    )
+                    .color(SAMPLE_COLOUR),
+                );
+            });
+
+        Plot::new("rmse_plot")
+            .height(height)
+            .legend(Legend::default().position(Corner::RightTop))
+            .x_axis_label("sweep")
+            .y_axis_label("RMSE on missing pixels")
+            .y_axis_min_width(Y_AXIS_WIDTH)
+            .link_axis(link, [true, false])
+            .show(ui, |plot| {
+                if burn_in > 0.0 {
+                    plot.span(burn_in_span(burn_in));
+                    plot.vline(burn_in_line(burn_in));
+                }
+                if let Some(baseline) = live.baseline_rmse() {
+                    plot.hline(
+                        HLine::new("column-mean imputation", baseline)
+                            .color(BASELINE_COLOUR)
+                            .style(LineStyle::dashed_loose()),
+                    );
+                }
+                plot.line(
+                    Line::new("sample", visible(&traces.rmse_sample, hidden)).color(SAMPLE_COLOUR),
+                );
+                plot.line(
+                    Line::new("running posterior mean", visible(&traces.rmse_mean, hidden))
+                        .color(MEAN_COLOUR)
+                        .width(2.0),
+                );
+            });
+    }
+}
+
+/// The points after the first `hidden` sweeps, borrowed; all of them when that would leave
+/// fewer than two points (hiding everything helps nobody).
+fn visible(points: &[PlotPoint], hidden: usize) -> PlotPoints<'_> {
+    let start = points.partition_point(|p| p.x <= hidden as f64);
+    let slice = if points.len().saturating_sub(start) >= 2 {
+        &points[start..]
+    } else {
+        points
+    };
+    PlotPoints::Borrowed(slice)
+}
+
+/// The shaded burn-in region.
+fn burn_in_span(burn_in: f64) -> Span {
+    Span::new("burn-in", 0.0..=burn_in).fill(BURN_IN_FILL)
+}
+
+/// The line where posterior averaging starts.
+fn burn_in_line(burn_in: f64) -> VLine {
+    VLine::new("end of burn-in", burn_in)
+        .color(BURN_IN_LINE)
+        .style(LineStyle::dashed_dense())
+}
+
+/// One line of the newest figures, e.g. "sweep 120: log joint -1.2e7, RMSE 41.2 (sample),
+/// 35.0 (posterior mean), 61.3 (column means)".
+fn summary(live: &LiveState) -> String {
+    let traces = live.traces();
+    let Some(last) = traces.log_joint.last() else {
+        return match live.baseline_rmse() {
+            Some(b) => format!("Column-mean imputation RMSE: {b:.2}"),
+            None => "No missing pixels: nothing to reconstruct".to_owned(),
+        };
+    };
+    let mut text = format!("Sweep {}: log joint {:.6e}", last.x, last.y);
+    if let Some(p) = traces.rmse_sample.last() {
+        text.push_str(&format!(", RMSE {:.2} (sample)", p.y));
+    }
+    match traces.rmse_mean.last() {
+        Some(p) => text.push_str(&format!(", {:.2} (posterior mean)", p.y)),
+        None => text.push_str(", posterior mean after burn-in"),
+    }
+    if let Some(b) = live.baseline_rmse() {
+        text.push_str(&format!(", {b:.2} (column means)"));
+    }
+    text
+}

@@ -1,0 +1,268 @@
+//! The complete conditionals of SPEC 5 (and the blocked step of SPEC 9), one function each.
+//!
+//! Every function draws from its conditional given the rest of `state` and writes the draw
+//! back. Shared M x M precisions are factored once per call (no per-row inversions); big
+//! products go through GEMM; elementwise work runs in parallel chunks with their own
+//! generators (see [`super::rng`]).
+
+use super::linalg::{SharedFactor, matmul_into, to_f32};
+use super::rng::StepRng;
+use super::state::{ModelState, SIGMASQ_RANGE};
+use super::{Hyperparameters, Prior};
+use nalgebra::DMatrix;
+use rand::rngs::SmallRng;
+use rand_distr::{Distribution, Gamma, StandardNormal};
+use super::par::{map_chunk_pairs_mut, map_chunks};
+
+/// Z | W, mu, sigma^2, X: rows independent with shared precision J = I + W^T S^-1 W,
+/// Z = Xc S^-1 W J^-1 + E L^-1 (SPEC 5.1).
+pub fn sample_z(state: &mut ModelState, rng: &StepRng) {
+    let (n, d, m) = state.shape();
+    // S^-1 W (D x M) and J = I + W^T S^-1 W accumulated in f64.
+    let mut sw = state.w.clone();
+    let mut j = DMatrix::<f64>::identity(m, m);
+    for dd in 0..d {
+        let inv = 1.0 / state.sigmasq[dd] as f64;
+        for a in 0..m {
+            let wa = state.w[(dd, a)] as f64;
+            sw[(dd, a)] = (wa * inv) as f32;
+            for b in 0..=a {
+                j[(a, b)] += wa * state.w[(dd, b)] as f64 * inv;
+            }
+        }
+    }
+    for a in 0..m {
+        for b in 0..a {
+            j[(b, a)] = j[(a, b)];
+        }
+    }
+    let factor = SharedFactor::new(j);
+
+    // G = X S^-1 W - 1 (mu^T S^-1 W) = Xc S^-1 W.
+    let mut g = DMatrix::<f32>::zeros(n, m);
+    matmul_into(&mut g, &state.x, &sw);
+    for a in 0..m {
+        let offset: f64 = (0..d).map(|dd| state.mu[dd] as f64 * sw[(dd, a)] as f64).sum();
+        let offset = offset as f32;
+        g.column_mut(a).iter_mut().for_each(|v| *v -= offset);
+    }
+    let mut e = DMatrix::<f32>::zeros(n, m);
+    rng.fill_standard_normal(e.as_mut_slice());
+
+    // Z = G J^-1 + E L^-1.
+    state.z.gemm(1.0, &g, &to_f32(&factor.inverse), 0.0);
+    state.z.gemm(1.0, &e, &to_f32(&factor.l_inverse), 1.0);
+    state.invalidate_fitted();
+}
+
+/// Z^T Z (M x M, f64) through a GEMM on the transposed copy of Z, and sum_n z_n.
+fn latent_gram(state: &ModelState) -> (DMatrix<f64>, Vec<f64>) {
+    let zt = state.z.transpose();
+    let m = zt.nrows();
+    let mut ztz = DMatrix::<f32>::zeros(m, m);
+    matmul_into(&mut ztz, &zt, &state.z);
+    let sumz = state
+        .z
+        .column_iter()
+        .map(|c| c.iter().map(|&v| v as f64).sum())
+        .collect();
+    (ztz.map(|v| v as f64), sumz)
+}
+
+/// Z^T X (M x D) in f64, from a GEMM of the transposed copy of Z with X.
+fn latent_cross(state: &ModelState) -> DMatrix<f64> {
+    let zt = state.z.transpose();
+    let mut c = DMatrix::<f32>::zeros(zt.nrows(), state.x.ncols());
+    matmul_into(&mut c, &zt, &state.x);
+    c.map(|v| v as f64)
+}
+
+/// W | Z, mu, sigma^2, X under the matrix-normal prior rows w_d ~ N(0, sigma_d^2 Sigma_c)
+/// (SPEC 5.2 and 8): B = Z^T Z + Sigma_c^-1, w_d ~ N(B^-1 Z^T xc_d, sigma_d^2 B^-1).
+pub fn sample_w(state: &mut ModelState, hyper: &Hyperparameters, prior: &Prior, rng: &StepRng) {
+    let (_, d, m) = state.shape();
+    let (mut b, sumz) = latent_gram(state);
+    let precision = prior.column_precision(hyper);
+    for a in 0..m {
+        b[(a, a)] += precision[a];
+    }
+    let factor = SharedFactor::new(b);
+    // Z^T Xc = Z^T X - (sum z) mu^T.
+    let mut cross = latent_cross(state);
+    for dd in 0..d {
+        let mu = state.mu[dd] as f64;
+        for a in 0..m {
+            cross[(a, dd)] -= sumz[a] * mu;
+        }
+    }
+    // Mean rows: (B^-1 Z^T Xc)^T, D x M.
+    let mean = (&factor.inverse * &cross).transpose();
+    let mut e = DMatrix::<f32>::zeros(d, m);
+    rng.fill_standard_normal(e.as_mut_slice());
+    let noise = e.map(|v| v as f64) * &factor.l_inverse;
+    for dd in 0..d {
+        let s = (state.sigmasq[dd] as f64).sqrt();
+        for a in 0..m {
+            state.w[(dd, a)] = (mean[(dd, a)] + s * noise[(dd, a)]) as f32;
+        }
+    }
+    state.invalidate_fitted();
+}
+
+/// mu | W, Z, sigma^2, X: mu_d ~ N(sum_n (x_nd - w_d^T z_n) / (N + lambda0),
+/// sigma_d^2 / (N + lambda0)) (SPEC 5.3), from the column sums of X and sum_n z_n.
+pub fn sample_mu(state: &mut ModelState, hyper: &Hyperparameters, rng: &StepRng) {
+    let (n, d, m) = state.shape();
+    let sumz: Vec<f64> = state
+        .z
+        .column_iter()
+        .map(|c| c.iter().map(|&v| v as f64).sum())
+        .collect();
+    let precision = n as f64 + hyper.lambda0;
+    let mut r = rng.chunk(0);
+    for dd in 0..d {
+        let wz: f64 = (0..m).map(|a| state.w[(dd, a)] as f64 * sumz[a]).sum();
+        let mean = (state.colsum[dd] - wz) / precision;
+        let sd = (state.sigmasq[dd] as f64 / precision).sqrt();
+        let e: f64 = StandardNormal.sample(&mut r);
+        state.mu[dd] = (mean + sd * e) as f32;
+    }
+}
+
+/// sigma^2 | W, Z, mu, X: sigma_d^2 ~ Scaled-Inv-chi^2(nu0 + N + M + 1, s_d^2) with
+/// nu_N s_d^2 = nu0 sigma0^2 + sum_n r_nd^2 + w_d^T Sigma_c^-1 w_d + lambda0 mu_d^2 (SPEC 5.4, 8).
+pub fn sample_sigmasq(
+    state: &mut ModelState,
+    hyper: &Hyperparameters,
+    prior: &Prior,
+    rng: &StepRng,
+) {
+    let (n, d, m) = state.shape();
+    let residual = state.residual_sums();
+    let precision = prior.column_precision(hyper);
+    let nu = hyper.nu0 + (n + m + 1) as f64;
+    let mut r = rng.chunk(0);
+    for dd in 0..d {
+        let w_quad: f64 = (0..m)
+            .map(|a| precision[a] * (state.w[(dd, a)] as f64).powi(2))
+            .sum();
+        let mu = state.mu[dd] as f64;
+        let scale_sum =
+            hyper.nu0 * hyper.sigmasq0 + residual[dd] + w_quad + hyper.lambda0 * mu * mu;
+        state.sigmasq[dd] = draw_scaled_inv_chi2(nu, scale_sum, &mut r);
+    }
+}
+
+/// Draws sigma^2 ~ Scaled-Inv-chi^2(nu, s^2) given nu and nu s^2 (`scale_sum`): with
+/// g ~ Gamma(shape nu/2, rate nu s^2 / 2), sigma^2 = 1/g, clamped to [`SIGMASQ_RANGE`].
+fn draw_scaled_inv_chi2(nu: f64, scale_sum: f64, rng: &mut SmallRng) -> f32 {
+    let rate = scale_sum.max(f64::MIN_POSITIVE) / 2.0;
+    let draw = match Gamma::new(nu / 2.0, 1.0 / rate) {
+        Ok(gamma) => 1.0 / gamma.sample(rng),
+        // Unreachable with validated hyperparameters; fall back to the mode.
+        Err(_) => scale_sum / (nu + 2.0),
+    };
+    let draw = if draw.is_finite() {
+        draw
+    } else {
+        SIGMASQ_RANGE.1 as f64
+    };
+    (draw as f32).clamp(SIGMASQ_RANGE.0, SIGMASQ_RANGE.1)
+}
+
+/// The blocked conjugate step (SPEC 9): (w_d, mu_d, sigma_d^2) | Z, X jointly for every d.
+/// With Zh = [Z 1], L0 = diag(Sigma_c^-1, lambda0): LN = Zh^T Zh + L0, m_d = LN^-1 Zh^T x_d,
+/// nu_N = nu0 + N, nu_N s_d^2 = nu0 sigma0^2 + x_d^T x_d - m_d^T LN m_d;
+/// sigma_d^2 ~ Scaled-Inv-chi^2(nu_N, s_d^2), then (w_d, mu_d) ~ N(m_d, sigma_d^2 LN^-1).
+pub fn sample_w_mu_sigmasq_blocked(
+    state: &mut ModelState,
+    hyper: &Hyperparameters,
+    prior: &Prior,
+    rng: &StepRng,
+) {
+    let (n, d, m) = state.shape();
+    let (ztz, sumz) = latent_gram(state);
+    let precision = prior.column_precision(hyper);
+    // LN = [[Z^T Z + Sigma_c^-1, sum z], [sum z^T, N + lambda0]].
+    let mut ln = DMatrix::<f64>::zeros(m + 1, m + 1);
+    for a in 0..m {
+        for b in 0..m {
+            ln[(a, b)] = ztz[(a, b)];
+        }
+        ln[(a, a)] += precision[a];
+        ln[(a, m)] = sumz[a];
+        ln[(m, a)] = sumz[a];
+    }
+    ln[(m, m)] = n as f64 + hyper.lambda0;
+    let factor = SharedFactor::new(ln);
+    // Zh^T X ((M+1) x D): Z^T X from GEMM, the last row the column sums.
+    let cross = latent_cross(state);
+    let mut zhx = DMatrix::<f64>::zeros(m + 1, d);
+    for dd in 0..d {
+        for a in 0..m {
+            zhx[(a, dd)] = cross[(a, dd)];
+        }
+        zhx[(m, dd)] = state.colsum[dd];
+    }
+    let means = &factor.inverse * &zhx; // (M+1) x D, column d is m_d
+    let sumsq = column_sums_of_squares(state);
+    let nu = hyper.nu0 + n as f64;
+    // Chunks 0.. feed the Gaussian noise; the last chunk index feeds the sigma^2 draws.
+    let mut r = rng.chunk(u64::MAX);
+    let mut e = DMatrix::<f32>::zeros(d, m + 1);
+    rng.fill_standard_normal(e.as_mut_slice());
+    let noise = e.map(|v| v as f64) * &factor.l_inverse; // rows ~ N(0, LN^-1)
+    for dd in 0..d {
+        let md = means.column(dd);
+        let quad = md.dot(&zhx.column(dd));
+        // x^T x - m^T LN m >= m^T L0 m >= 0 in exact arithmetic; rounding may not respect it.
+        let l0_quad: f64 = (0..m).map(|a| precision[a] * md[a] * md[a]).sum::<f64>()
+            + hyper.lambda0 * md[m] * md[m];
+        let residual = (sumsq[dd] - quad).max(l0_quad);
+        let scale_sum = hyper.nu0 * hyper.sigmasq0 + residual;
+        let s2 = draw_scaled_inv_chi2(nu, scale_sum, &mut r);
+        state.sigmasq[dd] = s2;
+        let s = (s2 as f64).sqrt();
+        for a in 0..m {
+            state.w[(dd, a)] = (md[a] + s * noise[(dd, a)]) as f32;
+        }
+        state.mu[dd] = (md[m] + s * noise[(dd, m)]) as f32;
+    }
+    state.invalidate_fitted();
+}
+
+/// Per-column sum of squares of X, in f64.
+fn column_sums_of_squares(state: &ModelState) -> Vec<f64> {
+    let n = state.x.nrows();
+    map_chunks(state.x.as_slice(), n, |_, c| {
+        c.iter().map(|&v| (v as f64) * (v as f64)).sum()
+    })
+}
+
+/// X_miss | W, Z, mu, sigma^2: each missing x_nd ~ N(w_d^T z_n + mu_d, sigma_d^2)
+/// independently (SPEC 5.5). One generator per column; column sums are updated sparsely.
+pub fn sample_x_missing(state: &mut ModelState, rng: &StepRng) {
+    let n = state.x.nrows();
+    let mu = state.mu.clone();
+    let sd: Vec<f32> = state.sigmasq.iter().map(|s| s.sqrt()).collect();
+    let (fitted, x, colsum, missing) = state.fitted_and_x_mut();
+    let deltas = map_chunk_pairs_mut(x.as_mut_slice(), fitted.as_slice(), n, |dd, xc, pc| {
+            let range = missing.column_range(dd);
+            if range.is_empty() {
+                return 0.0;
+            }
+            let mut r = rng.chunk(dd as u64);
+            let mut delta = 0.0f64;
+            for &i in &missing.rows()[range] {
+                let i = i as usize;
+                let e: f32 = StandardNormal.sample(&mut r);
+                let new = pc[i] + mu[dd] + sd[dd] * e;
+                delta += new as f64 - xc[i] as f64;
+                xc[i] = new;
+            }
+            delta
+        });
+    for (cs, delta) in colsum.iter_mut().zip(deltas) {
+        *cs += delta;
+    }
+}

@@ -1,0 +1,390 @@
+//! The Gibbs sampler: state, one sweep, traces, running moments and summaries.
+
+use super::conditionals::{
+    sample_mu, sample_sigmasq, sample_w, sample_w_mu_sigmasq_blocked, sample_x_missing, sample_z,
+};
+use super::init::initialise;
+use super::log_joint::log_joint;
+use super::moments::RunningMoments;
+use super::rng::{Step, StepRng};
+use super::state::ModelState;
+use super::{
+    Hyperparameters, ImageSummary, MeanStd, ModelError, Prior, Problem, SamplerSettings, Schedule,
+    StepTimes, SweepRecord, Traces, validate_run_length,
+};
+use nalgebra::DMatrix;
+use super::par::map_chunks;
+use std::time::Instant;
+
+/// A Gibbs sampler for Bayesian factor analysis with missing data.
+///
+/// Setting changes that take effect at the next sweep: nu0, sigma0^2, kappa0, lambda0 (same M),
+/// the prior, the schedule and the run length. A change of hyperparameters, prior or schedule
+/// clears the running moments and counts burn-in again from the change, so posterior summaries
+/// always describe one target distribution (a schedule change keeps the target but restarts
+/// the summaries too, so they describe one chain). Changing M, the data, the masks, the noise
+/// or the seed needs a new sampler.
+///
+/// Sweep t (1-based) enters the running moments when t - (sweep of the last change) >
+/// burn-in; with the defaults (200 sweeps, burn-in 100) that is the second half of the run.
+pub struct GibbsSampler {
+    settings: SamplerSettings,
+    state: ModelState,
+    traces: Traces,
+    iteration: usize,
+    /// Sweep count at the last change of target (0 at the start).
+    change_point: usize,
+    x_moments: RunningMoments,
+    mu_moments: RunningMoments,
+    sigmasq_moments: RunningMoments,
+    /// True values at the missing entries, in the order of the missing index.
+    truth_missing: Option<Vec<f32>>,
+    rmse_mean_impute: Option<f64>,
+}
+
+impl GibbsSampler {
+    /// Validates the problem and settings and initialises as the notebook does (SPEC 5; see
+    /// [`super::init::initialise`] for the fallbacks of columns with 0 or 1 observed entries).
+    pub fn new(problem: &Problem, settings: &SamplerSettings) -> Result<Self, ModelError> {
+        problem.validate()?;
+        settings.validate(problem.n, problem.d)?;
+        let state = initialise(problem, settings.hyper.m, settings.seed)?;
+        let d = problem.d;
+        let truth_missing = problem.x_true.as_ref().map(|t| {
+            let idx = state.missing();
+            idx.rows()
+                .iter()
+                .zip(idx.cols())
+                .map(|(&i, &j)| t[i as usize * d + j as usize])
+                .collect::<Vec<f32>>()
+        });
+        let n_missing = state.missing().len();
+        let mut sampler = GibbsSampler {
+            settings: settings.clone(),
+            state,
+            traces: Traces::default(),
+            iteration: 0,
+            change_point: 0,
+            x_moments: RunningMoments::new(n_missing),
+            mu_moments: RunningMoments::new(d),
+            sigmasq_moments: RunningMoments::new(d),
+            truth_missing,
+            rmse_mean_impute: None,
+        };
+        sampler.rmse_mean_impute = sampler.rmse_of(|k, _| sampler.current_missing(k));
+        Ok(sampler)
+    }
+
+    /// One full sweep (all conditionals of the schedule), then the log joint, traces and
+    /// running moments.
+    pub fn sweep(&mut self) -> SweepRecord {
+        let start = Instant::now();
+        self.iteration += 1;
+        let sweep = self.iteration as u64;
+        let seed = self.settings.seed;
+        let hyper = self.settings.hyper.clone();
+        let prior = self.settings.prior.clone();
+        let mut steps = StepTimes::default();
+        let mut clock = Instant::now();
+        let lap = |clock: &mut Instant| {
+            let s = clock.elapsed().as_secs_f64();
+            *clock = Instant::now();
+            s
+        };
+        let st = &mut self.state;
+        sample_z(st, &StepRng::new(seed, sweep, Step::Z));
+        steps.z = lap(&mut clock);
+        match self.settings.schedule {
+            Schedule::Notebook => {
+                sample_w(st, &hyper, &prior, &StepRng::new(seed, sweep, Step::W));
+                steps.w = lap(&mut clock);
+                sample_mu(st, &hyper, &StepRng::new(seed, sweep, Step::Mu));
+                steps.mu = lap(&mut clock);
+                sample_sigmasq(st, &hyper, &prior, &StepRng::new(seed, sweep, Step::Sigmasq));
+                steps.sigmasq = lap(&mut clock);
+            }
+            Schedule::Blocked => {
+                let rng = StepRng::new(seed, sweep, Step::Blocked);
+                sample_w_mu_sigmasq_blocked(st, &hyper, &prior, &rng);
+                steps.w = lap(&mut clock);
+            }
+        }
+        sample_x_missing(st, &StepRng::new(seed, sweep, Step::XMissing));
+        steps.x_missing = lap(&mut clock);
+        let lj = log_joint(st, &hyper, &prior);
+        steps.log_joint = lap(&mut clock);
+
+        if self.iteration - self.change_point > self.settings.burn_in {
+            self.update_moments();
+        }
+        let rmse_sample = self.rmse_of(|k, s| s.current_missing(k));
+        let rmse_posterior_mean = self.rmse_of(|k, s| s.posterior_missing(k));
+        steps.moments = lap(&mut clock);
+        let seconds = start.elapsed().as_secs_f64();
+
+        self.traces.log_joint.push(lj);
+        self.traces.seconds.push(seconds);
+        if let (Some(a), Some(b)) = (rmse_sample, rmse_posterior_mean) {
+            self.traces.rmse_sample.push(a);
+            self.traces.rmse_posterior_mean.push(b);
+        }
+        SweepRecord {
+            iter: self.iteration,
+            log_joint: lj,
+            rmse_sample,
+            rmse_posterior_mean,
+            seconds,
+            steps,
+        }
+    }
+
+    fn update_moments(&mut self) {
+        let x = self.state.x();
+        let idx = self.state.missing();
+        let (rows, cols) = (idx.rows(), idx.cols());
+        self.x_moments
+            .update(|k| x[(rows[k] as usize, cols[k] as usize)] as f64);
+        let mu = self.state.mu();
+        self.mu_moments.update(|k| mu[k] as f64);
+        let s = self.state.sigmasq();
+        self.sigmasq_moments.update(|k| s[k] as f64);
+    }
+
+    /// Current value of missing entry k.
+    fn current_missing(&self, k: usize) -> f32 {
+        let idx = self.state.missing();
+        self.state.x()[(idx.rows()[k] as usize, idx.cols()[k] as usize)]
+    }
+
+    /// Posterior mean of missing entry k (the current value before burn-in ends).
+    fn posterior_missing(&self, k: usize) -> f32 {
+        match self.x_moments.mean(k) {
+            Some(m) => m as f32,
+            None => self.current_missing(k),
+        }
+    }
+
+    /// RMSE over the missing entries of `value(k)` against the truth.
+    fn rmse_of(&self, value: impl Fn(usize, &Self) -> f32 + Sync) -> Option<f64> {
+        let truth = self.truth_missing.as_ref()?;
+        if truth.is_empty() {
+            return None;
+        }
+        let sum: f64 = map_chunks(truth, 4096, |c, chunk| {
+            chunk
+                .iter()
+                .enumerate()
+                .map(|(j, &t)| (value(c * 4096 + j, self) as f64 - t as f64).powi(2))
+                .sum::<f64>()
+        })
+        .iter()
+        .sum();
+        Some((sum / truth.len() as f64).sqrt())
+    }
+
+    /// Number of sweeps done since the sampler was built.
+    pub fn iteration(&self) -> usize {
+        self.iteration
+    }
+
+    /// The scalar traces, one value per sweep.
+    pub fn traces(&self) -> &Traces {
+        &self.traces
+    }
+
+    /// The current settings (after any changes).
+    pub fn settings(&self) -> &SamplerSettings {
+        &self.settings
+    }
+
+    /// The full current state (Z, W, mu, sigma^2, completed X).
+    pub fn state(&self) -> &ModelState {
+        &self.state
+    }
+
+    /// Mutable state, for experiments and tests (e.g. Geweke's successive-conditional
+    /// simulator redraws all of X). Setters validate shapes and values; running moments are
+    /// not reset.
+    pub fn state_mut(&mut self) -> &mut ModelState {
+        &mut self.state
+    }
+
+    /// Log joint of the current state (SPEC 6).
+    pub fn log_joint(&mut self) -> f64 {
+        log_joint(&mut self.state, &self.settings.hyper, &self.settings.prior)
+    }
+
+    /// Clears the running moments and restarts the burn-in count at the current sweep.
+    fn restart_summaries(&mut self) {
+        self.change_point = self.iteration;
+        self.x_moments.clear();
+        self.mu_moments.clear();
+        self.sigmasq_moments.clear();
+    }
+
+    /// New nu0, sigma0^2, kappa0, lambda0 from the next sweep; M must not change. If anything
+    /// changed, the running moments are cleared and burn-in counts again from here.
+    pub fn set_hyperparameters(&mut self, h: Hyperparameters) -> Result<(), ModelError> {
+        if h.m != self.settings.hyper.m {
+            return Err(ModelError::NeedsNewSampler {
+                what: "the number of factors M",
+            });
+        }
+        h.validate()?;
+        if h != self.settings.hyper {
+            self.settings.hyper = h;
+            self.restart_summaries();
+        }
+        Ok(())
+    }
+
+    /// New prior on W from the next sweep; moments cleared and burn-in restarted if it changed.
+    pub fn set_prior(&mut self, p: Prior) -> Result<(), ModelError> {
+        p.validate()?;
+        if p != self.settings.prior {
+            self.settings.prior = p;
+            self.restart_summaries();
+        }
+        Ok(())
+    }
+
+    /// New schedule from the next sweep; moments cleared and burn-in restarted if it changed.
+    pub fn set_schedule(&mut self, s: Schedule) {
+        if s != self.settings.schedule {
+            self.settings.schedule = s;
+            self.restart_summaries();
+        }
+    }
+
+    /// New run length, effective at once. Samples already in the moments are kept; the new
+    /// burn-in applies to later sweeps, counted from the last change of target.
+    pub fn set_run_length(&mut self, sweeps: usize, burn_in: usize) -> Result<(), ModelError> {
+        validate_run_length(sweeps, burn_in)?;
+        self.settings.sweeps = sweeps;
+        self.settings.burn_in = burn_in;
+        Ok(())
+    }
+
+    /// Current loadings W (D x M).
+    pub fn w(&self) -> &DMatrix<f32> {
+        self.state.w()
+    }
+
+    /// Current mu (length D).
+    pub fn mu(&self) -> &[f32] {
+        self.state.mu()
+    }
+
+    /// Current sigma^2 (length D).
+    pub fn sigmasq(&self) -> &[f32] {
+        self.state.sigmasq()
+    }
+
+    /// Posterior mean and std of mu over the sweeps after burn-in (current value and std 0
+    /// before burn-in ends).
+    pub fn posterior_mu(&self) -> MeanStd {
+        summarise(&self.mu_moments, self.state.mu())
+    }
+
+    /// Posterior mean and std of sigma^2 over the sweeps after burn-in (current value and std
+    /// 0 before burn-in ends).
+    pub fn posterior_sigmasq(&self) -> MeanStd {
+        summarise(&self.sigmasq_moments, self.state.sigmasq())
+    }
+
+    /// Number of sweeps in the running moments.
+    pub fn samples_in_moments(&self) -> usize {
+        self.x_moments.count()
+    }
+
+    /// Summary of image `i` (None if out of range). Observed pixels are copied into
+    /// `current` and `posterior_mean` with std 0; before burn-in ends the posterior mean is
+    /// the current sample and the std is 0.
+    pub fn image_summary(&self, i: usize) -> Option<ImageSummary> {
+        let (n, d, _) = self.state.shape();
+        if i >= n {
+            return None;
+        }
+        let x = self.state.x();
+        let current: Vec<f32> = (0..d).map(|j| x[(i, j)]).collect();
+        let mut posterior_mean = current.clone();
+        let mut posterior_std = vec![0.0f32; d];
+        let mut sq = 0.0f64;
+        let mut count = 0usize;
+        for j in 0..d {
+            if let Some(k) = self.state.missing().position(i, j) {
+                posterior_mean[j] = self.posterior_missing(k);
+                posterior_std[j] = self.x_moments.std(k) as f32;
+                if let Some(t) = &self.truth_missing {
+                    sq += (posterior_mean[j] as f64 - t[k] as f64).powi(2);
+                    count += 1;
+                }
+            }
+        }
+        let rmse = (count > 0).then(|| (sq / count as f64).sqrt());
+        Some(ImageSummary {
+            index: i,
+            current,
+            posterior_mean,
+            posterior_std,
+            rmse,
+        })
+    }
+
+    /// N x D row-major: observed pixels, missing pixels at their posterior mean (the current
+    /// sample before burn-in ends).
+    pub fn reconstruction(&self) -> Vec<f32> {
+        let (n, d, _) = self.state.shape();
+        let mut out = row_major(self.state.x());
+        let idx = self.state.missing();
+        for (k, (&i, &j)) in idx.rows().iter().zip(idx.cols()).enumerate() {
+            out[i as usize * d + j as usize] = self.posterior_missing(k);
+        }
+        debug_assert_eq!(out.len(), n * d);
+        out
+    }
+
+    /// N x D row-major posterior standard deviation, 0 where observed (and before two sweeps
+    /// have entered the moments).
+    pub fn posterior_std(&self) -> Vec<f32> {
+        let (n, d, _) = self.state.shape();
+        let mut out = vec![0.0f32; n * d];
+        let idx = self.state.missing();
+        for (k, (&i, &j)) in idx.rows().iter().zip(idx.cols()).enumerate() {
+            out[i as usize * d + j as usize] = self.x_moments.std(k) as f32;
+        }
+        out
+    }
+
+    /// RMSE of column-mean imputation (the initial state) on the missing entries; None
+    /// without truth or without missing entries.
+    pub fn rmse_mean_impute(&self) -> Option<f64> {
+        self.rmse_mean_impute
+    }
+
+    /// Fraction of entries that are missing.
+    pub fn missing_fraction(&self) -> f64 {
+        let (n, d, _) = self.state.shape();
+        self.state.missing().len() as f64 / (n * d) as f64
+    }
+}
+
+fn summarise(moments: &RunningMoments, current: &[f32]) -> MeanStd {
+    let mean = (0..current.len())
+        .map(|k| moments.mean(k).map_or(current[k], |m| m as f32))
+        .collect();
+    let std = (0..current.len()).map(|k| moments.std(k) as f32).collect();
+    MeanStd { mean, std }
+}
+
+/// Column-major N x D matrix to a row-major vector.
+fn row_major(x: &DMatrix<f32>) -> Vec<f32> {
+    let (n, d) = x.shape();
+    let mut out = vec![0.0f32; n * d];
+    for (j, col) in x.column_iter().enumerate() {
+        for (i, &v) in col.iter().enumerate() {
+            out[i * d + j] = v;
+        }
+    }
+    out
+}

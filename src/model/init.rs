@@ -1,0 +1,91 @@
+//! The notebook's initialisation (SPEC 5): missing entries and mu at the observed column
+//! means, sigma^2 at the observed column variances, W and Z independent N(0, 1).
+
+use super::rng::{Step, StepRng};
+use super::state::{ModelState, SIGMASQ_RANGE};
+use super::{ModelError, Problem};
+use nalgebra::DMatrix;
+
+/// Builds the initial state. Fallbacks keep every number finite:
+/// - a column with no observed entry takes the mean of all observed entries (0 if nothing
+///   at all is observed) as its mean;
+/// - a column with fewer than two observed entries, or whose observed entries are all equal,
+///   takes the variance of all observed entries around their column means (1 if that is 0
+///   or undefined) as its sigma^2.
+pub fn initialise(problem: &Problem, m: usize, seed: u64) -> Result<ModelState, ModelError> {
+    problem.validate()?;
+    let (n, d) = (problem.n, problem.d);
+    let mut count = vec![0usize; d];
+    let mut sum = vec![0.0f64; d];
+    for (k, (&x, &miss)) in problem.x_observed.iter().zip(&problem.missing).enumerate() {
+        if !miss {
+            count[k % d] += 1;
+            sum[k % d] += x as f64;
+        }
+    }
+    let total_count: usize = count.iter().sum();
+    let global_mean = if total_count > 0 {
+        sum.iter().sum::<f64>() / total_count as f64
+    } else {
+        0.0
+    };
+    let mean: Vec<f64> = (0..d)
+        .map(|j| {
+            if count[j] > 0 {
+                sum[j] / count[j] as f64
+            } else {
+                global_mean
+            }
+        })
+        .collect();
+    let mut sq = vec![0.0f64; d];
+    for (k, (&x, &miss)) in problem.x_observed.iter().zip(&problem.missing).enumerate() {
+        if !miss {
+            sq[k % d] += (x as f64 - mean[k % d]).powi(2);
+        }
+    }
+    let pooled = if total_count > 0 {
+        sq.iter().sum::<f64>() / total_count as f64
+    } else {
+        0.0
+    };
+    let fallback_var = if pooled.is_finite() && pooled > 0.0 {
+        pooled
+    } else {
+        1.0
+    };
+    let sigmasq: Vec<f32> = (0..d)
+        .map(|j| {
+            let v = if count[j] >= 2 {
+                sq[j] / count[j] as f64
+            } else {
+                0.0
+            };
+            let v = if v.is_finite() && v > 0.0 {
+                v
+            } else {
+                fallback_var
+            };
+            (v as f32).clamp(SIGMASQ_RANGE.0, SIGMASQ_RANGE.1)
+        })
+        .collect();
+
+    let x: Vec<f32> = problem
+        .x_observed
+        .iter()
+        .zip(&problem.missing)
+        .enumerate()
+        .map(|(k, (&x, &miss))| if miss { mean[k % d] as f32 } else { x })
+        .collect();
+    let mut state = ModelState::new(n, d, &x, &problem.missing, m)?;
+    let mu: Vec<f32> = mean.iter().map(|&v| v as f32).collect();
+    state.set_mu(&mu)?;
+    state.set_sigmasq(&sigmasq)?;
+    let mut z = DMatrix::<f32>::zeros(n, m);
+    StepRng::new(seed, 0, Step::Init).fill_standard_normal(z.as_mut_slice());
+    let mut w = DMatrix::<f32>::zeros(d, m);
+    StepRng::new(seed, 0, Step::InitW).fill_standard_normal(w.as_mut_slice());
+    state.set_z(z)?;
+    state.set_w(w)?;
+    Ok(state)
+}

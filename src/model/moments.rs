@@ -1,0 +1,66 @@
+//! Running first and second moments (Welford, f64) of every missing pixel, mu and sigma^2:
+//! posterior summaries without storing samples.
+
+use super::par::for_each_chunk_mut;
+
+/// Welford running mean and sum of squared deviations of a vector of quantities.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunningMoments {
+    count: usize,
+    /// Per quantity: [mean, sum of squared deviations].
+    acc: Vec<[f64; 2]>,
+}
+
+impl RunningMoments {
+    /// Moments of `len` quantities, with no samples yet.
+    pub fn new(len: usize) -> Self {
+        RunningMoments {
+            count: 0,
+            acc: vec![[0.0; 2]; len],
+        }
+    }
+
+    /// Forgets every sample.
+    pub fn clear(&mut self) {
+        self.count = 0;
+        self.acc.iter_mut().for_each(|v| *v = [0.0; 2]);
+    }
+
+    /// Number of samples folded in.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// Folds in one sample, `value(k)` for quantity k (in parallel for many quantities).
+    pub fn update(&mut self, value: impl Fn(usize) -> f64 + Sync + Send) {
+        self.count += 1;
+        let inv = 1.0 / self.count as f64;
+        for_each_chunk_mut(&mut self.acc, 4096, |c, chunk| {
+            for (j, [mean, m2]) in chunk.iter_mut().enumerate() {
+                let x = value(c * 4096 + j);
+                let delta = x - *mean;
+                *mean += delta * inv;
+                *m2 += delta * (x - *mean);
+            }
+        });
+    }
+
+    /// Mean of quantity k (None with no samples).
+    pub fn mean(&self, k: usize) -> Option<f64> {
+        if self.count == 0 {
+            None
+        } else {
+            self.acc.get(k).map(|a| a[0])
+        }
+    }
+
+    /// Sample standard deviation of quantity k (0 with fewer than two samples).
+    pub fn std(&self, k: usize) -> f64 {
+        if self.count < 2 {
+            return 0.0;
+        }
+        self.acc
+            .get(k)
+            .map_or(0.0, |a| (a[1].max(0.0) / (self.count - 1) as f64).sqrt())
+    }
+}

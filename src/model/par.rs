@@ -1,0 +1,87 @@
+//! Chunked loops that run on rayon's pool for big inputs and on the calling thread for small
+//! ones (waking the pool costs more than a tiny problem's whole sweep). Chunks are fixed-size
+//! and results come back in chunk order, so the outcome never depends on the thread count.
+
+use rayon::prelude::*;
+
+/// Inputs with fewer elements than this run on the calling thread.
+pub const PARALLEL_MIN: usize = 1 << 15;
+
+/// Calls `f(chunk index, chunk)` on each `size`-element chunk of `data`.
+pub fn for_each_chunk_mut<T: Send>(
+    data: &mut [T],
+    size: usize,
+    f: impl Fn(usize, &mut [T]) + Sync + Send,
+) {
+    let size = size.max(1);
+    if data.len() < PARALLEL_MIN {
+        data.chunks_mut(size).enumerate().for_each(|(c, x)| f(c, x));
+    } else {
+        data.par_chunks_mut(size)
+            .enumerate()
+            .for_each(|(c, x)| f(c, x));
+    }
+}
+
+/// `f(chunk index, chunk)` for each `size`-element chunk of `data`, in chunk order.
+pub fn map_chunks<T: Sync, R: Send>(
+    data: &[T],
+    size: usize,
+    f: impl Fn(usize, &[T]) -> R + Sync + Send,
+) -> Vec<R> {
+    let size = size.max(1);
+    if data.len() < PARALLEL_MIN {
+        data.chunks(size).enumerate().map(|(c, x)| f(c, x)).collect()
+    } else {
+        data.par_chunks(size)
+            .enumerate()
+            .map(|(c, x)| f(c, x))
+            .collect()
+    }
+}
+
+/// `f(chunk index, chunk of a, chunk of b)` over matching `size`-element chunks, in order.
+pub fn map_chunk_pairs<A: Sync, B: Sync, R: Send>(
+    a: &[A],
+    b: &[B],
+    size: usize,
+    f: impl Fn(usize, &[A], &[B]) -> R + Sync + Send,
+) -> Vec<R> {
+    let size = size.max(1);
+    if a.len() < PARALLEL_MIN {
+        a.chunks(size)
+            .zip(b.chunks(size))
+            .enumerate()
+            .map(|(c, (x, y))| f(c, x, y))
+            .collect()
+    } else {
+        a.par_chunks(size)
+            .zip(b.par_chunks(size))
+            .enumerate()
+            .map(|(c, (x, y))| f(c, x, y))
+            .collect()
+    }
+}
+
+/// `f(chunk index, mutable chunk of a, chunk of b)` over matching chunks, results in order.
+pub fn map_chunk_pairs_mut<A: Send, B: Sync, R: Send>(
+    a: &mut [A],
+    b: &[B],
+    size: usize,
+    f: impl Fn(usize, &mut [A], &[B]) -> R + Sync + Send,
+) -> Vec<R> {
+    let size = size.max(1);
+    if a.len() < PARALLEL_MIN {
+        a.chunks_mut(size)
+            .zip(b.chunks(size))
+            .enumerate()
+            .map(|(c, (x, y))| f(c, x, y))
+            .collect()
+    } else {
+        a.par_chunks_mut(size)
+            .zip(b.par_chunks(size))
+            .enumerate()
+            .map(|(c, (x, y))| f(c, x, y))
+            .collect()
+    }
+}

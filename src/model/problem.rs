@@ -1,0 +1,84 @@
+//! The input of the sampler: observed data, the mask of missing pixels, and the truth if known.
+
+use super::ModelError;
+
+/// Observed data, its mask and (when known) the true values, for RMSE. Row-major N x D, f32.
+///
+/// Values of `x_observed` at missing entries are ignored (they may be NaN or 255).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Problem {
+    /// Number of images N.
+    pub n: usize,
+    /// Pixels per image D.
+    pub d: usize,
+    /// N x D row-major; only the entries with `missing == false` are read.
+    pub x_observed: Vec<f32>,
+    /// N x D row-major, true = missing.
+    pub missing: Vec<bool>,
+    /// N x D row-major true values (the noisy X_true of SPEC 1), for RMSE on missing entries.
+    pub x_true: Option<Vec<f32>>,
+}
+
+impl Problem {
+    /// Checks shapes and that every observed value (and every true value) is finite.
+    pub fn validate(&self) -> Result<(), ModelError> {
+        if self.n == 0 || self.d == 0 {
+            return Err(ModelError::EmptyProblem {
+                n: self.n,
+                d: self.d,
+            });
+        }
+        let total = self
+            .n
+            .checked_mul(self.d)
+            .ok_or(ModelError::TooLarge {
+                n: self.n,
+                d: self.d,
+                m: 0,
+            })?;
+        check_len("x_observed", total, self.x_observed.len())?;
+        check_len("missing", total, self.missing.len())?;
+        if let Some(t) = &self.x_true {
+            check_len("x_true", total, t.len())?;
+        }
+        for (k, (&x, &miss)) in self.x_observed.iter().zip(&self.missing).enumerate() {
+            if !miss && !x.is_finite() {
+                return Err(ModelError::NonFiniteInput {
+                    what: "observed data",
+                    row: k / self.d,
+                    col: k % self.d,
+                });
+            }
+        }
+        if let Some(t) = &self.x_true
+            && let Some(k) = t.iter().position(|v| !v.is_finite())
+        {
+            return Err(ModelError::NonFiniteInput {
+                what: "true data",
+                row: k / self.d,
+                col: k % self.d,
+            });
+        }
+        Ok(())
+    }
+
+    /// Fraction of entries that are missing.
+    pub fn missing_fraction(&self) -> f64 {
+        if self.missing.is_empty() {
+            return 0.0;
+        }
+        self.missing.iter().filter(|&&m| m).count() as f64 / self.missing.len() as f64
+    }
+}
+
+fn check_len(what: &'static str, expected: usize, got: usize) -> Result<(), ModelError> {
+    if expected == got {
+        Ok(())
+    } else {
+        Err(ModelError::ShapeMismatch {
+            what,
+            expected,
+            got,
+        })
+    }
+}

@@ -1,0 +1,331 @@
+//! The current values of every unknown (Z, W, mu, sigma^2, X_miss) and the completed data.
+
+use super::ModelError;
+use super::linalg::matmul_into;
+use nalgebra::DMatrix;
+use super::par::{map_chunk_pairs, map_chunks};
+
+/// Smallest and largest sigma_d^2 the sampler keeps. Draws outside are clamped so a
+/// degenerate column (constant pixels, absurd hyperparameters) cannot produce 0, inf or NaN;
+/// the bounds are far outside anything real data reach.
+pub const SIGMASQ_RANGE: (f32, f32) = (1e-12, 1e12);
+
+/// Missing entries in compressed-column order: entry k is pixel `cols[k]` of image `rows[k]`,
+/// sorted by column, then row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MissingIndex {
+    col_ptr: Vec<usize>,
+    rows: Vec<u32>,
+    cols: Vec<u32>,
+}
+
+impl MissingIndex {
+    /// Builds the index from a row-major N x D mask (length already checked).
+    pub fn from_row_major(n: usize, d: usize, missing: &[bool]) -> MissingIndex {
+        let mut counts = vec![0usize; d];
+        for (k, &m) in missing.iter().enumerate() {
+            if m {
+                counts[k % d] += 1;
+            }
+        }
+        let mut col_ptr = Vec::with_capacity(d + 1);
+        col_ptr.push(0);
+        for c in &counts {
+            col_ptr.push(col_ptr.last().copied().unwrap_or(0) + c);
+        }
+        let total = col_ptr[d];
+        let mut rows = vec![0u32; total];
+        let mut cols = vec![0u32; total];
+        let mut next = col_ptr.clone();
+        for i in 0..n {
+            for j in 0..d {
+                if missing[i * d + j] {
+                    rows[next[j]] = i as u32;
+                    cols[next[j]] = j as u32;
+                    next[j] += 1;
+                }
+            }
+        }
+        MissingIndex {
+            col_ptr,
+            rows,
+            cols,
+        }
+    }
+
+    /// Number of missing entries.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// True when nothing is missing.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Range of entry indices of column `d`.
+    pub fn column_range(&self, d: usize) -> std::ops::Range<usize> {
+        self.col_ptr[d]..self.col_ptr[d + 1]
+    }
+
+    /// Rows (images) of the missing entries, in entry order.
+    pub fn rows(&self) -> &[u32] {
+        &self.rows
+    }
+
+    /// Columns (pixels) of the missing entries, in entry order.
+    pub fn cols(&self) -> &[u32] {
+        &self.cols
+    }
+
+    /// Entry index of pixel `d` of image `i`, if it is missing.
+    pub fn position(&self, i: usize, d: usize) -> Option<usize> {
+        let range = *self.col_ptr.get(d)?..*self.col_ptr.get(d + 1)?;
+        let start = range.start;
+        self.rows[range]
+            .binary_search(&(i as u32))
+            .ok()
+            .map(|p| start + p)
+    }
+}
+
+/// Every unknown of the model plus the completed data X (observed values and the current
+/// X_miss sample). Matrices are nalgebra column-major: X is N x D, Z is N x M, W is D x M.
+#[derive(Clone, Debug)]
+pub struct ModelState {
+    pub(crate) x: DMatrix<f32>,
+    pub(crate) missing: MissingIndex,
+    pub(crate) z: DMatrix<f32>,
+    pub(crate) w: DMatrix<f32>,
+    pub(crate) mu: Vec<f32>,
+    pub(crate) sigmasq: Vec<f32>,
+    /// Column sums of X in f64, kept up to date as X_miss changes.
+    pub(crate) colsum: Vec<f64>,
+    /// Cache of Z W^T (N x D) for the current Z and W, shared by the sigma^2 step, the X_miss
+    /// step and the log joint.
+    fitted: DMatrix<f32>,
+    fitted_valid: bool,
+}
+
+impl ModelState {
+    /// Builds a state; `x` is the completed N x D data, row-major.
+    pub fn new(
+        n: usize,
+        d: usize,
+        x_row_major: &[f32],
+        missing_row_major: &[bool],
+        m: usize,
+    ) -> Result<ModelState, ModelError> {
+        if n == 0 || d == 0 || m == 0 {
+            return Err(ModelError::EmptyProblem { n, d });
+        }
+        let total = n.checked_mul(d).ok_or(ModelError::TooLarge { n, d, m })?;
+        if missing_row_major.len() != total {
+            return Err(ModelError::ShapeMismatch {
+                what: "missing",
+                expected: total,
+                got: missing_row_major.len(),
+            });
+        }
+        let mut state = ModelState {
+            x: DMatrix::zeros(n, d),
+            missing: MissingIndex::from_row_major(n, d, missing_row_major),
+            z: DMatrix::zeros(n, m),
+            w: DMatrix::zeros(d, m),
+            mu: vec![0.0; d],
+            sigmasq: vec![1.0; d],
+            colsum: vec![0.0; d],
+            fitted: DMatrix::zeros(0, 0),
+            fitted_valid: false,
+        };
+        state.set_x(x_row_major)?;
+        Ok(state)
+    }
+
+    /// N, D, M.
+    pub fn shape(&self) -> (usize, usize, usize) {
+        (self.x.nrows(), self.x.ncols(), self.z.ncols())
+    }
+
+    /// Completed data X (N x D).
+    pub fn x(&self) -> &DMatrix<f32> {
+        &self.x
+    }
+    /// Latent factors Z (N x M).
+    pub fn z(&self) -> &DMatrix<f32> {
+        &self.z
+    }
+    /// Loadings W (D x M).
+    pub fn w(&self) -> &DMatrix<f32> {
+        &self.w
+    }
+    /// Means mu (D).
+    pub fn mu(&self) -> &[f32] {
+        &self.mu
+    }
+    /// Noise variances sigma^2 (D).
+    pub fn sigmasq(&self) -> &[f32] {
+        &self.sigmasq
+    }
+    /// The missing entries.
+    pub fn missing(&self) -> &MissingIndex {
+        &self.missing
+    }
+
+    /// Replaces all of X (observed entries too) from a row-major N x D vector of finite values.
+    pub fn set_x(&mut self, x_row_major: &[f32]) -> Result<(), ModelError> {
+        let (n, d) = (self.x.nrows(), self.x.ncols());
+        check_len("x", n * d, x_row_major.len())?;
+        if let Some(k) = x_row_major.iter().position(|v| !v.is_finite()) {
+            return Err(ModelError::NonFiniteInput {
+                what: "x",
+                row: k / d,
+                col: k % d,
+            });
+        }
+        for i in 0..n {
+            for j in 0..d {
+                self.x[(i, j)] = x_row_major[i * d + j];
+            }
+        }
+        self.refresh_colsum();
+        Ok(())
+    }
+
+    /// Replaces Z (N x M, finite).
+    pub fn set_z(&mut self, z: DMatrix<f32>) -> Result<(), ModelError> {
+        check_matrix("z", &self.z, &z)?;
+        self.z = z;
+        self.fitted_valid = false;
+        Ok(())
+    }
+
+    /// Replaces W (D x M, finite).
+    pub fn set_w(&mut self, w: DMatrix<f32>) -> Result<(), ModelError> {
+        check_matrix("w", &self.w, &w)?;
+        self.w = w;
+        self.fitted_valid = false;
+        Ok(())
+    }
+
+    /// Replaces mu (length D, finite).
+    pub fn set_mu(&mut self, mu: &[f32]) -> Result<(), ModelError> {
+        check_len("mu", self.mu.len(), mu.len())?;
+        if let Some(k) = mu.iter().position(|v| !v.is_finite()) {
+            return Err(ModelError::NonFiniteInput {
+                what: "mu",
+                row: 0,
+                col: k,
+            });
+        }
+        self.mu.copy_from_slice(mu);
+        Ok(())
+    }
+
+    /// Replaces sigma^2 (length D, finite and positive; clamped to [`SIGMASQ_RANGE`]).
+    pub fn set_sigmasq(&mut self, s: &[f32]) -> Result<(), ModelError> {
+        check_len("sigmasq", self.sigmasq.len(), s.len())?;
+        if let Some(k) = s.iter().position(|v| !(v.is_finite() && *v > 0.0)) {
+            return Err(ModelError::NonFiniteInput {
+                what: "sigmasq (must be positive)",
+                row: 0,
+                col: k,
+            });
+        }
+        for (t, &v) in self.sigmasq.iter_mut().zip(s) {
+            *t = v.clamp(SIGMASQ_RANGE.0, SIGMASQ_RANGE.1);
+        }
+        Ok(())
+    }
+
+    /// Marks Z or W as changed by a conditional.
+    pub(crate) fn invalidate_fitted(&mut self) {
+        self.fitted_valid = false;
+    }
+
+    /// Z W^T for the current Z and W, computed at most once per change of Z or W.
+    pub(crate) fn fitted(&mut self) -> &DMatrix<f32> {
+        if !self.fitted_valid {
+            let (n, d, _) = self.shape();
+            if self.fitted.shape() != (n, d) {
+                self.fitted = DMatrix::zeros(n, d);
+            }
+            let wt = self.w.transpose();
+            matmul_into(&mut self.fitted, &self.z, &wt);
+            self.fitted_valid = true;
+        }
+        &self.fitted
+    }
+
+    /// Splits borrows: the fitted values (computed if needed) and mutable X, colsum.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn fitted_and_x_mut(
+        &mut self,
+    ) -> (&DMatrix<f32>, &mut DMatrix<f32>, &mut [f64], &MissingIndex) {
+        self.fitted();
+        (&self.fitted, &mut self.x, &mut self.colsum, &self.missing)
+    }
+
+    /// Per-column sums of squared residuals sum_n (x_nd - w_d^T z_n - mu_d)^2, in f64.
+    pub(crate) fn residual_sums(&mut self) -> Vec<f64> {
+        let n = self.x.nrows();
+        self.fitted();
+        let mu = &self.mu;
+        map_chunk_pairs(self.x.as_slice(), self.fitted.as_slice(), n, |d, xc, pc| {
+                let m = mu[d];
+                // Accumulate in f32 lanes of 8 for speed, folded into f64 every block so
+                // long columns do not lose precision.
+                let mut total = 0.0f64;
+                for (xb, pb) in xc.chunks(256).zip(pc.chunks(256)) {
+                    let mut acc = [0.0f32; 8];
+                    for (xs, ps) in xb.chunks(8).zip(pb.chunks(8)) {
+                        for ((a, &x), &p) in acc.iter_mut().zip(xs).zip(ps) {
+                            let r = x - p - m;
+                            *a += r * r;
+                        }
+                    }
+                    total += acc.iter().map(|&v| v as f64).sum::<f64>();
+                }
+                total
+        })
+    }
+
+    fn refresh_colsum(&mut self) {
+        let n = self.x.nrows();
+        self.colsum = map_chunks(self.x.as_slice(), n, |_, c| c.iter().map(|&v| v as f64).sum());
+    }
+}
+
+fn check_len(what: &'static str, expected: usize, got: usize) -> Result<(), ModelError> {
+    if expected == got {
+        Ok(())
+    } else {
+        Err(ModelError::ShapeMismatch {
+            what,
+            expected,
+            got,
+        })
+    }
+}
+
+fn check_matrix(
+    what: &'static str,
+    current: &DMatrix<f32>,
+    new: &DMatrix<f32>,
+) -> Result<(), ModelError> {
+    if current.shape() != new.shape() {
+        return Err(ModelError::ShapeMismatch {
+            what,
+            expected: current.len(),
+            got: new.len(),
+        });
+    }
+    if let Some(k) = new.iter().position(|v| !v.is_finite()) {
+        return Err(ModelError::NonFiniteInput {
+            what,
+            row: k % current.nrows(),
+            col: k / current.nrows(),
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,257 @@
+//! Edge cases: degenerate masks and shapes, extreme hyperparameters, bad inputs and settings.
+//! Every case ends in finite numbers or a clear error, never a panic or NaN.
+
+mod model_common;
+
+use gibbs_fa::model::{
+    GibbsSampler, Hyperparameters, ModelError, Prior, Problem, SamplerSettings, Schedule,
+};
+use model_common::*;
+
+fn problem(n: usize, d: usize, missing: impl Fn(usize, usize) -> bool, seed: u64) -> Problem {
+    let mut r = rng(seed);
+    let x: Vec<f32> = (0..n * d).map(|_| (50.0 + 20.0 * normal(&mut r)) as f32).collect();
+    Problem {
+        n,
+        d,
+        x_observed: x.clone(),
+        missing: (0..n * d).map(|k| missing(k / d, k % d)).collect(),
+        x_true: Some(x),
+    }
+}
+
+fn settings(m: usize, schedule: Schedule) -> SamplerSettings {
+    SamplerSettings {
+        hyper: Hyperparameters {
+            m,
+            ..Hyperparameters::default()
+        },
+        schedule,
+        sweeps: 20,
+        burn_in: 5,
+        ..SamplerSettings::default()
+    }
+}
+
+/// Runs `sweeps` sweeps and checks that every number the sampler reports is finite.
+fn run_finite(p: &Problem, s: &SamplerSettings, sweeps: usize) -> GibbsSampler {
+    let mut g = GibbsSampler::new(p, s).expect("sampler");
+    for _ in 0..sweeps {
+        let r = g.sweep();
+        assert!(r.log_joint.is_finite(), "log joint {}", r.log_joint);
+        assert!(r.rmse_sample.is_none_or(f64::is_finite));
+        assert!(r.rmse_posterior_mean.is_none_or(f64::is_finite));
+    }
+    assert!(g.w().iter().all(|v| v.is_finite()));
+    assert!(g.mu().iter().all(|v| v.is_finite()));
+    assert!(g.sigmasq().iter().all(|v| v.is_finite() && *v > 0.0));
+    assert!(g.reconstruction().iter().all(|v| v.is_finite()));
+    assert!(g.posterior_std().iter().all(|v| v.is_finite() && *v >= 0.0));
+    let pm = g.posterior_mu();
+    let ps = g.posterior_sigmasq();
+    assert!(pm.mean.iter().chain(&pm.std).chain(&ps.mean).chain(&ps.std).all(|v| v.is_finite()));
+    for i in 0..p.n {
+        let s = g.image_summary(i).expect("summary");
+        assert!(s.current.iter().chain(&s.posterior_mean).chain(&s.posterior_std).all(|v| v.is_finite()));
+    }
+    g
+}
+
+#[test]
+fn column_never_observed_and_column_observed_once() {
+    // Column 2 never observed, column 4 observed only in image 0.
+    let p = problem(30, 6, |i, d| d == 2 || (d == 4 && i > 0), 1);
+    for schedule in [Schedule::Notebook, Schedule::Blocked] {
+        let g = run_finite(&p, &settings(3, schedule), 30);
+        assert!(g.rmse_mean_impute().is_some_and(f64::is_finite));
+    }
+}
+
+#[test]
+fn wholly_masked_image_and_everything_masked() {
+    let p = problem(20, 5, |i, _| i == 7, 2);
+    let g = run_finite(&p, &settings(2, Schedule::Notebook), 30);
+    let s = g.image_summary(7).expect("summary");
+    assert!(s.rmse.is_some_and(f64::is_finite));
+    assert!(s.posterior_std.iter().all(|&v| v > 0.0), "a masked image has uncertainty");
+    let all = problem(10, 4, |_, _| true, 3);
+    for schedule in [Schedule::Notebook, Schedule::Blocked] {
+        run_finite(&all, &settings(2, schedule), 30);
+    }
+}
+
+#[test]
+fn single_image_single_factor_single_pixel() {
+    for (n, d, m) in [(1, 5, 2), (1, 1, 1), (5, 1, 3), (8, 6, 1), (3, 4, 10)] {
+        let p = problem(n, d, |i, j| (i + j) % 3 == 0, 4);
+        for schedule in [Schedule::Notebook, Schedule::Blocked] {
+            run_finite(&p, &settings(m, schedule), 25);
+        }
+    }
+}
+
+#[test]
+fn constant_columns_and_huge_values() {
+    let mut p = problem(15, 5, |i, d| i == d, 5);
+    for i in 0..15 {
+        p.x_observed[i * 5 + 1] = 0.0; // constant column (MNIST corners without noise)
+        p.x_observed[i * 5 + 3] = 1e6 + (i as f32);
+    }
+    p.x_true = Some(p.x_observed.clone());
+    for schedule in [Schedule::Notebook, Schedule::Blocked] {
+        run_finite(&p, &settings(2, schedule), 30);
+    }
+}
+
+#[test]
+fn extreme_hyperparameters_stay_finite() {
+    let p = problem(12, 5, |i, d| (i * 5 + d) % 4 == 0, 6);
+    for value in [1e-8, 1e8] {
+        for which in 0..4 {
+            let mut s = settings(3, Schedule::Notebook);
+            match which {
+                0 => s.hyper.nu0 = value,
+                1 => s.hyper.sigmasq0 = value,
+                2 => s.hyper.kappa0 = value,
+                _ => s.hyper.lambda0 = value,
+            }
+            for schedule in [Schedule::Notebook, Schedule::Blocked] {
+                s.schedule = schedule;
+                run_finite(&p, &s, 30);
+            }
+        }
+        let mut s = settings(3, Schedule::Notebook);
+        s.hyper = Hyperparameters {
+            m: 3,
+            nu0: value,
+            sigmasq0: value,
+            kappa0: value,
+            lambda0: value,
+        };
+        s.prior = Prior::Decaying { tau0: value, rho: 1e-8 };
+        run_finite(&p, &s, 30);
+    }
+}
+
+#[test]
+fn bad_inputs_are_errors() {
+    let good = problem(4, 3, |i, _| i == 0, 7);
+    let s = settings(2, Schedule::Notebook);
+    let mut p = good.clone();
+    p.x_observed[5] = f32::NAN;
+    assert!(matches!(GibbsSampler::new(&p, &s), Err(ModelError::NonFiniteInput { .. })));
+    let mut p = good.clone();
+    p.x_observed[4] = f32::INFINITY;
+    assert!(matches!(GibbsSampler::new(&p, &s), Err(ModelError::NonFiniteInput { .. })));
+    // NaN at a missing entry is ignored.
+    let mut p = good.clone();
+    p.x_observed[1] = f32::NAN;
+    assert!(GibbsSampler::new(&p, &s).is_ok());
+    let mut p = good.clone();
+    if let Some(t) = p.x_true.as_mut() {
+        t[0] = f32::NAN;
+    }
+    assert!(matches!(GibbsSampler::new(&p, &s), Err(ModelError::NonFiniteInput { .. })));
+    let mut p = good.clone();
+    p.missing.pop();
+    assert!(matches!(GibbsSampler::new(&p, &s), Err(ModelError::ShapeMismatch { .. })));
+    let mut p = good.clone();
+    p.n = 0;
+    assert!(matches!(GibbsSampler::new(&p, &s), Err(ModelError::EmptyProblem { .. })));
+    let mut p = good.clone();
+    p.n = usize::MAX;
+    assert!(GibbsSampler::new(&p, &s).is_err());
+
+    for bad in [f64::NAN, f64::INFINITY, 0.0, -1.0, 1e300] {
+        for which in 0..4 {
+            let mut s = settings(2, Schedule::Notebook);
+            match which {
+                0 => s.hyper.nu0 = bad,
+                1 => s.hyper.sigmasq0 = bad,
+                2 => s.hyper.kappa0 = bad,
+                _ => s.hyper.lambda0 = bad,
+            }
+            assert!(matches!(
+                GibbsSampler::new(&good, &s),
+                Err(ModelError::InvalidHyperparameter { .. })
+            ));
+        }
+        let mut s = settings(2, Schedule::Notebook);
+        s.prior = Prior::Decaying { tau0: bad, rho: 0.5 };
+        assert!(GibbsSampler::new(&good, &s).is_err());
+        s.prior = Prior::Decaying { tau0: 1.0, rho: bad };
+        assert!(GibbsSampler::new(&good, &s).is_err());
+    }
+    let mut s = settings(0, Schedule::Notebook);
+    assert!(GibbsSampler::new(&good, &s).is_err());
+    s.hyper.m = 5000;
+    assert!(GibbsSampler::new(&good, &s).is_err());
+    let mut s = settings(2, Schedule::Notebook);
+    s.sweeps = 0;
+    assert!(matches!(GibbsSampler::new(&good, &s), Err(ModelError::InvalidRunLength { .. })));
+    s.sweeps = 10;
+    s.burn_in = 10;
+    assert!(matches!(GibbsSampler::new(&good, &s), Err(ModelError::InvalidRunLength { .. })));
+    let huge = settings(1024, Schedule::Notebook);
+    assert!(matches!(huge.validate(1 << 22, 1 << 12), Err(ModelError::TooLarge { .. })));
+}
+
+#[test]
+fn setting_changes_and_summaries() {
+    let p = problem(25, 6, |i, d| (i + 2 * d) % 5 == 0, 8);
+    let mut g = GibbsSampler::new(&p, &settings(2, Schedule::Notebook)).expect("sampler");
+    assert!(g.image_summary(25).is_none());
+    // Before burn-in ends: posterior mean = current sample, std 0.
+    g.sweep();
+    let s = g.image_summary(0).expect("summary");
+    assert_eq!(s.current, s.posterior_mean);
+    assert!(s.posterior_std.iter().all(|&v| v == 0.0));
+    assert_eq!(g.posterior_mu().mean, g.mu().to_vec());
+    for _ in 0..9 {
+        g.sweep();
+    }
+    assert_eq!(g.iteration(), 10);
+    assert_eq!(g.samples_in_moments(), 5);
+    assert_eq!(g.traces().log_joint.len(), 10);
+    assert_eq!(g.traces().rmse_posterior_mean.len(), 10);
+    // Observed pixels are copied into the summaries, with std 0.
+    let s = g.image_summary(1).expect("summary");
+    for d in 0..6 {
+        if !p.missing[6 + d] {
+            assert_eq!(s.posterior_mean[d], p.x_observed[6 + d]);
+            assert_eq!(s.posterior_std[d], 0.0);
+        }
+    }
+    // A change of M needs a new sampler.
+    let mut h = g.settings().hyper.clone();
+    h.m = 3;
+    assert!(matches!(g.set_hyperparameters(h), Err(ModelError::NeedsNewSampler { .. })));
+    assert_eq!(g.samples_in_moments(), 5, "a refused change keeps the moments");
+    // Same values: nothing restarts.
+    g.set_hyperparameters(g.settings().hyper.clone()).expect("same");
+    g.set_schedule(Schedule::Notebook);
+    assert_eq!(g.samples_in_moments(), 5);
+    // A real change clears the moments and counts burn-in (5) again from here.
+    let mut h = g.settings().hyper.clone();
+    h.kappa0 = 0.5;
+    g.set_hyperparameters(h).expect("kappa0");
+    assert_eq!(g.samples_in_moments(), 0);
+    for _ in 0..5 {
+        g.sweep();
+    }
+    assert_eq!(g.samples_in_moments(), 0);
+    g.sweep();
+    assert_eq!(g.samples_in_moments(), 1);
+    g.set_prior(Prior::Decaying { tau0: 1.0, rho: 0.8 }).expect("prior");
+    assert_eq!(g.samples_in_moments(), 0);
+    assert!(g.set_prior(Prior::Decaying { tau0: 1.0, rho: 2.0 }).is_err());
+    g.set_schedule(Schedule::Blocked);
+    assert_eq!(g.settings().schedule, Schedule::Blocked);
+    assert!(g.set_run_length(10, 10).is_err());
+    g.set_run_length(400, 3).expect("run length");
+    for _ in 0..4 {
+        g.sweep();
+    }
+    assert_eq!(g.samples_in_moments(), 1);
+    assert!((g.missing_fraction() - p.missing_fraction()).abs() < 1e-12);
+}

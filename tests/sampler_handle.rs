@@ -1,0 +1,370 @@
+//! The background sampler handle: events, pause/step/resume, settings changes, stopping, and a
+//! worker that never waits for its reader. Small problems, so sweeps take microseconds.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use gibbs_fa::model::{Hyperparameters, Problem, SamplerSettings};
+use gibbs_fa::sampler::{Command, Event, HandleOptions, RunState, SamplerHandle};
+
+/// N x D data with a few missing entries (a deterministic pattern, values from a tiny LCG).
+fn problem(n: usize, d: usize) -> Problem {
+    let mut state = 12345u64;
+    let mut next = || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((state >> 33) % 1000) as f32 / 10.0
+    };
+    let x: Vec<f32> = (0..n * d).map(|_| next()).collect();
+    let missing: Vec<bool> = (0..n * d).map(|k| k % 7 == 3).collect();
+    Problem {
+        n,
+        d,
+        x_observed: x.clone(),
+        missing,
+        x_true: Some(x),
+    }
+}
+
+fn settings(m: usize, sweeps: usize, burn_in: usize) -> SamplerSettings {
+    SamplerSettings {
+        hyper: Hyperparameters {
+            m,
+            ..Hyperparameters::default()
+        },
+        sweeps,
+        burn_in,
+        seed: 7,
+        ..SamplerSettings::default()
+    }
+}
+
+fn paused() -> HandleOptions {
+    HandleOptions {
+        start_paused: true,
+        ..HandleOptions::default()
+    }
+}
+
+/// Reads events into `log` until `done(log)` holds; panics after `timeout`.
+fn read_until(
+    handle: &SamplerHandle,
+    log: &mut Vec<Event>,
+    timeout: Duration,
+    done: impl Fn(&[Event]) -> bool,
+) {
+    let deadline = Instant::now() + timeout;
+    while !done(log) {
+        assert!(Instant::now() < deadline, "timed out; events so far: {}", describe(log));
+        if let Some(e) = handle.recv_timeout(Duration::from_millis(20)) {
+            log.push(e);
+        }
+    }
+}
+
+fn describe(log: &[Event]) -> String {
+    log.iter()
+        .map(|e| match e {
+            Event::Sweep(r) => format!("S{}", r.iter),
+            Event::Snapshot(s) => format!("Snap{}", s.iteration),
+            Event::State(s) => s.name().to_string(),
+            Event::Error(m) => format!("Err({m})"),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn has_state(log: &[Event], state: RunState) -> bool {
+    log.iter().any(|e| matches!(e, Event::State(s) if *s == state))
+}
+
+fn sweep_iters(log: &[Event]) -> Vec<usize> {
+    log.iter()
+        .filter_map(|e| match e {
+            Event::Sweep(r) => Some(r.iter),
+            _ => None,
+        })
+        .collect()
+}
+
+fn last_snapshot(log: &[Event]) -> Option<&gibbs_fa::sampler::Snapshot> {
+    log.iter().rev().find_map(|e| match e {
+        Event::Snapshot(s) => Some(s.as_ref()),
+        _ => None,
+    })
+}
+
+#[test]
+fn a_run_reports_every_sweep_and_finishes() {
+    let notified = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&notified);
+    let options = HandleOptions {
+        watch: vec![0, 3, 99, 3],
+        image_shape: Some((2, 4)),
+        ..HandleOptions::default()
+    };
+    let notify: Box<dyn Fn() + Send> = Box::new(move || {
+        counter.fetch_add(1, Ordering::Relaxed);
+    });
+    let handle =
+        SamplerHandle::spawn(problem(20, 8), settings(2, 30, 10), options, Some(notify)).unwrap();
+    assert_eq!(handle.shape(), (20, 8, 2));
+    let mut log = Vec::new();
+    read_until(&handle, &mut log, Duration::from_secs(20), |l| {
+        has_state(l, RunState::Finished) && last_snapshot(l).is_some_and(|s| s.iteration == 30)
+    });
+    assert_eq!(sweep_iters(&log), (1..=30).collect::<Vec<_>>());
+    assert!(matches!(log.first(), Some(Event::State(RunState::Running))), "{}", describe(&log));
+    let snap = last_snapshot(&log).unwrap();
+    assert_eq!((snap.n, snap.d, snap.m), (20, 8, 2));
+    assert_eq!(snap.image_shape, Some((2, 4)));
+    assert_eq!(snap.w.len(), 16);
+    assert_eq!(snap.factor(1).map(<[f32]>::len), Some(8));
+    assert!(snap.factor(2).is_none());
+    assert_eq!(snap.mu.len(), 8);
+    assert_eq!(snap.posterior_sigmasq.mean.len(), 8);
+    assert_eq!(snap.samples_in_moments, 20);
+    // Out-of-range and repeated watch indices are dropped.
+    let watched: Vec<usize> = snap.images.iter().map(|i| i.index).collect();
+    assert_eq!(watched, vec![0, 3]);
+    assert_eq!(snap.state, RunState::Finished);
+    assert_eq!(snap.last_sweep.as_ref().map(|r| r.iter), Some(30));
+    assert_eq!(handle.iteration(), 30);
+    assert_eq!(handle.state(), RunState::Finished);
+    assert!(notified.load(Ordering::Relaxed) > 0);
+}
+
+#[test]
+fn pause_step_resume() {
+    let handle =
+        SamplerHandle::spawn(problem(20, 8), settings(2, 1_000_000, 10), paused(), None).unwrap();
+    let mut log = Vec::new();
+    read_until(&handle, &mut log, Duration::from_secs(10), |l| {
+        has_state(l, RunState::Paused) && last_snapshot(l).is_some()
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(handle.iteration(), 0, "a paused sampler must not sweep");
+
+    // Step: exactly one sweep, then a snapshot, then nothing more.
+    for expected in 1..=2 {
+        assert!(handle.send(Command::Step));
+        read_until(&handle, &mut log, Duration::from_secs(10), |l| {
+            last_snapshot(l).is_some_and(|s| s.iteration == expected)
+        });
+        std::thread::sleep(Duration::from_millis(100));
+        assert_eq!(handle.iteration(), expected);
+    }
+    log.extend(handle.drain(Duration::from_millis(50)));
+    assert_eq!(sweep_iters(&log), vec![1, 2]);
+
+    // Resume runs on; Pause stops the counter.
+    handle.send(Command::Resume);
+    let start = handle.iteration();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while handle.iteration() < start + 50 {
+        assert!(Instant::now() < deadline, "resume did not continue");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    log.clear();
+    handle.send(Command::Pause);
+    read_until(&handle, &mut log, Duration::from_secs(10), |l| {
+        has_state(l, RunState::Paused)
+    });
+    let at_pause = handle.iteration();
+    std::thread::sleep(Duration::from_millis(150));
+    assert_eq!(handle.iteration(), at_pause, "the counter moved while paused");
+    assert_eq!(handle.state(), RunState::Paused);
+}
+
+#[test]
+fn stop_returns_promptly_and_ends_the_thread() {
+    let mut handle = SamplerHandle::spawn(
+        problem(50, 16),
+        settings(3, 100_000_000, 10),
+        HandleOptions::default(),
+        None,
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(handle.is_alive());
+    assert!(handle.iteration() > 0);
+    let t = Instant::now();
+    handle.stop();
+    assert!(t.elapsed() < Duration::from_millis(500), "stop took {:?}", t.elapsed());
+    assert!(!handle.is_alive());
+    assert_eq!(handle.state(), RunState::Stopped);
+    // Nobody read during the run, so the channel filled up and the rest waited in the
+    // thread's queue: after stop, all of it is readable, every sweep in order, and the last
+    // event says Stopped.
+    let log: Vec<Event> = handle.try_iter().collect();
+    let iters = sweep_iters(&log);
+    assert_eq!(iters.len(), handle.iteration());
+    assert_eq!(iters, (1..=iters.len()).collect::<Vec<_>>());
+    assert!(matches!(log.last(), Some(Event::State(RunState::Stopped))));
+    assert!(!handle.send(Command::Resume));
+    handle.stop(); // idempotent
+}
+
+#[test]
+fn dropping_the_event_side_ends_the_worker() {
+    for options in [HandleOptions::default(), paused()] {
+        let mut handle =
+            SamplerHandle::spawn(problem(20, 8), settings(2, 100_000_000, 10), options, None)
+                .unwrap();
+        let events = handle.take_events().unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        drop(events);
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while handle.is_alive() {
+            assert!(Instant::now() < deadline, "worker still alive without a reader");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(handle.drain(Duration::from_millis(1)).is_empty());
+    }
+}
+
+#[test]
+fn dropping_the_handle_joins_the_thread() {
+    let handle = SamplerHandle::spawn(
+        problem(20, 8),
+        settings(2, 100_000_000, 10),
+        HandleOptions::default(),
+        None,
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(30));
+    let t = Instant::now();
+    drop(handle);
+    assert!(t.elapsed() < Duration::from_millis(500));
+}
+
+/// Two samplers with the same seed agree sweep for sweep until one gets new hyperparameters;
+/// the very next sweep differs, and the snapshot shows the new settings.
+#[test]
+fn hyperparameter_change_applies_at_the_next_sweep() {
+    let run = |change: Option<Hyperparameters>| {
+        let handle =
+            SamplerHandle::spawn(problem(20, 8), settings(2, 100, 10), paused(), None).unwrap();
+        let mut log = Vec::new();
+        handle.send(Command::Step);
+        read_until(&handle, &mut log, Duration::from_secs(10), |l| sweep_iters(l).len() == 1);
+        if let Some(h) = change {
+            handle.send(Command::SetHyperparameters(h));
+        }
+        handle.send(Command::Step);
+        read_until(&handle, &mut log, Duration::from_secs(10), |l| {
+            last_snapshot(l).is_some_and(|s| s.iteration == 2)
+        });
+        log
+    };
+    let new_hyper = Hyperparameters {
+        m: 2,
+        sigmasq0: 500.0,
+        nu0: 5.0,
+        ..Hyperparameters::default()
+    };
+    let same = run(None);
+    let changed = run(Some(new_hyper.clone()));
+    let records = |log: &[Event]| -> Vec<f64> {
+        log.iter()
+            .filter_map(|e| match e {
+                Event::Sweep(r) => Some(r.log_joint),
+                _ => None,
+            })
+            .collect()
+    };
+    let (a, b) = (records(&same), records(&changed));
+    assert_eq!(a.len(), 2);
+    assert_eq!(a[0], b[0], "same seed, same first sweep");
+    assert_ne!(a[1], b[1], "the change must act on the next sweep");
+    assert_eq!(last_snapshot(&changed).unwrap().settings.hyper, new_hyper);
+    assert_eq!(last_snapshot(&same).unwrap().settings.hyper.sigmasq0, 10.0);
+}
+
+#[test]
+fn bad_settings_give_an_error_event_and_the_run_goes_on() {
+    let handle =
+        SamplerHandle::spawn(problem(20, 8), settings(2, 100, 10), paused(), None).unwrap();
+    let mut log = Vec::new();
+    handle.send(Command::SetHyperparameters(Hyperparameters {
+        m: 5,
+        ..Hyperparameters::default()
+    }));
+    handle.send(Command::SetRunLength {
+        sweeps: 10,
+        burn_in: 10,
+    });
+    read_until(&handle, &mut log, Duration::from_secs(10), |l| {
+        l.iter().filter(|e| matches!(e, Event::Error(_))).count() == 2
+    });
+    handle.send(Command::Step);
+    read_until(&handle, &mut log, Duration::from_secs(10), |l| sweep_iters(l) == [1]);
+}
+
+#[test]
+fn finished_run_continues_after_a_longer_run_length() {
+    let handle = SamplerHandle::spawn(
+        problem(20, 8),
+        settings(2, 10, 5),
+        HandleOptions::default(),
+        None,
+    )
+    .unwrap();
+    let mut log = Vec::new();
+    read_until(&handle, &mut log, Duration::from_secs(10), |l| {
+        has_state(l, RunState::Finished)
+    });
+    // Resume with nothing left to do stays finished.
+    handle.send(Command::Resume);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(handle.iteration(), 10);
+    handle.send(Command::SetRunLength {
+        sweeps: 25,
+        burn_in: 5,
+    });
+    handle.send(Command::Resume);
+    log.clear();
+    read_until(&handle, &mut log, Duration::from_secs(10), |l| {
+        matches!(l.last(), Some(Event::State(RunState::Finished))) && sweep_iters(l).len() == 15
+    });
+    assert_eq!(sweep_iters(&log), (11..=25).collect::<Vec<_>>());
+    assert_eq!(handle.iteration(), 25);
+}
+
+/// A reader that never drains: the worker still completes its run without waiting, and every
+/// sweep record is delivered afterwards, in order, while unread snapshots stay bounded.
+#[test]
+fn a_reader_that_never_drains_does_not_block_the_worker() {
+    let options = HandleOptions {
+        channel_capacity: 4,
+        snapshot_interval: Duration::ZERO,
+        ..HandleOptions::default()
+    };
+    let handle = SamplerHandle::spawn(problem(20, 8), settings(2, 400, 100), options, None).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while handle.state() != RunState::Finished {
+        assert!(Instant::now() < deadline, "worker blocked at {}", handle.iteration());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(handle.iteration(), 400);
+    let mut log = Vec::new();
+    read_until(&handle, &mut log, Duration::from_secs(10), |l| {
+        sweep_iters(l).len() == 400 && has_state(l, RunState::Finished)
+    });
+    assert_eq!(sweep_iters(&log), (1..=400).collect::<Vec<_>>());
+    let snapshots = log.iter().filter(|e| matches!(e, Event::Snapshot(_))).count();
+    assert!(snapshots >= 1);
+}
+
+#[test]
+fn spawn_rejects_bad_input() {
+    assert!(SamplerHandle::spawn(problem(20, 8), settings(2, 10, 10), paused(), None).is_err());
+    let mut bad = problem(20, 8);
+    bad.missing.pop();
+    assert!(SamplerHandle::spawn(bad, settings(2, 10, 5), paused(), None).is_err());
+    let options = HandleOptions {
+        image_shape: Some((3, 3)),
+        ..paused()
+    };
+    assert!(SamplerHandle::spawn(problem(20, 8), settings(2, 10, 5), options, None).is_err());
+}
