@@ -4,10 +4,10 @@
 //! for the blocked schedule, SWEEP_COUNT to change the number of timed sweeps).
 
 use gibbs_fa::model::{GibbsSampler, Problem, SamplerSettings, Schedule, StepTimes};
+use rand::RngExt;
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use rand_distr::{Distribution, StandardNormal};
-use rand::RngExt;
 
 fn synthetic_problem(n: usize, d: usize, rank: usize, missing_p: f64) -> Problem {
     let mut rng = SmallRng::seed_from_u64(7);

@@ -154,7 +154,11 @@ fn assemble(
     mask: MaskSet,
 ) -> Result<Experiment, ExperimentError> {
     let (n, height, width) = (spec.n, dataset.height, dataset.width);
-    if mask.n != n || mask.height != height || mask.width != width || mask.missing.len() != mask.n * mask.d() {
+    if mask.n != n
+        || mask.height != height
+        || mask.width != width
+        || mask.missing.len() != mask.n * mask.d()
+    {
         return Err(ExperimentError::MaskShape {
             mask_n: mask.n,
             mask_h: mask.height,
@@ -233,7 +237,11 @@ mod tests {
         }
         assert_eq!(e.labels.as_ref().map(Vec::len), Some(6));
         let img = e.masked_image(0).unwrap();
-        assert!(img.iter().zip(e.mask.image(0)).all(|(&v, &m)| !m || v == 255.0));
+        assert!(
+            img.iter()
+                .zip(e.mask.image(0))
+                .all(|(&v, &m)| !m || v == 255.0)
+        );
         assert!(e.masked_image(6).is_none());
     }
 
@@ -249,7 +257,10 @@ mod tests {
             n: 0,
             ..ExperimentSpec::default()
         };
-        assert!(matches!(build(&dataset(10), &spec), Err(ExperimentError::NoImages)));
+        assert!(matches!(
+            build(&dataset(10), &spec),
+            Err(ExperimentError::NoImages)
+        ));
         let wrong = MaskSet::none_missing(5, 3, 4).unwrap();
         let spec = ExperimentSpec {
             n: 6,
@@ -264,14 +275,19 @@ mod tests {
             noise_std: f32::NAN,
             ..ExperimentSpec::default()
         };
-        assert!(matches!(build(&dataset(10), &spec), Err(ExperimentError::Data(_))));
+        assert!(matches!(
+            build(&dataset(10), &spec),
+            Err(ExperimentError::Data(_))
+        ));
     }
 
     #[test]
     fn given_masks_are_used_as_is() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("masks.idx");
-        let values: Vec<u8> = (0..3 * 12).map(|v| u8::from(v % 5 == 0)).collect();
+        let values: Vec<u8> = (0..3 * 12u32)
+            .map(|v| u8::from(v.is_multiple_of(5)))
+            .collect();
         data::idx::write_idx_u8(&path, &[3, 3, 4], &values).unwrap();
         let m = masks::read_mask_file(&path, 2, 3, 4).unwrap();
         let expect: Vec<bool> = values[..24].iter().map(|&v| v != 0).collect();

@@ -11,6 +11,6 @@ pub mod figures;
 pub mod masks;
 pub mod model;
 pub mod pca;
-pub mod sampler;
 pub mod reconstruct;
+pub mod sampler;
 pub mod session;

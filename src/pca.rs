@@ -17,6 +17,10 @@ pub enum PcaError {
     LengthMismatch { expected: usize, got: usize },
     #[error("the data matrix has a non-finite value at row {row}, column {col}")]
     NonFinite { row: usize, col: usize },
+    /// Cannot happen for f32 input (the scatter is summed in f64); kept so a NaN never
+    /// reaches the eigen-solver.
+    #[error("the data's values are too large: their scatter matrix overflows")]
+    Overflow,
     #[error("the eigen-decomposition of the scatter matrix did not converge")]
     NoConvergence,
 }
@@ -75,8 +79,12 @@ impl Pca {
         drop(xc);
         scatter = (&scatter + scatter.transpose()) * 0.5;
 
-        let eigen =
-            SymmetricEigen::try_new(scatter, f64::EPSILON, 0).ok_or(PcaError::NoConvergence)?;
+        if scatter.iter().any(|v| !v.is_finite()) {
+            return Err(PcaError::Overflow);
+        }
+        // A bound on the QR iterations (a few per eigenvalue are typical) so no input can hang.
+        let eigen = SymmetricEigen::try_new(scatter, f64::EPSILON, 1000 * d)
+            .ok_or(PcaError::NoConvergence)?;
         let mut order: Vec<usize> = (0..d).collect();
         order.sort_by(|&a, &b| eigen.eigenvalues[b].total_cmp(&eigen.eigenvalues[a]));
 

@@ -25,14 +25,18 @@ pub enum ReconstructError {
     NonPositiveVariance { index: usize, value: f32 },
     #[error("no parameter samples to average over")]
     NoSamples,
-    #[error("parameter samples disagree in shape: {expected_d} x {expected_m} vs {got_d} x {got_m}")]
+    #[error(
+        "parameter samples disagree in shape: {expected_d} x {expected_m} vs {got_d} x {got_m}"
+    )]
     SampleShapeMismatch {
         expected_d: usize,
         expected_m: usize,
         got_d: usize,
         got_m: usize,
     },
-    #[error("the latent precision I + W_o^T S_o^-1 W_o is not positive definite (numerical breakdown)")]
+    #[error(
+        "the latent precision I + W_o^T S_o^-1 W_o is not positive definite (numerical breakdown)"
+    )]
     NotPositiveDefinite,
 }
 
@@ -44,6 +48,11 @@ pub struct FactorParams {
     w: DMatrix<f32>,
     mu: Vec<f32>,
     sigma2: Vec<f32>,
+    /// S^-1/2 W row-major in f64 (row d is w_d / sigma_d), made once so that each stroke's
+    /// computation streams through contiguous rows.
+    scaled_rows: Vec<f64>,
+    /// 1 / sigma_d.
+    inv_sd: Vec<f64>,
 }
 
 impl FactorParams {
@@ -68,7 +77,21 @@ impl FactorParams {
         if let Some((index, &value)) = sigma2.iter().enumerate().find(|(_, s)| **s <= 0.0) {
             return Err(ReconstructError::NonPositiveVariance { index, value });
         }
-        Ok(FactorParams { w, mu, sigma2 })
+        let inv_sd: Vec<f64> = sigma2.iter().map(|&s| 1.0 / f64::from(s).sqrt()).collect();
+        let m = w.ncols();
+        let mut scaled_rows = vec![0.0f64; d * m];
+        for (k, column) in w.column_iter().enumerate() {
+            for (row, &v) in column.iter().enumerate() {
+                scaled_rows[row * m + k] = f64::from(v) * inv_sd[row];
+            }
+        }
+        Ok(FactorParams {
+            w,
+            mu,
+            sigma2,
+            scaled_rows,
+            inv_sd,
+        })
     }
 
     /// Pixels per image (D).
@@ -174,48 +197,68 @@ fn conditional_moments(
     missing: &[bool],
 ) -> Result<Moments, ReconstructError> {
     let m = params.m();
-    let observed: Vec<usize> = (0..params.d()).filter(|&d| !missing[d]).collect();
-    let hidden: Vec<usize> = (0..params.d()).filter(|&d| missing[d]).collect();
-    let w = &params.w;
+    let rows = |d: usize| &params.scaled_rows[d * m..(d + 1) * m];
 
-    // G = S_o^-1/2 W_o and r = S_o^-1/2 (x_o - mu_o), so J = I + G^T G and b = G^T r.
-    let mut g = DMatrix::<f64>::zeros(observed.len(), m);
-    let mut r = DVector::<f64>::zeros(observed.len());
-    for (row, &d) in observed.iter().enumerate() {
-        let inv_sd = 1.0 / f64::from(params.sigma2[d]).sqrt();
-        for k in 0..m {
-            g[(row, k)] = f64::from(w[(d, k)]) * inv_sd;
+    // With g_d = w_d / sigma_d and r_d = (x_d - mu_d) / sigma_d over the observed pixels:
+    // J = I + sum g_d g_d^T and b = sum r_d g_d. Plain loops on purpose: a GEMM call would go
+    // through matrixmultiply's thread pool, which the sampler's own products keep busy.
+    let mut j = DMatrix::<f64>::identity(m, m);
+    let mut b = DVector::<f64>::zeros(m);
+    let mut upper = vec![0.0f64; m * m];
+    for d in (0..params.d()).filter(|&d| !missing[d]) {
+        let g = rows(d);
+        let r = (f64::from(values[d]) - f64::from(params.mu[d])) * params.inv_sd[d];
+        for (a, &ga) in g.iter().enumerate() {
+            b[a] += r * ga;
+            let out = &mut upper[a * m + a..(a + 1) * m];
+            for (o, &gb) in out.iter_mut().zip(&g[a..]) {
+                *o += ga * gb;
+            }
         }
-        r[row] = (f64::from(values[d]) - f64::from(params.mu[d])) * inv_sd;
     }
-    let gt = g.transpose();
-    let mut j = &gt * &g;
-    for k in 0..m {
-        j[(k, k)] += 1.0;
+    for a in 0..m {
+        for c in a..m {
+            let v = upper[a * m + c];
+            j[(a, c)] += v;
+            if c != a {
+                j[(c, a)] += v;
+            }
+        }
     }
     let chol = j.cholesky().ok_or(ReconstructError::NotPositiveDefinite)?;
-    let ez = chol.solve(&(&gt * &r));
-
-    // W_m^T, M x |missing|; L^-1 W_m^T gives each pixel's w_d^T J^-1 w_d as a column norm.
-    let mut wmt = DMatrix::<f64>::zeros(m, hidden.len());
-    for (col, &d) in hidden.iter().enumerate() {
-        for k in 0..m {
-            wmt[(k, col)] = f64::from(w[(d, k)]);
-        }
-    }
-    let mean: Vec<f64> = hidden
-        .iter()
-        .enumerate()
-        .map(|(col, &d)| wmt.column(col).dot(&ez) + f64::from(params.mu[d]))
-        .collect();
-    if !chol.l_dirty().solve_lower_triangular_mut(&mut wmt) {
+    let ez = chol.solve(&b);
+    // L column-major (as nalgebra stores it): forward substitution in axpy form walks down
+    // contiguous columns, with independent updates the compiler can vectorise.
+    let l = chol.l_dirty();
+    let l_cols = l.as_slice();
+    if (0..m).any(|a| !(l_cols[a * m + a] > 0.0)) {
         return Err(ReconstructError::NotPositiveDefinite);
     }
-    let var: Vec<f64> = hidden
-        .iter()
-        .enumerate()
-        .map(|(col, &d)| wmt.column(col).norm_squared() + f64::from(params.sigma2[d]))
-        .collect();
+
+    // Per hidden pixel: mean w_d^T E[z] + mu_d and variance ||L^-1 w_d||^2 + sigma_d^2, the
+    // latter by forward substitution on g_d (= w_d / sigma_d, rescaled after).
+    let hidden = (0..params.d()).filter(|&d| missing[d]);
+    let count = missing.iter().filter(|&&h| h).count();
+    let mut mean = Vec::with_capacity(count);
+    let mut var = Vec::with_capacity(count);
+    let mut y = vec![0.0f64; m];
+    for d in hidden {
+        let g = rows(d);
+        let sd = 1.0 / params.inv_sd[d];
+        let dot: f64 = g.iter().zip(ez.iter()).map(|(a, b)| a * b).sum();
+        mean.push(dot * sd + f64::from(params.mu[d]));
+        y.copy_from_slice(g);
+        let mut norm2 = 0.0;
+        for a in 0..m {
+            let column = &l_cols[a * m..(a + 1) * m];
+            let ya = y[a] / column[a];
+            norm2 += ya * ya;
+            for (yc, lc) in y[a + 1..].iter_mut().zip(&column[a + 1..]) {
+                *yc -= lc * ya;
+            }
+        }
+        var.push(norm2 * sd * sd + f64::from(params.sigma2[d]));
+    }
     Ok(Moments { mean, var })
 }
 
@@ -223,7 +266,11 @@ fn conditional_moments(
 fn assemble(values: &[f32], missing: &[bool], mean: &[f64], var: &[f64]) -> Reconstruction {
     let mut out_mean = values.to_vec();
     let mut out_std = vec![0.0f32; values.len()];
-    let hidden = missing.iter().enumerate().filter(|(_, m)| **m).map(|(d, _)| d);
+    let hidden = missing
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| **m)
+        .map(|(d, _)| d);
     for (k, d) in hidden.enumerate() {
         out_mean[d] = mean[k] as f32;
         out_std[d] = var[k].max(0.0).sqrt() as f32;
@@ -267,4 +314,52 @@ fn check_finite(what: &'static str, v: &[f32]) -> Result<(), ReconstructError> {
         Some(index) => Err(ReconstructError::NotFinite { what, index }),
         None => Ok(()),
     }
+}
+
+/// Completes every image of a row-major `n` x D data set (as [`conditional_mixture`] does for
+/// one image), in parallel, returning N x D means and stds. `progress`, when given, counts
+/// finished images so a front end can show how far it got.
+pub fn complete_dataset(
+    samples: &[&FactorParams],
+    x: &[f32],
+    missing: &[bool],
+    n: usize,
+    progress: Option<&std::sync::atomic::AtomicUsize>,
+) -> Result<Reconstruction, ReconstructError> {
+    use rayon::prelude::*;
+    let d = samples.first().ok_or(ReconstructError::NoSamples)?.d();
+    let total = n.saturating_mul(d);
+    check_len("data", total, x.len())?;
+    check_len("masks", total, missing.len())?;
+    if d == 0 {
+        return Ok(Reconstruction {
+            mean: Vec::new(),
+            std: Vec::new(),
+        });
+    }
+    let mut mean = vec![0.0f32; total];
+    let mut std = vec![0.0f32; total];
+    mean.par_chunks_mut(d)
+        .zip(std.par_chunks_mut(d))
+        .enumerate()
+        .try_for_each(|(i, (mean_row, std_row))| {
+            let row = i * d..(i + 1) * d;
+            let rec = conditional_mixture(samples, &x[row.clone()], &missing[row]).map_err(
+                |e| match e {
+                    // Say which image, not only which pixel within it.
+                    ReconstructError::NotFinite { what, index } => ReconstructError::NotFinite {
+                        what,
+                        index: i * d + index,
+                    },
+                    other => other,
+                },
+            )?;
+            mean_row.copy_from_slice(&rec.mean);
+            std_row.copy_from_slice(&rec.std);
+            if let Some(p) = progress {
+                p.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            Ok(())
+        })?;
+    Ok(Reconstruction { mean, std })
 }

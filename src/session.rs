@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
 
-use crate::data::{Dataset, DataSource};
+use crate::data::{DataSource, Dataset};
 use crate::experiment::{self, Experiment, ExperimentError, ExperimentSpec};
 use crate::masks::MaskSet;
 use crate::model::{MeanStd, SamplerSettings, Traces};
@@ -39,7 +39,9 @@ pub enum SessionError {
     },
     #[error("not a gibbs-fa session file (it does not start with the session header)")]
     NotASession,
-    #[error("session format version {found} is newer than this program reads ({supported}); update gibbs-fa")]
+    #[error(
+        "session format version {found} is newer than this program reads ({supported}); update gibbs-fa"
+    )]
     UnsupportedVersion { found: u32, supported: u32 },
     #[error("the session file is truncated: expected {expected} bytes, found {found}")]
     Truncated { expected: u64, found: u64 },
@@ -174,7 +176,11 @@ impl Session {
                 what: "the pixel values of the first N images differ".to_string(),
             });
         }
-        Ok(experiment::build_with_masks(dataset, &self.spec, self.masks.clone())?)
+        Ok(experiment::build_with_masks(
+            dataset,
+            &self.spec,
+            self.masks.clone(),
+        )?)
     }
 
     /// Writes the session to `path` (through a temporary file, so a failed save never leaves
@@ -399,7 +405,11 @@ impl Session {
             return Ok(());
         };
         if p.d != masks.d() {
-            return bad(format!("parameters for D = {}, images have {}", p.d, masks.d()));
+            return bad(format!(
+                "parameters for D = {}, images have {}",
+                p.d,
+                masks.d()
+            ));
         }
         let wanted = [
             ("W", p.w.len(), p.d.checked_mul(p.m)),
@@ -407,8 +417,16 @@ impl Session {
             ("sigma^2", p.sigmasq.len(), Some(p.d)),
             ("posterior mean of mu", p.posterior_mu.mean.len(), Some(p.d)),
             ("posterior std of mu", p.posterior_mu.std.len(), Some(p.d)),
-            ("posterior mean of sigma^2", p.posterior_sigmasq.mean.len(), Some(p.d)),
-            ("posterior std of sigma^2", p.posterior_sigmasq.std.len(), Some(p.d)),
+            (
+                "posterior mean of sigma^2",
+                p.posterior_sigmasq.mean.len(),
+                Some(p.d),
+            ),
+            (
+                "posterior std of sigma^2",
+                p.posterior_sigmasq.std.len(),
+                Some(p.d),
+            ),
         ];
         for (what, got, expected) in wanted {
             if Some(got) != expected {

@@ -49,7 +49,12 @@ fn lines(path: &Path) -> Vec<String> {
 /// Reads an f32 IDX file's dimensions and values, checking its header and length.
 fn read_idx_f32(path: &Path) -> (Vec<usize>, Vec<f32>) {
     let bytes = std::fs::read(path).unwrap();
-    assert_eq!(&bytes[..3], &[0, 0, 0x0D], "{}: not an f32 IDX file", path.display());
+    assert_eq!(
+        &bytes[..3],
+        &[0, 0, 0x0D],
+        "{}: not an f32 IDX file",
+        path.display()
+    );
     let ndim = usize::from(bytes[3]);
     let dims: Vec<usize> = (0..ndim)
         .map(|k| u32::from_be_bytes(bytes[4 + 4 * k..8 + 4 * k].try_into().unwrap()) as usize)
@@ -86,7 +91,10 @@ fn check_outputs(out: &Path, n: usize, (h, w): (usize, usize), m: usize, sweeps:
         "total_seconds",
         "peak_memory_mb",
     ] {
-        assert!(summary.get(key).is_some(), "summary.json lacks {key}: {summary}");
+        assert!(
+            summary.get(key).is_some(),
+            "summary.json lacks {key}: {summary}"
+        );
     }
     assert_eq!(summary["n"], n);
     assert_eq!(summary["d"], d);
@@ -94,7 +102,9 @@ fn check_outputs(out: &Path, n: usize, (h, w): (usize, usize), m: usize, sweeps:
     assert_eq!(summary["sweeps"], sweeps);
     assert_eq!(summary["burn_in"], sweeps / 2);
     let finite = |key: &str| {
-        let v = summary[key].as_f64().unwrap_or_else(|| panic!("{key} is not a number"));
+        let v = summary[key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{key} is not a number"));
         assert!(v.is_finite(), "{key} = {v}");
         v
     };
@@ -109,7 +119,10 @@ fn check_outputs(out: &Path, n: usize, (h, w): (usize, usize), m: usize, sweeps:
     assert!(baseline > 0.0 && posterior > 0.0);
 
     let trace = lines(&out.join("trace.csv"));
-    assert_eq!(trace[0], "iter,log_joint,rmse_sample,rmse_posterior_mean,seconds");
+    assert_eq!(
+        trace[0],
+        "iter,log_joint,rmse_sample,rmse_posterior_mean,seconds"
+    );
     assert_eq!(trace.len(), sweeps + 1);
     for (k, row) in trace[1..].iter().enumerate() {
         let fields: Vec<f64> = row.split(',').map(|f| f.parse().unwrap()).collect();
@@ -123,16 +136,26 @@ fn check_outputs(out: &Path, n: usize, (h, w): (usize, usize), m: usize, sweeps:
         assert_eq!(rows.len(), d + 1, "{name}");
         for row in &rows[1..] {
             let fields: Vec<f64> = row.split(',').map(|f| f.parse().unwrap()).collect();
-            assert!(fields.len() == 3 && fields.iter().all(|v| v.is_finite()), "{row}");
+            assert!(
+                fields.len() == 3 && fields.iter().all(|v| v.is_finite()),
+                "{row}"
+            );
         }
     }
     let sigmasq = lines(&out.join("posterior_sigmasq.csv"));
-    assert!(sigmasq[1..].iter().all(|r| r.split(',').nth(1).unwrap().parse::<f64>().unwrap() > 0.0));
+    assert!(
+        sigmasq[1..]
+            .iter()
+            .all(|r| r.split(',').nth(1).unwrap().parse::<f64>().unwrap() > 0.0)
+    );
     let w_rows = lines(&out.join("W_last.csv"));
     assert_eq!(w_rows.len(), d);
     for row in &w_rows {
         let fields: Vec<f64> = row.split(',').map(|f| f.parse().unwrap()).collect();
-        assert!(fields.len() == m && fields.iter().all(|v| v.is_finite()), "{row}");
+        assert!(
+            fields.len() == m && fields.iter().all(|v| v.is_finite()),
+            "{row}"
+        );
     }
 
     let (dims, recon) = read_idx_f32(&out.join("reconstruction.idx"));
@@ -143,11 +166,14 @@ fn check_outputs(out: &Path, n: usize, (h, w): (usize, usize), m: usize, sweeps:
     assert!(std.iter().all(|v| v.is_finite() && *v >= 0.0));
     // Zero where observed, positive on (almost all) missing pixels: some pixels must be missing.
     let zero = std.iter().filter(|&&v| v == 0.0).count() as f64 / std.len() as f64;
-    assert!((zero - (1.0 - missing)).abs() < 0.01, "zero std share {zero}, missing {missing}");
+    assert!(
+        (zero - (1.0 - missing)).abs() < 0.01,
+        "zero std share {zero}, missing {missing}"
+    );
 
     for name in FIGURES {
         let img = image::open(out.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert!(img.width() > 50 && img.height() > 50, "{name}");
+        assert!(img.width() > 20 && img.height() > 20, "{name}");
     }
 }
 
@@ -155,11 +181,29 @@ fn check_outputs(out: &Path, n: usize, (h, w): (usize, usize), m: usize, sweeps:
 fn run_on_synthetic_digits_writes_every_output() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let output = run_ok(isolated(dir.path()).args([
-        "run", "--n", "120", "--m", "6", "--sweeps", "20", "--seed", "3", "--threads", "1",
-    ]).arg("--out").arg(&out));
+    let output = run_ok(
+        isolated(dir.path())
+            .args([
+                "run",
+                "--n",
+                "120",
+                "--m",
+                "6",
+                "--sweeps",
+                "20",
+                "--seed",
+                "3",
+                "--threads",
+                "1",
+            ])
+            .arg("--out")
+            .arg(&out),
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("synthetic"), "the synthetic data must be announced: {stderr}");
+    assert!(
+        stderr.contains("synthetic"),
+        "the synthetic data must be announced: {stderr}"
+    );
     check_outputs(&out, 120, (28, 28), 6, 20);
 }
 
@@ -182,12 +226,16 @@ fn run_on_mnist_writes_every_output_and_beats_column_means() {
     let Some(mnist) = mnist_dir() else { return };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    run_ok(isolated(dir.path())
-        .args(["run", "--n", "300", "--m", "10", "--sweeps", "20", "--mask", "line"])
-        .arg("--data")
-        .arg(&mnist)
-        .arg("--out")
-        .arg(&out));
+    run_ok(
+        isolated(dir.path())
+            .args([
+                "run", "--n", "300", "--m", "10", "--sweeps", "20", "--mask", "line",
+            ])
+            .arg("--data")
+            .arg(&mnist)
+            .arg("--out")
+            .arg(&out),
+    );
     check_outputs(&out, 300, (28, 28), 10, 20);
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
@@ -195,7 +243,38 @@ fn run_on_mnist_writes_every_output_and_beats_column_means() {
         summary["rmse_posterior_mean"].as_f64().unwrap(),
         summary["rmse_mean_impute"].as_f64().unwrap(),
     );
-    assert!(post < base, "posterior mean RMSE {post} should beat column means {base}");
+    assert!(
+        post < base,
+        "posterior mean RMSE {post} should beat column means {base}"
+    );
+}
+
+#[test]
+fn run_on_a_csv_with_a_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("images.csv");
+    let mut text = String::new();
+    for i in 0..40 {
+        let row: Vec<String> = (0..6)
+            .map(|j| ((i * 7 + j * 13) % 50).to_string())
+            .collect();
+        text.push_str(&row.join(","));
+        text.push('\n');
+    }
+    std::fs::write(&csv, text).unwrap();
+    let out = dir.path().join("out");
+    run_ok(
+        isolated(dir.path())
+            .args([
+                "run", "--n", "40", "--m", "2", "--sweeps", "6", "--shape", "2x3",
+            ])
+            .args(["--mask", "speckle", "--speckle-p", "0.3"])
+            .arg("--data")
+            .arg(&csv)
+            .arg("--out")
+            .arg(&out),
+    );
+    check_outputs(&out, 40, (2, 3), 2, 6);
 }
 
 #[test]
@@ -208,12 +287,23 @@ fn a_mask_file_overrides_the_generator() {
     let mask_path = dir.path().join("mask.idx");
     std::fs::write(&mask_path, bytes).unwrap();
     let out = dir.path().join("out");
-    run_ok(isolated(dir.path())
-        .args(["run", "--n", "40", "--m", "3", "--sweeps", "6", "--no-figures"])
-        .arg("--mask-file")
-        .arg(&mask_path)
-        .arg("--out")
-        .arg(&out));
+    run_ok(
+        isolated(dir.path())
+            .args([
+                "run",
+                "--n",
+                "40",
+                "--m",
+                "3",
+                "--sweeps",
+                "6",
+                "--no-figures",
+            ])
+            .arg("--mask-file")
+            .arg(&mask_path)
+            .arg("--out")
+            .arg(&out),
+    );
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     let missing = summary["missing_fraction"].as_f64().unwrap();
@@ -231,6 +321,9 @@ fn bad_input_fails_with_a_clear_message() {
     std::fs::write(&garbage, b"this is not an IDX file").unwrap();
     let missing = dir.path().join("no-such-folder");
     let g = garbage.to_str().unwrap();
+    let small_csv = dir.path().join("three.csv");
+    std::fs::write(&small_csv, "1,2,3,4,5,6\n6,5,4,3,2,1\n0,0,9,9,0,0\n").unwrap();
+    let csv = small_csv.to_str().unwrap();
     let m = missing.to_str().unwrap();
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["--data", m], "no-such-folder"),
@@ -241,14 +334,22 @@ fn bad_input_fails_with_a_clear_message() {
         (vec!["--nu0", "-1"], "nu0"),
         (vec!["--speckle-p", "2"], "speckle_p"),
         (vec!["--noise-std", "NaN"], "noise"),
-        (vec!["--n", "100000"], "100000"),
+        (vec!["--data", csv, "--shape", "2x3", "--n", "10"], "only 3"),
+        (vec!["--data", csv], "--shape"),
         (vec!["--mask-file", g], "garbage.idx"),
         (vec!["--prior", "decaying", "--rho", "1.5"], "rho"),
     ];
     for (args, expect) in cases {
         let out = dir.path().join("out");
+        // Small defaults for the flags a case does not set itself.
+        let base: Vec<&str> = [("--n", "30"), ("--m", "3"), ("--sweeps", "4")]
+            .into_iter()
+            .filter(|(flag, _)| !args.contains(flag))
+            .flat_map(|(flag, value)| [flag, value])
+            .collect();
         let output = isolated(dir.path())
-            .args(["run", "--n", "30", "--m", "3", "--sweeps", "4"])
+            .arg("run")
+            .args(&base)
             .args(&args)
             .arg("--out")
             .arg(&out)
@@ -257,7 +358,10 @@ fn bad_input_fails_with_a_clear_message() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
         assert!(stderr.contains("error"), "{args:?}: {stderr}");
-        assert!(stderr.contains(expect), "{args:?} should mention {expect:?}: {stderr}");
+        assert!(
+            stderr.contains(expect),
+            "{args:?} should mention {expect:?}: {stderr}"
+        );
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
     // clap rejects unknown values with its own exit code 2.

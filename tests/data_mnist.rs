@@ -69,3 +69,22 @@ fn env_folder_resolves_to_mnist_and_protocol_runs() {
     assert!(noisy.iter().all(|v| v.is_finite()));
     assert!(noisy.iter().zip(&sub.pixels).any(|(a, b)| a != b));
 }
+
+/// Loading speed, printed for the record (run with --nocapture); generous bound.
+#[test]
+fn mnist_loads_quickly() {
+    let Some(dir) = mnist_dir() else { return };
+    let t = std::time::Instant::now();
+    let data = load_path(&dir, None).unwrap();
+    let load = t.elapsed();
+    let t = std::time::Instant::now();
+    let synth = gibbs_fa::data::synthetic::generate(10_000, 1).unwrap();
+    let gen_time = t.elapsed();
+    let t = std::time::Instant::now();
+    let noisy = add_noise(&data.pixels, 3.0, 1).unwrap();
+    let noise = t.elapsed();
+    eprintln!("load MNIST {load:?}, 10k synthetic {gen_time:?}, noise on 7.8M values {noise:?}");
+    assert_eq!(synth.n, 10_000);
+    assert_eq!(noisy.len(), data.pixels.len());
+    assert!(load.as_secs() < 10 && gen_time.as_secs() < 10);
+}

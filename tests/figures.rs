@@ -256,6 +256,10 @@ fn line_plots_draw_series_reference_and_marker() {
         .render()
         .unwrap();
     LinePlot::new("empty", "x", "y").render().unwrap();
+    LinePlot::new("extreme", "x", "y")
+        .series("huge", vec![(0.0, 1e308), (1.0, -1e308), (f64::MAX, 0.0)])
+        .render()
+        .unwrap();
     LinePlot::new("bad range", "x", "y")
         .y_range(1.0, f64::NAN)
         .render()

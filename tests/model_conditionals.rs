@@ -35,7 +35,10 @@ fn hyper() -> Hyperparameters {
 }
 
 fn decaying() -> Prior {
-    Prior::Decaying { tau0: 1.5, rho: 0.4 }
+    Prior::Decaying {
+        tau0: 1.5,
+        rho: 0.4,
+    }
 }
 
 fn mask() -> Vec<bool> {
@@ -53,10 +56,14 @@ fn mask() -> Vec<bool> {
 /// A state away from the prior's centre (non-zero mu, uneven sigma^2), so missing terms show.
 fn tiny_state(seed: u64) -> ModelState {
     let mut r = rng(seed);
-    let x: Vec<f32> = (0..N * D).map(|_| (2.0 + 1.5 * normal(&mut r)) as f32).collect();
+    let x: Vec<f32> = (0..N * D)
+        .map(|_| (2.0 + 1.5 * normal(&mut r)) as f32)
+        .collect();
     let mut s = ModelState::new(N, D, &x, &mask(), M).expect("state");
-    s.set_z(DMatrix::from_fn(N, M, |_, _| normal(&mut r) as f32)).expect("z");
-    s.set_w(DMatrix::from_fn(D, M, |_, _| (0.8 * normal(&mut r)) as f32)).expect("w");
+    s.set_z(DMatrix::from_fn(N, M, |_, _| normal(&mut r) as f32))
+        .expect("z");
+    s.set_w(DMatrix::from_fn(D, M, |_, _| (0.8 * normal(&mut r)) as f32))
+        .expect("w");
     let mu: Vec<f32> = (0..D).map(|d| [1.5, -2.0, 3.0][d % 3]).collect();
     let sigmasq: Vec<f32> = (0..D).map(|d| [0.5, 1.3, 0.8, 2.1][d % 4]).collect();
     s.set_mu(&mu).expect("mu");
@@ -139,7 +146,8 @@ fn z_matches_gaussian_conditioning() {
     let mut s = tiny_state(1);
     let (x, p) = state_f64(&s);
     // Joint of (z_n, x_n): cov [[I, W^T], [W, W W^T + S]]; condition on x_n.
-    let sigma = &p.w * p.w.transpose() + DMatrix::from_diagonal(&DVector::from_vec(p.sigmasq.clone()));
+    let sigma =
+        &p.w * p.w.transpose() + DMatrix::from_diagonal(&DVector::from_vec(p.sigmasq.clone()));
     let si = inv(&sigma);
     let cov_row = DMatrix::identity(M, M) - p.w.transpose() * &si * &p.w;
     let mut mean = DVector::zeros(N * M);
@@ -166,7 +174,12 @@ fn z_matches_gaussian_conditioning() {
 
 /// w_d | rest by regression conditioning with an N x N matrix: prior w ~ N(0, s2 C),
 /// y = Z w + e, e ~ N(0, s2 I).
-fn w_posterior(z: &DMatrix<f64>, c: &DMatrix<f64>, y: &DVector<f64>, s2: f64) -> (DVector<f64>, DMatrix<f64>) {
+fn w_posterior(
+    z: &DMatrix<f64>,
+    c: &DMatrix<f64>,
+    y: &DVector<f64>,
+    s2: f64,
+) -> (DVector<f64>, DMatrix<f64>) {
     let k = inv(&(z * c * z.transpose() + DMatrix::identity(z.nrows(), z.nrows())));
     let mean = c * z.transpose() * &k * y;
     let cov = (c - c * z.transpose() * &k * z * c) * s2;
@@ -278,7 +291,13 @@ fn quadrature(log_density: impl Fn(f64) -> f64, fs: &[&dyn Fn(f64) -> f64]) -> V
     let wts: Vec<f64> = logs.iter().map(|l| (l - top).exp()).collect();
     let total: f64 = wts.iter().sum();
     fs.iter()
-        .map(|f| pts.iter().zip(&wts).map(|(&t, &w)| w * f(t.exp())).sum::<f64>() / total)
+        .map(|f| {
+            pts.iter()
+                .zip(&wts)
+                .map(|(&t, &w)| w * f(t.exp()))
+                .sum::<f64>()
+                / total
+        })
         .collect()
 }
 
@@ -297,7 +316,11 @@ fn log_mvn(x: &DVector<f64>, mean: &DVector<f64>, cov: &DMatrix<f64>) -> f64 {
 }
 
 /// Compares draws of sigma_d^2 with quadrature moments of E[s2], E[log s2], E[1/s2].
-fn check_scalar_moments(what: &str, draws: &[Vec<f64>], log_density: &dyn Fn(usize, f64) -> f64) -> f64 {
+fn check_scalar_moments(
+    what: &str,
+    draws: &[Vec<f64>],
+    log_density: &dyn Fn(usize, f64) -> f64,
+) -> f64 {
     let mut worst: f64 = 0.0;
     for d in 0..D {
         let fs: [&dyn Fn(f64) -> f64; 3] = [&|s| s, &|s: f64| s.ln(), &|s| 1.0 / s];
@@ -324,10 +347,11 @@ fn check_sigmasq(prior: Prior, seed: u64) {
         let mut l = log_inv_gamma_scaled(s2, h.nu0, h.sigmasq0);
         for i in 0..N {
             let m = (0..M).map(|a| p.w[(d, a)] * p.z[(i, a)]).sum::<f64>() + p.mu[d];
-            l += -0.5 * (2.0 * std::f64::consts::PI * s2).ln() - (x[(i, d)] - m).powi(2) / (2.0 * s2);
+            l += -0.5 * (2.0 * std::f64::consts::PI * s2).ln()
+                - (x[(i, d)] - m).powi(2) / (2.0 * s2);
         }
-        for a in 0..M {
-            let v = s2 * cv[a];
+        for (a, &c) in cv.iter().enumerate() {
+            let v = s2 * c;
             l += -0.5 * (2.0 * std::f64::consts::PI * v).ln() - p.w[(d, a)].powi(2) / (2.0 * v);
         }
         let v = s2 / h.lambda0;
@@ -365,7 +389,8 @@ fn check_blocked(prior: Prior, seed: u64) {
     // Marginal of sigma_d^2: prior times N(x_d | 0, s2 (Zh V0 Zh^T + I)).
     let log_density = |d: usize, s2: f64| -> f64 {
         let xd = DVector::from_fn(N, |i, _| x[(i, d)]);
-        log_inv_gamma_scaled(s2, h.nu0, h.sigmasq0) + log_mvn(&xd, &DVector::zeros(N), &(&kmat * s2))
+        log_inv_gamma_scaled(s2, h.nu0, h.sigmasq0)
+            + log_mvn(&xd, &DVector::zeros(N), &(&kmat * s2))
     };
     let mut draws = Vec::new();
     let mut mom = Moments::new(D * (M + 1));
@@ -376,12 +401,20 @@ fn check_blocked(prior: Prior, seed: u64) {
         let v: Vec<f64> = (0..D * (M + 1))
             .map(|k| {
                 let (d, a) = (k / (M + 1), k % (M + 1));
-                if a < M { w[(d, a)] as f64 } else { mu[d] as f64 }
+                if a < M {
+                    w[(d, a)] as f64
+                } else {
+                    mu[d] as f64
+                }
             })
             .collect();
         mom.add(&v);
     }
-    check_scalar_moments(&format!("blocked sigma^2 ({prior:?})"), &draws, &log_density);
+    check_scalar_moments(
+        &format!("blocked sigma^2 ({prior:?})"),
+        &draws,
+        &log_density,
+    );
     // (w_d, mu_d): mean does not depend on s2; covariance is E[s2] times the unit posterior.
     let ki = inv(&kmat);
     let unit_cov = &v0 - &v0 * zh.transpose() * &ki * &zh * &v0;
@@ -430,7 +463,11 @@ fn brute_log_joint(x: &DMatrix<f64>, p: &Params, h: &Hyperparameters, prior: &Pr
         let c = DMatrix::from_diagonal(&DVector::from_vec(cv.clone())) * p.sigmasq[d];
         l += log_mvn(&wd, &DVector::zeros(M), &c);
         let mu = DVector::from_element(1, p.mu[d]);
-        l += log_mvn(&mu, &DVector::zeros(1), &DMatrix::from_element(1, 1, p.sigmasq[d] / h.lambda0));
+        l += log_mvn(
+            &mu,
+            &DVector::zeros(1),
+            &DMatrix::from_element(1, 1, p.sigmasq[d] / h.lambda0),
+        );
         l += log_inv_gamma_scaled(p.sigmasq[d], h.nu0, h.sigmasq0);
     }
     l
@@ -445,7 +482,30 @@ fn log_joint_matches_dense_densities() {
         let ours = log_joint(&mut s, &h, &prior);
         let brute = brute_log_joint(&x, &p, &h, &prior);
         eprintln!("log joint {prior:?}: {ours} vs dense {brute}");
-        assert!((ours - brute).abs() < 1e-6 * brute.abs().max(1.0), "{ours} vs {brute}");
+        assert!(
+            (ours - brute).abs() < 1e-6 * brute.abs().max(1.0),
+            "{ours} vs {brute}"
+        );
+        // After sweeps' worth of updates the cached residual sums (updated incrementally by
+        // the X_miss step, or recomputed in its pass) must still give the same log joint.
+        for t in 0..3 {
+            sample_z(&mut s, &stream(t, Step::Z));
+            if t == 1 {
+                sample_w_mu_sigmasq_blocked(&mut s, &h, &prior, &stream(t, Step::Blocked));
+            } else {
+                sample_w(&mut s, &h, &prior, &stream(t, Step::W));
+                sample_mu(&mut s, &h, &stream(t, Step::Mu));
+                sample_sigmasq(&mut s, &h, &prior, &stream(t, Step::Sigmasq));
+            }
+            sample_x_missing(&mut s, &stream(t, Step::XMissing));
+            let ours = log_joint(&mut s, &h, &prior);
+            let (x, p) = state_f64(&s);
+            let brute = brute_log_joint(&x, &p, &h, &prior);
+            assert!(
+                (ours - brute).abs() < 1e-6 * brute.abs().max(1.0),
+                "sweep {t}: {ours} vs {brute}"
+            );
+        }
     }
 }
 

@@ -10,7 +10,9 @@ use model_common::*;
 fn problem() -> Problem {
     let (n, d) = (1500, 60);
     let mut r = rng(31);
-    let x: Vec<f32> = (0..n * d).map(|_| (100.0 + 40.0 * normal(&mut r)) as f32).collect();
+    let x: Vec<f32> = (0..n * d)
+        .map(|_| (100.0 + 40.0 * normal(&mut r)) as f32)
+        .collect();
     Problem {
         n,
         d,
@@ -64,12 +66,26 @@ fn same_seed_same_numbers_on_any_thread_count() {
         let two = in_pool(2, || run(schedule, 5));
         let again = run(schedule, 5);
         for other in [&two, &again] {
-            assert_eq!(one.0.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-                       other.0.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), "{schedule:?} traces");
+            assert_eq!(
+                one.0.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                other.0.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                "{schedule:?} traces"
+            );
             assert_eq!(bits(&one.1), bits(&other.1), "{schedule:?} reconstruction");
             assert_eq!(bits(&one.2), bits(&other.2), "{schedule:?} parameters");
         }
         let different = run(schedule, 6);
-        assert_ne!(bits(&one.1), bits(&different.1), "another seed gives other numbers");
+        assert_ne!(
+            bits(&one.1),
+            bits(&different.1),
+            "another seed gives other numbers"
+        );
     }
+}
+
+#[test]
+fn sampler_can_move_to_a_worker_thread() {
+    fn assert_send<T: Send + 'static>() {}
+    assert_send::<GibbsSampler>();
+    assert_send::<SamplerSettings>();
 }

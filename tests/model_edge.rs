@@ -10,7 +10,9 @@ use model_common::*;
 
 fn problem(n: usize, d: usize, missing: impl Fn(usize, usize) -> bool, seed: u64) -> Problem {
     let mut r = rng(seed);
-    let x: Vec<f32> = (0..n * d).map(|_| (50.0 + 20.0 * normal(&mut r)) as f32).collect();
+    let x: Vec<f32> = (0..n * d)
+        .map(|_| (50.0 + 20.0 * normal(&mut r)) as f32)
+        .collect();
     Problem {
         n,
         d,
@@ -49,10 +51,23 @@ fn run_finite(p: &Problem, s: &SamplerSettings, sweeps: usize) -> GibbsSampler {
     assert!(g.posterior_std().iter().all(|v| v.is_finite() && *v >= 0.0));
     let pm = g.posterior_mu();
     let ps = g.posterior_sigmasq();
-    assert!(pm.mean.iter().chain(&pm.std).chain(&ps.mean).chain(&ps.std).all(|v| v.is_finite()));
+    assert!(
+        pm.mean
+            .iter()
+            .chain(&pm.std)
+            .chain(&ps.mean)
+            .chain(&ps.std)
+            .all(|v| v.is_finite())
+    );
     for i in 0..p.n {
         let s = g.image_summary(i).expect("summary");
-        assert!(s.current.iter().chain(&s.posterior_mean).chain(&s.posterior_std).all(|v| v.is_finite()));
+        assert!(
+            s.current
+                .iter()
+                .chain(&s.posterior_mean)
+                .chain(&s.posterior_std)
+                .all(|v| v.is_finite())
+        );
     }
     g
 }
@@ -73,7 +88,10 @@ fn wholly_masked_image_and_everything_masked() {
     let g = run_finite(&p, &settings(2, Schedule::Notebook), 30);
     let s = g.image_summary(7).expect("summary");
     assert!(s.rmse.is_some_and(f64::is_finite));
-    assert!(s.posterior_std.iter().all(|&v| v > 0.0), "a masked image has uncertainty");
+    assert!(
+        s.posterior_std.iter().all(|&v| v > 0.0),
+        "a masked image has uncertainty"
+    );
     let all = problem(10, 4, |_, _| true, 3);
     for schedule in [Schedule::Notebook, Schedule::Blocked] {
         run_finite(&all, &settings(2, schedule), 30);
@@ -96,6 +114,7 @@ fn constant_columns_and_huge_values() {
     for i in 0..15 {
         p.x_observed[i * 5 + 1] = 0.0; // constant column (MNIST corners without noise)
         p.x_observed[i * 5 + 3] = 1e6 + (i as f32);
+        p.x_observed[i * 5 + 4] = if i % 2 == 0 { 1e12 } else { -1e12 };
     }
     p.x_true = Some(p.x_observed.clone());
     for schedule in [Schedule::Notebook, Schedule::Blocked] {
@@ -106,7 +125,7 @@ fn constant_columns_and_huge_values() {
 #[test]
 fn extreme_hyperparameters_stay_finite() {
     let p = problem(12, 5, |i, d| (i * 5 + d) % 4 == 0, 6);
-    for value in [1e-8, 1e8] {
+    for value in [1e-12, 1e-8, 1e8, 1e12] {
         for which in 0..4 {
             let mut s = settings(3, Schedule::Notebook);
             match which {
@@ -128,7 +147,10 @@ fn extreme_hyperparameters_stay_finite() {
             kappa0: value,
             lambda0: value,
         };
-        s.prior = Prior::Decaying { tau0: value, rho: 1e-8 };
+        s.prior = Prior::Decaying {
+            tau0: value,
+            rho: 1e-8,
+        };
         run_finite(&p, &s, 30);
     }
 }
@@ -139,10 +161,16 @@ fn bad_inputs_are_errors() {
     let s = settings(2, Schedule::Notebook);
     let mut p = good.clone();
     p.x_observed[5] = f32::NAN;
-    assert!(matches!(GibbsSampler::new(&p, &s), Err(ModelError::NonFiniteInput { .. })));
+    assert!(matches!(
+        GibbsSampler::new(&p, &s),
+        Err(ModelError::NonFiniteInput { .. })
+    ));
     let mut p = good.clone();
     p.x_observed[4] = f32::INFINITY;
-    assert!(matches!(GibbsSampler::new(&p, &s), Err(ModelError::NonFiniteInput { .. })));
+    assert!(matches!(
+        GibbsSampler::new(&p, &s),
+        Err(ModelError::NonFiniteInput { .. })
+    ));
     // NaN at a missing entry is ignored.
     let mut p = good.clone();
     p.x_observed[1] = f32::NAN;
@@ -151,13 +179,28 @@ fn bad_inputs_are_errors() {
     if let Some(t) = p.x_true.as_mut() {
         t[0] = f32::NAN;
     }
-    assert!(matches!(GibbsSampler::new(&p, &s), Err(ModelError::NonFiniteInput { .. })));
+    assert!(matches!(
+        GibbsSampler::new(&p, &s),
+        Err(ModelError::NonFiniteInput { .. })
+    ));
+    let mut p = good.clone();
+    p.x_observed[7] = 2e12;
+    assert!(matches!(
+        GibbsSampler::new(&p, &s),
+        Err(ModelError::ValueTooLarge { .. })
+    ));
     let mut p = good.clone();
     p.missing.pop();
-    assert!(matches!(GibbsSampler::new(&p, &s), Err(ModelError::ShapeMismatch { .. })));
+    assert!(matches!(
+        GibbsSampler::new(&p, &s),
+        Err(ModelError::ShapeMismatch { .. })
+    ));
     let mut p = good.clone();
     p.n = 0;
-    assert!(matches!(GibbsSampler::new(&p, &s), Err(ModelError::EmptyProblem { .. })));
+    assert!(matches!(
+        GibbsSampler::new(&p, &s),
+        Err(ModelError::EmptyProblem { .. })
+    ));
     let mut p = good.clone();
     p.n = usize::MAX;
     assert!(GibbsSampler::new(&p, &s).is_err());
@@ -177,9 +220,15 @@ fn bad_inputs_are_errors() {
             ));
         }
         let mut s = settings(2, Schedule::Notebook);
-        s.prior = Prior::Decaying { tau0: bad, rho: 0.5 };
+        s.prior = Prior::Decaying {
+            tau0: bad,
+            rho: 0.5,
+        };
         assert!(GibbsSampler::new(&good, &s).is_err());
-        s.prior = Prior::Decaying { tau0: 1.0, rho: bad };
+        s.prior = Prior::Decaying {
+            tau0: 1.0,
+            rho: bad,
+        };
         assert!(GibbsSampler::new(&good, &s).is_err());
     }
     let mut s = settings(0, Schedule::Notebook);
@@ -188,12 +237,21 @@ fn bad_inputs_are_errors() {
     assert!(GibbsSampler::new(&good, &s).is_err());
     let mut s = settings(2, Schedule::Notebook);
     s.sweeps = 0;
-    assert!(matches!(GibbsSampler::new(&good, &s), Err(ModelError::InvalidRunLength { .. })));
+    assert!(matches!(
+        GibbsSampler::new(&good, &s),
+        Err(ModelError::InvalidRunLength { .. })
+    ));
     s.sweeps = 10;
     s.burn_in = 10;
-    assert!(matches!(GibbsSampler::new(&good, &s), Err(ModelError::InvalidRunLength { .. })));
+    assert!(matches!(
+        GibbsSampler::new(&good, &s),
+        Err(ModelError::InvalidRunLength { .. })
+    ));
     let huge = settings(1024, Schedule::Notebook);
-    assert!(matches!(huge.validate(1 << 22, 1 << 12), Err(ModelError::TooLarge { .. })));
+    assert!(matches!(
+        huge.validate(1 << 22, 1 << 12),
+        Err(ModelError::TooLarge { .. })
+    ));
 }
 
 #[test]
@@ -225,10 +283,18 @@ fn setting_changes_and_summaries() {
     // A change of M needs a new sampler.
     let mut h = g.settings().hyper.clone();
     h.m = 3;
-    assert!(matches!(g.set_hyperparameters(h), Err(ModelError::NeedsNewSampler { .. })));
-    assert_eq!(g.samples_in_moments(), 5, "a refused change keeps the moments");
+    assert!(matches!(
+        g.set_hyperparameters(h),
+        Err(ModelError::NeedsNewSampler { .. })
+    ));
+    assert_eq!(
+        g.samples_in_moments(),
+        5,
+        "a refused change keeps the moments"
+    );
     // Same values: nothing restarts.
-    g.set_hyperparameters(g.settings().hyper.clone()).expect("same");
+    g.set_hyperparameters(g.settings().hyper.clone())
+        .expect("same");
     g.set_schedule(Schedule::Notebook);
     assert_eq!(g.samples_in_moments(), 5);
     // A real change clears the moments and counts burn-in (5) again from here.
@@ -242,9 +308,19 @@ fn setting_changes_and_summaries() {
     assert_eq!(g.samples_in_moments(), 0);
     g.sweep();
     assert_eq!(g.samples_in_moments(), 1);
-    g.set_prior(Prior::Decaying { tau0: 1.0, rho: 0.8 }).expect("prior");
+    g.set_prior(Prior::Decaying {
+        tau0: 1.0,
+        rho: 0.8,
+    })
+    .expect("prior");
     assert_eq!(g.samples_in_moments(), 0);
-    assert!(g.set_prior(Prior::Decaying { tau0: 1.0, rho: 2.0 }).is_err());
+    assert!(
+        g.set_prior(Prior::Decaying {
+            tau0: 1.0,
+            rho: 2.0
+        })
+        .is_err()
+    );
     g.set_schedule(Schedule::Blocked);
     assert_eq!(g.settings().schedule, Schedule::Blocked);
     assert!(g.set_run_length(10, 10).is_err());
@@ -254,4 +330,91 @@ fn setting_changes_and_summaries() {
     }
     assert_eq!(g.samples_in_moments(), 1);
     assert!((g.missing_fraction() - p.missing_fraction()).abs() < 1e-12);
+}
+
+#[test]
+fn adversarial_combinations_stay_finite() {
+    // Data scales from tiny to the largest accepted, every hyperparameter at either end of
+    // its range, fewer images than factors: the sampler clamps rather than overflowing.
+    for scale in [1e-6f32, 1.0, 255.0, 1e6, 1e12] {
+        for (n, m) in [(1, 4), (3, 1), (6, 4)] {
+            let mut p = problem(n, 5, |i, d| (i + d) % 3 == 0, 9);
+            for v in p.x_observed.iter_mut() {
+                *v = ((*v - 50.0) / 20.0).clamp(-1.0, 1.0) * scale;
+            }
+            p.x_true = Some(p.x_observed.clone());
+            for bits in 0..16u32 {
+                let end = |b: u32| if bits & (1 << b) == 0 { 1e-12 } else { 1e12 };
+                let mut s = settings(m, Schedule::Notebook);
+                s.hyper.nu0 = end(0);
+                s.hyper.sigmasq0 = end(1);
+                s.hyper.kappa0 = end(2);
+                s.hyper.lambda0 = end(3);
+                for schedule in [Schedule::Notebook, Schedule::Blocked] {
+                    s.schedule = schedule;
+                    run_finite(&p, &s, 30);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn summaries_match_moments_of_the_recorded_samples() {
+    // Record every sample after burn-in by hand; the sampler's running moments must agree.
+    let p = problem(40, 7, |i, d| (3 * i + d) % 4 == 0, 10);
+    let s = settings(3, Schedule::Notebook);
+    let mut g = GibbsSampler::new(&p, &s).expect("sampler");
+    let (n, d) = (p.n, p.d);
+    let mut xs: Vec<Vec<f64>> = Vec::new();
+    let mut mus: Vec<Vec<f64>> = Vec::new();
+    let mut s2s: Vec<Vec<f64>> = Vec::new();
+    for t in 1..=20 {
+        g.sweep();
+        if t > s.burn_in {
+            let x = g.state().x();
+            xs.push((0..n * d).map(|k| x[(k / d, k % d)] as f64).collect());
+            mus.push(g.mu().iter().map(|&v| v as f64).collect());
+            s2s.push(g.sigmasq().iter().map(|&v| v as f64).collect());
+        }
+    }
+    assert_eq!(g.samples_in_moments(), xs.len());
+    let mean_std = |rows: &[Vec<f64>], k: usize| {
+        let c = rows.len() as f64;
+        let m = rows.iter().map(|r| r[k]).sum::<f64>() / c;
+        let v = rows.iter().map(|r| (r[k] - m).powi(2)).sum::<f64>() / (c - 1.0);
+        (m, v.sqrt())
+    };
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-4 * (1.0 + b.abs());
+    let recon = g.reconstruction();
+    let std = g.posterior_std();
+    for k in 0..n * d {
+        if p.missing[k] {
+            let (m, sd) = mean_std(&xs, k);
+            assert!(
+                close(recon[k] as f64, m),
+                "mean of entry {k}: {} vs {m}",
+                recon[k]
+            );
+            assert!(
+                close(std[k] as f64, sd),
+                "std of entry {k}: {} vs {sd}",
+                std[k]
+            );
+        } else {
+            assert_eq!(recon[k], p.x_observed[k]);
+            assert_eq!(std[k], 0.0);
+        }
+    }
+    let (pm, ps) = (g.posterior_mu(), g.posterior_sigmasq());
+    for j in 0..d {
+        let (m, sd) = mean_std(&mus, j);
+        assert!(close(pm.mean[j] as f64, m) && close(pm.std[j] as f64, sd));
+        let (m, sd) = mean_std(&s2s, j);
+        assert!(close(ps.mean[j] as f64, m) && close(ps.std[j] as f64, sd));
+    }
+    // Image summaries agree with the full matrices.
+    let im = g.image_summary(3).expect("summary");
+    assert_eq!(im.posterior_mean, recon[3 * d..4 * d].to_vec());
+    assert_eq!(im.posterior_std, std[3 * d..4 * d].to_vec());
 }

@@ -168,7 +168,9 @@ fn compare(mc: &[Vec<f64>], sc: &[Vec<f64>]) -> (f64, usize) {
             worst = (z.abs(), j);
         }
         if z.abs() > 4.0 {
-            eprintln!("test function {j}: marginal {ma:.4} +- {sa:.4}, successive {mb:.4} +- {sb:.4}, z = {z:.2}");
+            eprintln!(
+                "test function {j}: marginal {ma:.4} +- {sa:.4}, successive {mb:.4} +- {sb:.4}, z = {z:.2}"
+            );
         }
     }
     worst
@@ -178,9 +180,15 @@ fn geweke(prior: Prior, schedule: Schedule, seed: u64) {
     let mc = marginal_conditional(&prior, 200_000, seed);
     let sc = successive_conditional(&prior, schedule, 400_000, seed);
     let (worst, j) = compare(&mc, &sc);
-    eprintln!("{prior:?} {schedule:?}: {} test functions, largest |z| = {worst:.2} (function {j})", mc[0].len());
+    eprintln!(
+        "{prior:?} {schedule:?}: {} test functions, largest |z| = {worst:.2} (function {j})",
+        mc[0].len()
+    );
     // About 80 test functions: |z| > 4.5 by chance has probability ~ 80 * 7e-6.
-    assert!(worst < 4.5, "Geweke test failed: |z| = {worst:.2} for test function {j}");
+    assert!(
+        worst < 4.5,
+        "Geweke test failed: |z| = {worst:.2} for test function {j}"
+    );
 }
 
 #[test]
@@ -195,10 +203,24 @@ fn geweke_blocked_isotropic() {
 
 #[test]
 fn geweke_notebook_decaying() {
-    geweke(Prior::Decaying { tau0: 2.0, rho: 0.5 }, Schedule::Notebook, 13);
+    geweke(
+        Prior::Decaying {
+            tau0: 2.0,
+            rho: 0.5,
+        },
+        Schedule::Notebook,
+        13,
+    );
 }
 
 #[test]
 fn geweke_blocked_decaying() {
-    geweke(Prior::Decaying { tau0: 2.0, rho: 0.5 }, Schedule::Blocked, 14);
+    geweke(
+        Prior::Decaying {
+            tau0: 2.0,
+            rho: 0.5,
+        },
+        Schedule::Blocked,
+        14,
+    );
 }

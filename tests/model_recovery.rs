@@ -129,17 +129,27 @@ fn recover(schedule: Schedule, seed: u64) {
     let sample_cov = centred.transpose() * &centred / N as f64;
     let err_post = (&cov_post - &c).norm() / c.norm();
     let err_sample = (&sample_cov - &c).norm() / c.norm();
-    eprintln!("{schedule:?}: |C_post - C| / |C| = {err_post:.4}, complete-data sample covariance {err_sample:.4}");
+    eprintln!(
+        "{schedule:?}: |C_post - C| / |C| = {err_post:.4}, complete-data sample covariance {err_sample:.4}"
+    );
     // The sampling error of a covariance at N = 2000 is ~ sqrt(2/N) per dominant eigenvalue.
     assert!(err_post < 0.15, "covariance not recovered: {err_post}");
-    assert!(err_post < 2.0 * err_sample + 0.01, "covariance worse than 2x the sample covariance");
+    assert!(
+        err_post < 2.0 * err_sample + 0.01,
+        "covariance worse than 2x the sample covariance"
+    );
 
     // mu: within 4 standard errors of the mean of N draws, sqrt(C_dd / N).
     let mu_post = s.posterior_mu();
     for d in 0..D {
         let se = (c[(d, d)] / N as f64).sqrt();
         let z = (mu_post.mean[d] as f64 - t.mu[d]) / se;
-        assert!(z.abs() < 4.0, "mu_{d}: posterior {} vs true {} (z = {z:.2})", mu_post.mean[d], t.mu[d]);
+        assert!(
+            z.abs() < 4.0,
+            "mu_{d}: posterior {} vs true {} (z = {z:.2})",
+            mu_post.mean[d],
+            t.mu[d]
+        );
     }
     // sigma^2: within 4 posterior standard deviations (the posterior's own statement of its
     // uncertainty, here 3-6% of sigma^2), and never off by more than 30%.
@@ -149,8 +159,15 @@ fn recover(schedule: Schedule, seed: u64) {
         let (m, sd) = (s_post.mean[d] as f64, s_post.std[d] as f64);
         let z = (m - t.sigmasq[d]) / sd;
         worst = worst.max(z.abs());
-        assert!(z.abs() < 4.0, "sigma^2_{d}: posterior {m:.3} +- {sd:.3} vs true {:.3}", t.sigmasq[d]);
-        assert!((m / t.sigmasq[d] - 1.0).abs() < 0.3, "sigma^2_{d} off by more than 30%");
+        assert!(
+            z.abs() < 4.0,
+            "sigma^2_{d}: posterior {m:.3} +- {sd:.3} vs true {:.3}",
+            t.sigmasq[d]
+        );
+        assert!(
+            (m / t.sigmasq[d] - 1.0).abs() < 0.3,
+            "sigma^2_{d} off by more than 30%"
+        );
     }
     eprintln!("{schedule:?}: largest |posterior z| of sigma^2 = {worst:.2}");
 
@@ -164,10 +181,24 @@ fn recover(schedule: Schedule, seed: u64) {
         "{schedule:?}: RMSE posterior mean vs oracle {to_oracle:.4}; vs truth: posterior {post_err:.4}, oracle {oracle_err:.4}, mean imputation {:.4}",
         s.rmse_mean_impute().unwrap_or(f64::NAN)
     );
-    assert!(to_oracle < 0.25 * oracle_err, "imputation far from the oracle");
-    assert!(post_err < 1.05 * oracle_err, "imputation much worse than the oracle");
-    let reported = s.traces().rmse_posterior_mean.last().copied().unwrap_or(f64::NAN);
-    assert!((reported - post_err).abs() < 1e-4 * post_err, "reported RMSE {reported} vs {post_err}");
+    assert!(
+        to_oracle < 0.25 * oracle_err,
+        "imputation far from the oracle"
+    );
+    assert!(
+        post_err < 1.05 * oracle_err,
+        "imputation much worse than the oracle"
+    );
+    let reported = s
+        .traces()
+        .rmse_posterior_mean
+        .last()
+        .copied()
+        .unwrap_or(f64::NAN);
+    assert!(
+        (reported - post_err).abs() < 1e-4 * post_err,
+        "reported RMSE {reported} vs {post_err}"
+    );
 }
 
 #[test]

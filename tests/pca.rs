@@ -153,6 +153,9 @@ fn bad_input_is_an_error() {
         Pca::fit(&[1.0, 2.0, f32::NAN, 4.0], 2, 2),
         Err(PcaError::NonFinite { row: 1, col: 0 })
     ));
+    // The scatter is accumulated in f64, so even the largest f32 values stay finite.
+    let extreme = Pca::fit(&[3.0e38, -3.0e38, -3.0e38, 3.0e38], 2, 2).unwrap();
+    assert!((extreme.explained_fraction[0] - 1.0).abs() < 1e-9);
     assert!(matches!(
         Pca::fit(&[0.0; 2 * 5000], 2, 5000),
         Err(PcaError::TooManyColumns(5000))

@@ -1,15 +1,15 @@
 //! The latent-route conditional reconstruction against dense Gaussian algebra.
 
-use gibbs_fa::reconstruct::{
-    FactorParams, ReconstructError, conditional, conditional_mixture,
-};
+use gibbs_fa::reconstruct::{FactorParams, ReconstructError, conditional, conditional_mixture};
 use nalgebra::{DMatrix, DVector};
 use rand::prelude::*;
 use rand_distr::StandardNormal;
 
 fn random_params(rng: &mut SmallRng, d: usize, m: usize) -> FactorParams {
     let w = DMatrix::from_fn(d, m, |_, _| rng.sample::<f32, _>(StandardNormal));
-    let mu = (0..d).map(|_| 3.0 * rng.sample::<f32, _>(StandardNormal)).collect();
+    let mu = (0..d)
+        .map(|_| 3.0 * rng.sample::<f32, _>(StandardNormal))
+        .collect();
     let sigma2 = (0..d).map(|_| 0.2 + rng.random::<f32>()).collect();
     FactorParams::new(w, mu, sigma2).expect("valid parameters")
 }
@@ -57,7 +57,9 @@ fn equals_dense_brute_force_conditional() {
     let mut rng = SmallRng::seed_from_u64(7);
     let (d, m) = (9, 3);
     let p = random_params(&mut rng, d, m);
-    let x: Vec<f32> = (0..d).map(|_| 5.0 * rng.sample::<f32, _>(StandardNormal)).collect();
+    let x: Vec<f32> = (0..d)
+        .map(|_| 5.0 * rng.sample::<f32, _>(StandardNormal))
+        .collect();
     let missing = [true, false, false, true, true, false, true, false, false];
     let rec = conditional(&p, &x, &missing).unwrap();
     let (means, vars) = brute_force(&p, &x, &missing);
@@ -105,7 +107,9 @@ fn mixture_matches_mixture_moments() {
     let (d, m) = (7, 2);
     let a = random_params(&mut rng, d, m);
     let b = random_params(&mut rng, d, m);
-    let x: Vec<f32> = (0..d).map(|_| rng.sample::<f32, _>(StandardNormal)).collect();
+    let x: Vec<f32> = (0..d)
+        .map(|_| rng.sample::<f32, _>(StandardNormal))
+        .collect();
     let missing = [false, true, true, false, false, true, false];
     let mix = conditional_mixture(&[&a, &b], &x, &missing).unwrap();
     let (ma, va) = brute_force(&a, &x, &missing);
@@ -115,7 +119,11 @@ fn mixture_matches_mixture_moments() {
         let mean = 0.5 * (ma[k] + mb[k]);
         let second = 0.5 * (va[k] + ma[k] * ma[k] + vb[k] + mb[k] * mb[k]);
         assert_close(f64::from(mix.mean[i]), mean, "mixture mean");
-        assert_close(f64::from(mix.std[i]), (second - mean * mean).sqrt(), "mixture std");
+        assert_close(
+            f64::from(mix.std[i]),
+            (second - mean * mean).sqrt(),
+            "mixture std",
+        );
     }
     // One sample: the mixture is the plain conditional.
     let single = conditional_mixture(&[&a], &x, &missing).unwrap();
@@ -131,7 +139,10 @@ fn bad_inputs_are_errors() {
     let mut rng = SmallRng::seed_from_u64(11);
     let p = random_params(&mut rng, 4, 2);
     let err = conditional(&p, &[1.0, f32::NAN, 0.0, 0.0], &[true, false, false, false]);
-    assert!(matches!(err, Err(ReconstructError::NotFinite { index: 1, .. })));
+    assert!(matches!(
+        err,
+        Err(ReconstructError::NotFinite { index: 1, .. })
+    ));
     let err = conditional(&p, &[1.0, 2.0], &[true, false]);
     assert!(matches!(err, Err(ReconstructError::ShapeMismatch { .. })));
     let err = conditional(&p, &[1.0; 4], &[true; 3]);
@@ -153,7 +164,10 @@ fn bad_inputs_are_errors() {
     bad_w[(2, 0)] = f32::INFINITY;
     assert!(matches!(
         FactorParams::new(bad_w, vec![0.0; 3], vec![1.0; 3]),
-        Err(ReconstructError::NotFinite { what: "W", index: 2 })
+        Err(ReconstructError::NotFinite {
+            what: "W",
+            index: 2
+        })
     ));
     assert!(matches!(
         conditional_mixture(&[], &[0.0; 4], &[false; 4]),
@@ -189,6 +203,35 @@ fn full_size_reconstruction_is_interactive() {
         assert!(rec.std.iter().all(|s| s.is_finite()));
     }
     let per_call = start.elapsed().as_secs_f64() / f64::from(reps);
-    println!("conditional at D=784, M=50: {:.3} ms per image", per_call * 1e3);
+    println!(
+        "conditional at D=784, M=50: {:.3} ms per image",
+        per_call * 1e3
+    );
     assert!(per_call < 0.02, "{per_call} s per reconstruction");
+}
+
+#[test]
+fn complete_dataset_matches_per_image_conditionals() {
+    let mut rng = SmallRng::seed_from_u64(13);
+    let (n, d, m) = (6, 8, 2);
+    let a = random_params(&mut rng, d, m);
+    let b = random_params(&mut rng, d, m);
+    let x: Vec<f32> = (0..n * d)
+        .map(|_| rng.sample::<f32, _>(StandardNormal))
+        .collect();
+    let missing: Vec<bool> = (0..n * d).map(|k| k % 3 == 1 || k / d == 4).collect();
+    let progress = std::sync::atomic::AtomicUsize::new(0);
+    let all = gibbs_fa::reconstruct::complete_dataset(&[&a, &b], &x, &missing, n, Some(&progress))
+        .unwrap();
+    assert_eq!(progress.into_inner(), n);
+    for i in 0..n {
+        let row = i * d..(i + 1) * d;
+        let one = conditional_mixture(&[&a, &b], &x[row.clone()], &missing[row.clone()]).unwrap();
+        assert_eq!(&all.mean[row.clone()], one.mean.as_slice());
+        assert_eq!(&all.std[row], one.std.as_slice());
+    }
+    let mut bad = x.clone();
+    bad[3 * d + 2] = f32::NAN; // observed (k % 3 != 1)
+    let err = gibbs_fa::reconstruct::complete_dataset(&[&a], &bad, &missing, n, None);
+    assert!(matches!(err, Err(ReconstructError::NotFinite { index, .. }) if index == 3 * d + 2));
 }

@@ -6,13 +6,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use gibbs_fa::model::{Hyperparameters, Problem, SamplerSettings};
-use gibbs_fa::sampler::{Command, Event, HandleOptions, RunState, SamplerHandle};
+use gibbs_fa::sampler::{Command, Event, HandleOptions, RunState, SamplerHandle, SpawnError};
 
 /// N x D data with a few missing entries (a deterministic pattern, values from a tiny LCG).
 fn problem(n: usize, d: usize) -> Problem {
     let mut state = 12345u64;
     let mut next = || {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((state >> 33) % 1000) as f32 / 10.0
     };
     let x: Vec<f32> = (0..n * d).map(|_| next()).collect();
@@ -55,7 +57,11 @@ fn read_until(
 ) {
     let deadline = Instant::now() + timeout;
     while !done(log) {
-        assert!(Instant::now() < deadline, "timed out; events so far: {}", describe(log));
+        assert!(
+            Instant::now() < deadline,
+            "timed out; events so far: {}",
+            describe(log)
+        );
         if let Some(e) = handle.recv_timeout(Duration::from_millis(20)) {
             log.push(e);
         }
@@ -75,7 +81,8 @@ fn describe(log: &[Event]) -> String {
 }
 
 fn has_state(log: &[Event], state: RunState) -> bool {
-    log.iter().any(|e| matches!(e, Event::State(s) if *s == state))
+    log.iter()
+        .any(|e| matches!(e, Event::State(s) if *s == state))
 }
 
 fn sweep_iters(log: &[Event]) -> Vec<usize> {
@@ -114,7 +121,11 @@ fn a_run_reports_every_sweep_and_finishes() {
         has_state(l, RunState::Finished) && last_snapshot(l).is_some_and(|s| s.iteration == 30)
     });
     assert_eq!(sweep_iters(&log), (1..=30).collect::<Vec<_>>());
-    assert!(matches!(log.first(), Some(Event::State(RunState::Running))), "{}", describe(&log));
+    assert!(
+        matches!(log.first(), Some(Event::State(RunState::Running))),
+        "{}",
+        describe(&log)
+    );
     let snap = last_snapshot(&log).unwrap();
     assert_eq!((snap.n, snap.d, snap.m), (20, 8, 2));
     assert_eq!(snap.image_shape, Some((2, 4)));
@@ -172,7 +183,11 @@ fn pause_step_resume() {
     });
     let at_pause = handle.iteration();
     std::thread::sleep(Duration::from_millis(150));
-    assert_eq!(handle.iteration(), at_pause, "the counter moved while paused");
+    assert_eq!(
+        handle.iteration(),
+        at_pause,
+        "the counter moved while paused"
+    );
     assert_eq!(handle.state(), RunState::Paused);
 }
 
@@ -190,7 +205,11 @@ fn stop_returns_promptly_and_ends_the_thread() {
     assert!(handle.iteration() > 0);
     let t = Instant::now();
     handle.stop();
-    assert!(t.elapsed() < Duration::from_millis(500), "stop took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_millis(500),
+        "stop took {:?}",
+        t.elapsed()
+    );
     assert!(!handle.is_alive());
     assert_eq!(handle.state(), RunState::Stopped);
     // Nobody read during the run, so the channel filled up and the rest waited in the
@@ -216,7 +235,10 @@ fn dropping_the_event_side_ends_the_worker() {
         drop(events);
         let deadline = Instant::now() + Duration::from_secs(2);
         while handle.is_alive() {
-            assert!(Instant::now() < deadline, "worker still alive without a reader");
+            assert!(
+                Instant::now() < deadline,
+                "worker still alive without a reader"
+            );
             std::thread::sleep(Duration::from_millis(5));
         }
         assert!(handle.drain(Duration::from_millis(1)).is_empty());
@@ -247,7 +269,9 @@ fn hyperparameter_change_applies_at_the_next_sweep() {
             SamplerHandle::spawn(problem(20, 8), settings(2, 100, 10), paused(), None).unwrap();
         let mut log = Vec::new();
         handle.send(Command::Step);
-        read_until(&handle, &mut log, Duration::from_secs(10), |l| sweep_iters(l).len() == 1);
+        read_until(&handle, &mut log, Duration::from_secs(10), |l| {
+            sweep_iters(l).len() == 1
+        });
         if let Some(h) = change {
             handle.send(Command::SetHyperparameters(h));
         }
@@ -298,7 +322,9 @@ fn bad_settings_give_an_error_event_and_the_run_goes_on() {
         l.iter().filter(|e| matches!(e, Event::Error(_))).count() == 2
     });
     handle.send(Command::Step);
-    read_until(&handle, &mut log, Duration::from_secs(10), |l| sweep_iters(l) == [1]);
+    read_until(&handle, &mut log, Duration::from_secs(10), |l| {
+        sweep_iters(l) == [1]
+    });
 }
 
 #[test]
@@ -340,10 +366,15 @@ fn a_reader_that_never_drains_does_not_block_the_worker() {
         snapshot_interval: Duration::ZERO,
         ..HandleOptions::default()
     };
-    let handle = SamplerHandle::spawn(problem(20, 8), settings(2, 400, 100), options, None).unwrap();
+    let handle =
+        SamplerHandle::spawn(problem(20, 8), settings(2, 400, 100), options, None).unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     while handle.state() != RunState::Finished {
-        assert!(Instant::now() < deadline, "worker blocked at {}", handle.iteration());
+        assert!(
+            Instant::now() < deadline,
+            "worker blocked at {}",
+            handle.iteration()
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     assert_eq!(handle.iteration(), 400);
@@ -352,13 +383,20 @@ fn a_reader_that_never_drains_does_not_block_the_worker() {
         sweep_iters(l).len() == 400 && has_state(l, RunState::Finished)
     });
     assert_eq!(sweep_iters(&log), (1..=400).collect::<Vec<_>>());
-    let snapshots = log.iter().filter(|e| matches!(e, Event::Snapshot(_))).count();
+    let snapshots = log
+        .iter()
+        .filter(|e| matches!(e, Event::Snapshot(_)))
+        .count();
     assert!(snapshots >= 1);
 }
 
 #[test]
 fn spawn_rejects_bad_input() {
-    assert!(SamplerHandle::spawn(problem(20, 8), settings(2, 10, 10), paused(), None).is_err());
+    let err = SamplerHandle::spawn(problem(20, 8), settings(2, 10, 10), paused(), None)
+        .err()
+        .unwrap();
+    assert!(matches!(err, SpawnError::Model(_)), "{err}");
+    assert!(err.to_string().contains("burn-in"), "{err}");
     let mut bad = problem(20, 8);
     bad.missing.pop();
     assert!(SamplerHandle::spawn(bad, settings(2, 10, 5), paused(), None).is_err());
@@ -367,4 +405,83 @@ fn spawn_rejects_bad_input() {
         ..paused()
     };
     assert!(SamplerHandle::spawn(problem(20, 8), settings(2, 10, 5), options, None).is_err());
+}
+
+/// At the notebook's size (N = 10,000, D = 784, M = 50) stop waits for at most the sweep in
+/// progress, and snapshots carry the watched digits. Needs MNIST through GIBBS_FA_DATA.
+#[test]
+fn stop_at_full_size_waits_for_at_most_one_sweep() {
+    let Some(folder) = std::env::var_os("GIBBS_FA_DATA").filter(|p| !p.is_empty()) else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but GIBBS_FA_DATA is not set"
+        );
+        eprintln!("note: GIBBS_FA_DATA not set; skipping the full-size test");
+        return;
+    };
+    let data = gibbs_fa::data::load_path(std::path::Path::new(&folder), None).unwrap();
+    let e = gibbs_fa::experiment::build(&data, &gibbs_fa::experiment::ExperimentSpec::default())
+        .unwrap();
+    let options = HandleOptions {
+        watch: (0..25).collect(),
+        image_shape: Some((e.height, e.width)),
+        ..HandleOptions::default()
+    };
+    let mut handle =
+        SamplerHandle::spawn(e.problem.clone(), SamplerSettings::default(), options, None).unwrap();
+    let mut log = Vec::new();
+    read_until(&handle, &mut log, Duration::from_secs(60), |l| {
+        sweep_iters(l).len() >= 5 && last_snapshot(l).is_some_and(|s| s.iteration >= 1)
+    });
+    let snap = last_snapshot(&log).unwrap();
+    assert_eq!(snap.images.len(), 25);
+    assert_eq!(snap.images[3].posterior_mean.len(), 784);
+    let slowest = log
+        .iter()
+        .filter_map(|e| match e {
+            Event::Sweep(r) => Some(r.seconds),
+            _ => None,
+        })
+        .fold(0.0f64, f64::max);
+    let t = Instant::now();
+    handle.stop();
+    let waited = t.elapsed().as_secs_f64();
+    assert!(
+        waited <= slowest * 2.0 + 0.1,
+        "stop waited {waited:.3} s; the slowest sweep took {slowest:.3} s"
+    );
+    assert!(!handle.is_alive());
+}
+
+/// While running, snapshots come at most once per interval (plus the first one), while every
+/// sweep still gets its record.
+#[test]
+fn snapshots_are_throttled() {
+    let options = HandleOptions {
+        snapshot_interval: Duration::from_millis(100),
+        ..HandleOptions::default()
+    };
+    let mut handle =
+        SamplerHandle::spawn(problem(20, 8), settings(2, 100_000_000, 10), options, None).unwrap();
+    let start = Instant::now();
+    let mut log = Vec::new();
+    while start.elapsed() < Duration::from_millis(450) {
+        log.extend(handle.drain(Duration::from_millis(5)));
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    handle.stop();
+    let elapsed = start.elapsed().as_secs_f64();
+    log.extend(handle.try_iter());
+    let snapshots = log
+        .iter()
+        .filter(|e| matches!(e, Event::Snapshot(_)))
+        .count();
+    let sweeps = sweep_iters(&log);
+    assert!(sweeps.len() > 100, "only {} sweeps", sweeps.len());
+    assert_eq!(sweeps, (1..=sweeps.len()).collect::<Vec<_>>());
+    let most = (elapsed / 0.1).floor() as usize + 2;
+    assert!(
+        (3..=most).contains(&snapshots),
+        "{snapshots} snapshots in {elapsed:.3} s"
+    );
 }

@@ -14,7 +14,15 @@ fn sample_session(with_reconstruction: bool) -> Session {
     let d = h * w;
     let mut masks = MaskSet::none_missing(n, h, w).unwrap();
     // A painted stroke plus an irregular pattern, so bit packing is exercised off byte edges.
-    paint_stroke(masks.image_mut(2), h, w, &[(0.5, 0.5), (3.5, 5.5)], 0.8, true).unwrap();
+    paint_stroke(
+        masks.image_mut(2),
+        h,
+        w,
+        &[(0.5, 0.5), (3.5, 5.5)],
+        0.8,
+        true,
+    )
+    .unwrap();
     for k in (0..n * d).filter(|k| k % 7 == 3) {
         masks.missing[k] = true;
     }
@@ -27,7 +35,10 @@ fn sample_session(with_reconstruction: bool) -> Session {
     };
     spec.mask.kind = MaskKind::Circle;
     let settings = SamplerSettings {
-        prior: Prior::Decaying { tau0: 3.0, rho: 0.9 },
+        prior: Prior::Decaying {
+            tau0: 3.0,
+            rho: 0.9,
+        },
         schedule: Schedule::Blocked,
         sweeps: 300,
         burn_in: 120,
@@ -148,14 +159,20 @@ fn damaged_and_foreign_files_are_refused() {
     // A damaged magic: not a session.
     let mut bad = bytes.clone();
     bad[0] = b'G';
-    assert!(matches!(Session::from_bytes(&bad), Err(SessionError::NotASession)));
+    assert!(matches!(
+        Session::from_bytes(&bad),
+        Err(SessionError::NotASession)
+    ));
     // Foreign files: a PNG header, text, an IDX file.
     for foreign in [
         &b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"[..],
         b"{\"n\": 5}",
         &[0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 28, 0, 0, 0, 28],
     ] {
-        assert!(matches!(Session::from_bytes(foreign), Err(SessionError::NotASession)));
+        assert!(matches!(
+            Session::from_bytes(foreign),
+            Err(SessionError::NotASession)
+        ));
     }
     // A newer format version.
     let mut newer = bytes.clone();
@@ -167,13 +184,19 @@ fn damaged_and_foreign_files_are_refused() {
     // Trailing garbage.
     let mut longer = bytes.clone();
     longer.extend_from_slice(b"junk");
-    assert!(matches!(Session::from_bytes(&longer), Err(SessionError::Malformed(_))));
+    assert!(matches!(
+        Session::from_bytes(&longer),
+        Err(SessionError::Malformed(_))
+    ));
     // A valid checksum over a payload whose lengths lie: malformed, not a panic or a huge
     // allocation. Rewrite the JSON length to something absurd and fix the checksum.
     let mut lying = bytes.clone();
     lying[48..56].copy_from_slice(&u64::MAX.to_le_bytes());
     refresh_checksum(&mut lying);
-    assert!(matches!(Session::from_bytes(&lying), Err(SessionError::Malformed(_))));
+    assert!(matches!(
+        Session::from_bytes(&lying),
+        Err(SessionError::Malformed(_))
+    ));
     assert!(MAGIC.len() == 16);
 }
 

@@ -18,6 +18,22 @@ use gibbs_fa::model::{
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
+/// Prints a line to stdout; a closed pipe (`| head`) is not an error worth a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// Prints a line to stderr, ignoring a closed stream like [`say!`].
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 /// The prior on W, as named on the command line.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PriorName {
@@ -53,19 +69,19 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 10_000)]
     pub n: usize,
     /// Standard deviation of the Gaussian noise added to every pixel.
-    #[arg(long, default_value_t = 3.0)]
+    #[arg(long, default_value_t = 3.0, allow_negative_numbers = true)]
     pub noise_std: f32,
     /// Mask generator: mix, line, circle or speckle.
     #[arg(long, default_value_t = MaskKind::Mix)]
     pub mask: MaskKind,
     /// Line masks: pixels closer than this to the line are missing.
-    #[arg(long, default_value_t = 2.0)]
+    #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
     pub line_width: f64,
     /// Circle masks: mean radius (pixels).
-    #[arg(long, default_value_t = 3.0)]
+    #[arg(long, default_value_t = 3.0, allow_negative_numbers = true)]
     pub circle_radius: f64,
     /// Speckle masks: probability that a pixel is missing.
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
     pub speckle_p: f64,
     /// Read masks from an IDX file instead (nonzero = missing); overrides --mask.
     #[arg(long, value_name = "PATH")]
@@ -74,25 +90,25 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 50)]
     pub m: usize,
     /// Prior degrees of freedom of each sigma_d^2.
-    #[arg(long, default_value_t = 1.1)]
+    #[arg(long, default_value_t = 1.1, allow_negative_numbers = true)]
     pub nu0: f64,
     /// Prior scale of each sigma_d^2.
-    #[arg(long, default_value_t = 10.0)]
+    #[arg(long, default_value_t = 10.0, allow_negative_numbers = true)]
     pub sigmasq0: f64,
     /// Prior precision of the rows of W (relative to sigma_d^2), isotropic prior.
-    #[arg(long, default_value_t = 0.01)]
+    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
     pub kappa0: f64,
     /// Prior precision of mu (relative to sigma_d^2).
-    #[arg(long, default_value_t = 0.01)]
+    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
     pub lambda0: f64,
     /// Prior on W.
     #[arg(long, value_enum, default_value_t = PriorName::Isotropic)]
     pub prior: PriorName,
     /// Decaying prior: variance of the first factor's loadings (relative to sigma_d^2).
-    #[arg(long, default_value_t = 100.0)]
+    #[arg(long, default_value_t = 100.0, allow_negative_numbers = true)]
     pub tau0: f64,
     /// Decaying prior: ratio of the variances of successive factors, in (0, 1].
-    #[arg(long, default_value_t = 0.9)]
+    #[arg(long, default_value_t = 0.9, allow_negative_numbers = true)]
     pub rho: f64,
     /// Order of the updates in a sweep.
     #[arg(long, value_enum, default_value_t = ScheduleName::Notebook)]
@@ -166,7 +182,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let first_masks = mask.missing[..shown * d].to_vec();
     drop(x_true);
     drop(mask);
-    println!(
+    say!(
         "{n} images of {height} x {width}, {:.1}% of pixels missing ({}); M = {}, {} sweeps, \
          burn-in {}",
         100.0 * problem.missing_fraction(),
@@ -209,10 +225,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     };
     written.push(outputs::write_summary(out, &run, &context)?);
     for path in &written {
-        println!("wrote {}", path.display());
+        say!("wrote {}", path.display());
     }
     if let Some(last) = records.last() {
-        println!(
+        say!(
             "RMSE on missing pixels: posterior mean {}, last sample {}, column means {}; \
              {:.1} s in total",
             fmt_opt(last.rmse_posterior_mean),
@@ -304,10 +320,10 @@ fn load(args: &RunArgs) -> anyhow::Result<Dataset> {
         .load(args.shape, args.n, args.seed)
         .with_context(|| format!("loading {}", source.describe()))?;
     if data.origin == DataOrigin::Synthetic {
-        eprintln!("note: MNIST was not found, so this run uses the built-in synthetic digits.");
-        eprintln!("{}", describe_search(args.data.as_deref()));
+        note!("note: MNIST was not found, so this run uses the built-in synthetic digits.");
+        note!("{}", describe_search(args.data.as_deref()));
     } else {
-        println!("data: {}", source.describe());
+        say!("data: {}", source.describe());
     }
     Ok(data)
 }
@@ -326,9 +342,9 @@ fn sweep_all(sampler: &mut GibbsSampler, sweeps: usize) -> Vec<SweepRecord> {
     let terminal = std::io::stderr().is_terminal();
     let bar = if terminal {
         let bar = ProgressBar::new(sweeps as u64);
-        if let Ok(style) = ProgressStyle::with_template(
-            "{bar:40.cyan/blue} {pos}/{len} sweeps  {per_sec}  {msg}  eta {eta}",
-        ) {
+        if let Ok(style) =
+            ProgressStyle::with_template("{bar:30.cyan/blue} {pos}/{len} {msg} eta {eta}")
+        {
             bar.set_style(style);
         }
         bar
@@ -341,15 +357,15 @@ fn sweep_all(sampler: &mut GibbsSampler, sweeps: usize) -> Vec<SweepRecord> {
     for _ in 0..sweeps {
         let record = sampler.sweep();
         let rmse = fmt_opt(record.rmse_sample);
+        let rate = record.iter as f64 / start.elapsed().as_secs_f64().max(1e-9);
         if terminal {
-            bar.set_message(format!("RMSE {rmse}"));
+            bar.set_message(format!("{rate:.1} sweeps/s  RMSE {rmse}"));
             bar.inc(1);
-        } else if record.iter % every == 0 || record.iter == sweeps {
-            eprintln!(
-                "sweep {}/{sweeps}: log joint {:.6e}, RMSE {rmse}, {:.1} sweeps/s",
+        } else if record.iter.is_multiple_of(every) || record.iter == sweeps {
+            note!(
+                "sweep {}/{sweeps}: log joint {:.6e}, RMSE {rmse}, {rate:.1} sweeps/s",
                 record.iter,
-                record.log_joint,
-                record.iter as f64 / start.elapsed().as_secs_f64().max(1e-9)
+                record.log_joint
             );
         }
         records.push(record);

@@ -157,28 +157,6 @@ pub fn is_gzip(path: &Path) -> Result<bool, DataError> {
     Ok(head == GZIP_MAGIC)
 }
 
-/// True when the file starts like an IDX file (after gunzipping if needed): 00 00, a known type
-/// code and at least one dimension. Used to tell IDX files from others without trusting names.
-pub fn looks_like_idx(path: &Path) -> bool {
-    let mut head = [0u8; 4];
-    let ok = match is_gzip(path) {
-        Ok(true) => File::open(path).ok().map(|f| {
-            MultiGzDecoder::new(BufReader::new(f))
-                .read_exact(&mut head)
-                .is_ok()
-        }),
-        Ok(false) => File::open(path)
-            .ok()
-            .map(|mut f| f.read_exact(&mut head).is_ok()),
-        Err(_) => None,
-    };
-    ok == Some(true)
-        && head[0] == 0
-        && head[1] == 0
-        && IdxType::from_code(head[2]).is_some()
-        && head[3] > 0
-}
-
 /// Reads a whole IDX file, gzipped (detected by its magic bytes) or raw.
 pub fn read_idx_array(path: &Path) -> Result<IdxArray, DataError> {
     let gz = is_gzip(path)?;

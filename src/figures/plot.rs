@@ -141,7 +141,12 @@ impl LinePlot {
             .chain(self.reference.as_ref().map(|r| r.0));
         let x = valid(self.x_range).unwrap_or_else(|| pad(span(xs), 0.0));
         let y = valid(self.y_range).unwrap_or_else(|| pad(span(ys), 0.05));
-        (x, y)
+        // Extreme data (near f64::MAX) can overflow the padding: fall back to a unit range.
+        let usable = |r: (f64, f64)| valid(Some(r)).filter(|r| (r.1 - r.0).is_finite());
+        (
+            usable(x).unwrap_or((0.0, 1.0)),
+            usable(y).unwrap_or((0.0, 1.0)),
+        )
     }
 
     /// Draws the plot.

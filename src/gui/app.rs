@@ -67,6 +67,9 @@ pub struct AppOptions {
     pub frame_log: bool,
     /// Ignore the remembered settings (tests, reproducible screenshots).
     pub fresh: bool,
+    /// Close the window this long after the start, the way a user closes it (measuring how
+    /// fast the app exits mid-run).
+    pub close_after: Option<Duration>,
 }
 
 /// What is remembered between runs (egui remembers the theme, zoom and window state itself).
@@ -153,33 +156,57 @@ struct Built {
 /// The settings and data source the user wants, as compared with the chain's.
 type Wanted = (Settings, DataSource);
 
+/// One frame's timings in milliseconds.
+#[derive(Clone, Copy, Debug, Default)]
+struct FrameSample {
+    /// Time spent in `ui`.
+    ui: f32,
+    /// eframe's CPU time of the previous frame (UI plus tessellation and painting).
+    cpu: f32,
+    /// Of `ui`: folding sampler events into the live state.
+    events: f32,
+    /// Of `ui`: drawing the central view.
+    views: f32,
+}
+
 /// UI frame times for the debug readout: this frame and the worst of the last few seconds.
 #[derive(Default)]
 struct FrameStats {
-    /// (when, time spent in `ui`, eframe's CPU time of the previous frame) in milliseconds.
-    recent: VecDeque<(Instant, f32, f32)>,
-    last_log: Option<Instant>,
+    recent: VecDeque<(Instant, FrameSample)>,
+    /// The frame being measured.
+    current: FrameSample,
 }
 
 impl FrameStats {
-    fn record(&mut self, ui_ms: f32, cpu_ms: f32) {
+    fn finish_frame(&mut self, ui_ms: f32, cpu_ms: f32) {
         let now = Instant::now();
-        self.recent.push_back((now, ui_ms, cpu_ms));
+        let mut sample = std::mem::take(&mut self.current);
+        sample.ui = ui_ms;
+        sample.cpu = cpu_ms;
+        self.recent.push_back((now, sample));
         while self
             .recent
             .front()
-            .is_some_and(|(t, _, _)| now.duration_since(*t) > FRAME_WINDOW)
+            .is_some_and(|(t, _)| now.duration_since(*t) > FRAME_WINDOW)
         {
             self.recent.pop_front();
         }
     }
 
-    /// (latest ui ms, worst ui ms, worst frame CPU ms) over the window.
-    fn summary(&self) -> (f32, f32, f32) {
-        let last = self.recent.back().map_or(0.0, |r| r.1);
-        let worst_ui = self.recent.iter().map(|r| r.1).fold(0.0, f32::max);
-        let worst_cpu = self.recent.iter().map(|r| r.2).fold(0.0, f32::max);
-        (last, worst_ui, worst_cpu)
+    fn last(&self) -> FrameSample {
+        self.recent.back().map(|r| r.1).unwrap_or_default()
+    }
+
+    /// The worst of each timing over the window.
+    fn worst(&self) -> FrameSample {
+        self.recent
+            .iter()
+            .fold(FrameSample::default(), |w, (_, f)| FrameSample {
+                ui: w.ui.max(f.ui),
+                cpu: w.cpu.max(f.cpu),
+                events: w.events.max(f.events),
+                views: w.views.max(f.views),
+            })
     }
 }
 
@@ -193,7 +220,7 @@ pub struct GibbsApp {
     data_panel: DataPanel,
     chain: Option<Chain>,
     build: Option<Job<Built>>,
-    /// Whether the chain being built replaces one the user confirmed to discard.
+    /// The dataset last loaded, reused while its source (and synthetic N and seed) stay.
     dataset: Option<(DatasetKey, Arc<Dataset>)>,
     /// Settings whose build failed: not retried until they change.
     failed: Option<Wanted>,
@@ -206,6 +233,7 @@ pub struct GibbsApp {
     errors: Vec<ErrorNote>,
     frames: FrameStats,
     options: AppOptions,
+    started: Instant,
 }
 
 impl GibbsApp {
@@ -245,6 +273,7 @@ impl GibbsApp {
             errors: Vec::new(),
             frames: FrameStats::default(),
             options,
+            started: Instant::now(),
         }
     }
 
@@ -299,8 +328,9 @@ impl GibbsApp {
 
     // ---- The chain's life cycle
 
-    /// Starts building a chain for the wanted settings. With `reuse` the experiment of the
-    /// current chain is reused when its data and masks are unchanged (a reset).
+    /// Starts building a chain for the wanted settings, running at once when `run`. The
+    /// current chain's experiment is reused when its data and masks are unchanged (a reset or
+    /// a new M), and the loaded dataset when only N, noise or masks changed.
     fn start_build(&mut self, ctx: &egui::Context, run: bool) {
         let (settings, source) = self.wanted();
         let experiment = self.chain.as_ref().and_then(|c| {
@@ -375,7 +405,10 @@ impl GibbsApp {
         if let Some(old) = self.chain.take() {
             retire(old.handle);
         }
-        self.run_next = false;
+        // Start was pressed while this chain was being built paused.
+        if std::mem::take(&mut self.run_next) && handle.state() == RunState::Paused {
+            handle.send(Command::Resume);
+        }
         self.failed = None;
         self.chain = Some(Chain {
             settings,
@@ -395,9 +428,13 @@ impl GibbsApp {
         };
         let start = Instant::now();
         let mut errors = Vec::new();
-        for event in chain.handle.drain(EVENT_BUDGET) {
+        let events = chain.handle.drain(EVENT_BUDGET);
+        for event in events {
             if let Event::Error(message) = &event {
-                errors.push(ErrorNote::new("The sampler reported a problem", message.clone()));
+                errors.push(ErrorNote::new(
+                    "The sampler reported a problem",
+                    message.clone(),
+                ));
             }
             chain.live.apply(event);
         }
@@ -406,6 +443,7 @@ impl GibbsApp {
             ctx.request_repaint();
         }
         chain.clock.update(Some(chain.handle.state()));
+        self.frames.current.events = start.elapsed().as_secs_f32() * 1000.0;
         for e in errors {
             self.push_error(e);
         }
@@ -423,7 +461,10 @@ impl GibbsApp {
         let mut next = chain.settings.model.clone();
         panels::model::apply_live(&mut next, &self.settings.model);
         // Invalid values are shown next to the controls; they are not sent.
-        if next.validate(chain.experiment.n, chain.experiment.d()).is_err() {
+        if next
+            .validate(chain.experiment.n, chain.experiment.d())
+            .is_err()
+        {
             return;
         }
         for command in commands {
@@ -477,10 +518,9 @@ impl GibbsApp {
                 return;
             }
         }
-        let long_run = self
-            .chain
-            .as_ref()
-            .is_some_and(|c| c.clock.elapsed() >= LONG_RUN && c.handle.state() != RunState::Stopped);
+        let long_run = self.chain.as_ref().is_some_and(|c| {
+            c.clock.elapsed() >= LONG_RUN && c.handle.state() != RunState::Stopped
+        });
         if long_run && !self.restart_confirmed {
             return; // the banner asks
         }
@@ -540,17 +580,27 @@ impl GibbsApp {
 
     fn top_bar(&mut self, ui: &mut Ui, status: &RunStatus) -> Option<RunAction> {
         let mut action = None;
-        ui.horizontal_wrapped(|ui| {
-            ui.label(RichText::new("gibbs-fa").strong().size(16.0))
-                .on_hover_text("Bayesian factor analysis with missing data, by Gibbs sampling");
-            ui.separator();
-            action = controls::ui(ui, status);
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+        let show_frame_times = &mut self.show_frame_times;
+        // The right side is laid out first; the run controls wrap onto a second line when the
+        // window is narrow or zoomed in, instead of running under the theme buttons.
+        egui::containers::Sides::new().shrink_left().show(
+            ui,
+            |ui| {
+                ui.horizontal_wrapped(|ui| {
+                    ui.label(RichText::new("gibbs-fa").strong().size(16.0))
+                        .on_hover_text(
+                            "Bayesian factor analysis with missing data, by Gibbs sampling",
+                        );
+                    ui.separator();
+                    action = controls::ui(ui, status);
+                });
+            },
+            |ui| {
                 theme_switch(ui);
-                ui.toggle_value(&mut self.show_frame_times, "Frame times")
+                ui.toggle_value(show_frame_times, "Frame times")
                     .on_hover_text("Show how long the UI takes per frame (debug readout)");
-            });
-        });
+            },
+        );
         action
     }
 
@@ -584,12 +634,14 @@ impl GibbsApp {
                 }
             }
             if self.show_frame_times {
-                let (last, worst_ui, worst_cpu) = self.frames.summary();
+                let (last, worst) = (self.frames.last(), self.frames.worst());
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    let over = worst_cpu.max(worst_ui) > 33.0;
+                    let over = worst.cpu.max(worst.ui) > 33.0;
                     let text = RichText::new(format!(
-                        "ui {last:.1} ms, worst {worst_ui:.1} ms; frame CPU worst {worst_cpu:.1} \
-                         ms (last {} s)",
+                        "ui {:.1} ms, worst {:.1} ms; frame CPU worst {:.1} ms (last {} s)",
+                        last.ui,
+                        worst.ui,
+                        worst.cpu,
                         FRAME_WINDOW.as_secs()
                     ))
                     .monospace()
@@ -764,7 +816,11 @@ impl GibbsApp {
         });
         ui.separator();
         match &mut self.chain {
-            Some(chain) => self.views.ui(ui, self.tab, &mut chain.live),
+            Some(chain) => {
+                let start = Instant::now();
+                self.views.ui(ui, self.tab, &mut chain.live);
+                self.frames.current.views = start.elapsed().as_secs_f32() * 1000.0;
+            }
             None if self.build.is_some() => {}
             None => {
                 ui.label(
@@ -775,28 +831,21 @@ impl GibbsApp {
         }
     }
 
-    fn log_frames(&mut self) {
+    /// With `--frame-log`, one line per frame on stderr, for measuring responsiveness.
+    fn log_frame(&self) {
         if !self.options.frame_log {
             return;
         }
-        let now = Instant::now();
-        if self
-            .frames
-            .last_log
-            .is_some_and(|t| now.duration_since(t) < Duration::from_secs(2))
-        {
-            return;
-        }
-        self.frames.last_log = Some(now);
-        let (_, worst_ui, worst_cpu) = self.frames.summary();
+        let last = self.frames.last();
         let status = self.run_status();
         eprintln!(
-            "frame-times: worst ui {worst_ui:.2} ms, worst frame cpu {worst_cpu:.2} ms over {} \
-             frames in the last {} s; sweep {}, {:.1} sweeps/s, state {}",
-            self.frames.recent.len(),
-            FRAME_WINDOW.as_secs(),
+            "frame t={:.3} ui={:.2} cpu_prev={:.2} events={:.2} views={:.2} sweep={} state={}",
+            self.started.elapsed().as_secs_f64(),
+            last.ui,
+            last.cpu,
+            last.events,
+            last.views,
             status.iteration,
-            status.sweeps_per_second.unwrap_or(0.0),
             status.state.map_or("none", RunState::name),
         );
     }
@@ -876,8 +925,29 @@ impl eframe::App for GibbsApp {
 
         let ui_ms = started.elapsed().as_secs_f32() * 1000.0;
         let cpu_ms = frame.info().cpu_usage.unwrap_or(0.0) * 1000.0;
-        self.frames.record(ui_ms, cpu_ms);
-        self.log_frames();
+        self.frames.finish_frame(ui_ms, cpu_ms);
+        self.log_frame();
+        if let Some(after) = self.options.close_after {
+            match after.checked_sub(self.started.elapsed()) {
+                Some(left) => ctx.request_repaint_after(left),
+                None => {
+                    let unix = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0.0, |d| d.as_secs_f64());
+                    eprintln!("closing the window (--close-after) at {unix:.3}");
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            }
+        }
+    }
+
+    /// The window is closing: the sampler is told to stop, but nobody waits for its sweep in
+    /// progress, so the app exits at once (the process ends the thread).
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        if let Some(chain) = self.chain.take() {
+            retire(chain.handle);
+        }
+        self.build = None;
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

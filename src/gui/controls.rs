@@ -49,7 +49,9 @@ impl RunStatus {
 
     /// Seconds left at the current speed, when running and known.
     pub fn remaining(&self) -> Option<Duration> {
-        let speed = self.sweeps_per_second.filter(|s| s.is_finite() && *s > 0.0)?;
+        let speed = self
+            .sweeps_per_second
+            .filter(|s| s.is_finite() && *s > 0.0)?;
         let left = self.planned.saturating_sub(self.iteration) as f64;
         Some(Duration::from_secs_f64((left / speed).min(1.0e7)))
     }
@@ -94,6 +96,8 @@ pub fn format_duration(d: Duration) -> String {
 /// Draws the run controls and progress; returns the action the user clicked, if any.
 pub fn ui(ui: &mut Ui, status: &RunStatus) -> Option<RunAction> {
     let mut action = None;
+    // Labels keep their words together; the bar wraps between widgets instead.
+    ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
     let has_chain = status.state.is_some();
     let alive = matches!(
         status.state,
@@ -157,14 +161,17 @@ pub fn ui(ui: &mut Ui, status: &RunStatus) -> Option<RunAction> {
         Some(s) => format!("({s:.1} sweeps/s)"),
         None => "– sweeps/s".into(),
     };
-    ui.label(speed).on_hover_text("Sampling speed, smoothed over recent sweeps");
-    let mut times = format!("elapsed {}", format_duration(status.elapsed));
-    if status.state == Some(RunState::Running)
-        && let Some(left) = status.remaining()
-    {
-        times.push_str(&format!(", about {} left", format_duration(left)));
-    }
-    ui.label(times);
+    ui.label(speed)
+        .on_hover_text("Sampling speed, smoothed over recent sweeps");
+    let left = match status.remaining() {
+        Some(left) if status.state == Some(RunState::Running) => format_duration(left),
+        _ => "–".into(),
+    };
+    ui.label(format!(
+        "elapsed {}, left {left}",
+        format_duration(status.elapsed)
+    ))
+    .on_hover_text("Time spent sampling, and the time left at the current speed");
     action
 }
 

@@ -11,7 +11,10 @@ use crossbeam_channel::{Receiver, Sender, TryRecvError};
 
 /// One message from a job's thread.
 enum Message<T> {
-    Progress { fraction: Option<f32>, status: String },
+    Progress {
+        fraction: Option<f32>,
+        status: String,
+    },
     Done(Result<T, String>),
 }
 
@@ -25,7 +28,9 @@ pub struct Progress<T> {
 impl<T> Progress<T> {
     /// Reports how far the job is (`fraction` in 0..=1 when known) and what it is doing.
     pub fn report(&self, fraction: Option<f32>, status: impl Into<String>) {
-        let fraction = fraction.filter(|f| f.is_finite()).map(|f| f.clamp(0.0, 1.0));
+        let fraction = fraction
+            .filter(|f| f.is_finite())
+            .map(|f| f.clamp(0.0, 1.0));
         // An unbounded channel: a send fails only when the UI dropped the job, which is fine.
         let _ = self.tx.send(Message::Progress {
             fraction,
@@ -200,7 +205,9 @@ mod tests {
     fn failure_panic_and_cancel_are_outcomes() {
         let ctx = egui::Context::default();
         let mut failed = Job::<()>::spawn("failing", &ctx, |_| Err("bad file".into()));
-        assert!(matches!(failed.wait(Duration::from_secs(5)), Some(Outcome::Failed(d)) if d == "bad file"));
+        assert!(
+            matches!(failed.wait(Duration::from_secs(5)), Some(Outcome::Failed(d)) if d == "bad file")
+        );
 
         let mut panicked = Job::<()>::spawn("panicking", &ctx, |_| panic!("boom"));
         assert!(matches!(
@@ -215,6 +222,9 @@ mod tests {
             Err("cancelled".into())
         });
         cancelled.cancel();
-        assert!(matches!(cancelled.wait(Duration::from_secs(5)), Some(Outcome::Cancelled)));
+        assert!(matches!(
+            cancelled.wait(Duration::from_secs(5)),
+            Some(Outcome::Cancelled)
+        ));
     }
 }

@@ -47,6 +47,8 @@ pub struct LiveState {
     std_scale: f32,
     snapshot_version: u64,
     baseline_rmse: Option<f64>,
+    /// Observed mean of each pixel (the sampler's initial fill), for per-image baselines.
+    column_means: Vec<f64>,
     visible: Range<usize>,
     last_error: Option<String>,
 }
@@ -55,7 +57,8 @@ impl LiveState {
     /// A fresh state for a new experiment (new data/masks/M, or reset). `experiment` holds x_true,
     /// the masks, height/width, labels: what the views show next to the sampler's output.
     pub fn new(experiment: Arc<Experiment>, settings: &SamplerSettings) -> Self {
-        let baseline_rmse = column_mean_rmse(&experiment);
+        let column_means = column_means(&experiment);
+        let baseline_rmse = column_mean_rmse(&experiment, &column_means);
         let n = experiment_n(&experiment);
         LiveState {
             generation: GENERATIONS.fetch_add(1, Ordering::Relaxed),
@@ -72,6 +75,7 @@ impl LiveState {
             std_scale: 1.0,
             snapshot_version: 0,
             baseline_rmse,
+            column_means,
             visible: 0..n.min(8),
             last_error: None,
         }
@@ -162,11 +166,6 @@ impl LiveState {
         self.generation
     }
 
-    /// The experiment the sampler runs on.
-    pub fn experiment(&self) -> &Arc<Experiment> {
-        &self.experiment
-    }
-
     /// The run state last reported (None before the sampler said anything).
     pub fn run_state(&self) -> Option<RunState> {
         self.run_state
@@ -227,6 +226,21 @@ impl LiveState {
     /// RMSE of column-mean imputation on the missing pixels (None with nothing missing).
     pub fn baseline_rmse(&self) -> Option<f64> {
         self.baseline_rmse
+    }
+
+    /// RMSE on the missing pixels of image `index` when they are filled with column means
+    /// (None when nothing of it is missing).
+    pub fn baseline_rmse_of(&self, index: usize) -> Option<f64> {
+        let truth = self.truth(index)?;
+        let mask = self.mask(index)?;
+        let (mut sq, mut count) = (0.0f64, 0usize);
+        for ((&t, &miss), &mean) in truth.iter().zip(mask).zip(&self.column_means) {
+            if miss {
+                sq += (t as f64 - mean).powi(2);
+                count += 1;
+            }
+        }
+        (count > 0).then(|| (sq / count as f64).sqrt())
     }
 
     /// The summary of image `index` in the newest snapshot, if it was watched.
@@ -301,31 +315,36 @@ fn experiment_missing_fraction(e: &Experiment) -> f64 {
     e.missing_fraction()
 }
 
-/// RMSE on the missing pixels of filling each with its column's observed mean (the sampler's
-/// initial state): the baseline, known before the first snapshot. None with nothing missing
-/// or no truth; a column with no observed pixel uses 0, as nothing better is known.
-fn column_mean_rmse(e: &Experiment) -> Option<f64> {
-    let p = &e.problem;
-    let truth = p.x_true.as_deref()?;
-    let d = p.d;
-    if d == 0 || truth.len() != p.n * d || p.missing.len() != p.n * d {
-        return None;
-    }
+/// The mean of each pixel over the images where it is observed (the sampler's initial fill);
+/// 0 for a pixel never observed, as nothing better is known.
+fn column_means(e: &Experiment) -> Vec<f64> {
+    let d = e.d();
     let mut sums = vec![0.0f64; d];
     let mut counts = vec![0usize; d];
-    for (k, (&x, &miss)) in p.x_observed.iter().zip(&p.missing).enumerate() {
+    if d == 0 {
+        return sums;
+    }
+    for (k, (&x, &miss)) in e.x_true.iter().zip(&e.mask.missing).enumerate() {
         if !miss && x.is_finite() {
             sums[k % d] += x as f64;
             counts[k % d] += 1;
         }
     }
-    let means: Vec<f64> = sums
-        .iter()
+    sums.iter()
         .zip(&counts)
         .map(|(&s, &c)| if c > 0 { s / c as f64 } else { 0.0 })
-        .collect();
+        .collect()
+}
+
+/// RMSE on all missing pixels of filling each with its column mean: the baseline, known before
+/// the first snapshot. None with nothing missing.
+fn column_mean_rmse(e: &Experiment, means: &[f64]) -> Option<f64> {
+    let d = means.len();
+    if d == 0 {
+        return None;
+    }
     let (mut sq, mut count) = (0.0f64, 0usize);
-    for (k, (&t, &miss)) in truth.iter().zip(&p.missing).enumerate() {
+    for (k, (&t, &miss)) in e.x_true.iter().zip(&e.mask.missing).enumerate() {
         if miss {
             sq += (t as f64 - means[k % d]).powi(2);
             count += 1;

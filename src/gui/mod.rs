@@ -42,6 +42,9 @@ pub struct GuiArgs {
     /// Ignore the remembered settings (reproducible screenshots).
     #[arg(long, hide = true)]
     pub fresh: bool,
+    /// Close the window after this many seconds, as a user would (measuring the exit).
+    #[arg(long, value_name = "SECONDS", hide = true)]
+    pub close_after: Option<f64>,
 }
 
 /// Opens the window and runs until it is closed.
@@ -53,6 +56,10 @@ pub fn run(args: GuiArgs) -> ExitCode {
         m: args.m,
         frame_log: args.frame_log,
         fresh: args.fresh,
+        close_after: args
+            .close_after
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .map(std::time::Duration::from_secs_f64),
     };
     let native = eframe::NativeOptions {
         renderer: eframe::Renderer::Glow,

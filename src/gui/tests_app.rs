@@ -101,7 +101,11 @@ fn start_pause_step_reset_and_settings() {
     step_for(&mut h, Duration::from_millis(100));
     let paused_at = iteration(h.state());
     step_for(&mut h, Duration::from_millis(300));
-    assert_eq!(iteration(h.state()), paused_at, "sweeps went on while paused");
+    assert_eq!(
+        iteration(h.state()),
+        paused_at,
+        "sweeps went on while paused"
+    );
 
     // Step: exactly one more sweep.
     click(&mut h, "Step");
@@ -118,13 +122,19 @@ fn start_pause_step_reset_and_settings() {
     // Reset: back to sweep 0, and the same seed gives the same first log joint.
     let old = generation(h.state());
     click(&mut h, "Reset");
-    step_until(&mut h, "the reset chain", |a| generation(a) != old && !a.is_building());
+    step_until(&mut h, "the reset chain", |a| {
+        generation(a) != old && !a.is_building()
+    });
     assert_eq!(iteration(h.state()), 0);
     assert_eq!(h.state().handle_state(), Some(RunState::Paused));
     // Space starts it.
     h.key_press(egui::Key::Space);
     step_until(&mut h, "the first sweep after reset", |a| iteration(a) >= 1);
-    assert_eq!(first_log_joint(h.state()), Some(first), "same seed, same first log joint");
+    assert_eq!(
+        first_log_joint(h.state()),
+        Some(first),
+        "same seed, same first log joint"
+    );
 
     // A next-sweep setting: set like a screen reader would; the chain goes on.
     let gen_before = generation(h.state());
@@ -137,8 +147,14 @@ fn start_pause_step_reset_and_settings() {
             .and_then(|l| l.snapshot())
             .is_some_and(|s| (s.settings.hyper.kappa0 - 0.5).abs() < 1e-9)
     });
-    step_until(&mut h, "sweeps after the change", |a| iteration(a) >= at_change + 3);
-    assert_eq!(generation(h.state()), gen_before, "kappa0 must not restart the chain");
+    step_until(&mut h, "sweeps after the change", |a| {
+        iteration(a) >= at_change + 3
+    });
+    assert_eq!(
+        generation(h.state()),
+        gen_before,
+        "kappa0 must not restart the chain"
+    );
     assert_eq!(h.state().chain_settings().map(|s| s.model.hyper.m), Some(5));
 
     // M restarts the chain (a short run: no confirmation needed), and it keeps running.
@@ -149,7 +165,9 @@ fn start_pause_step_reset_and_settings() {
         generation(a) != gen_before && a.chain_settings().is_some_and(|s| s.model.hyper.m == 3)
     });
     step_until(&mut h, "a snapshot with M = 3", |a| {
-        a.live().and_then(|l| l.snapshot()).is_some_and(|s| s.m == 3)
+        a.live()
+            .and_then(|l| l.snapshot())
+            .is_some_and(|s| s.m == 3)
     });
     // The restarted chain kept the live change and runs on.
     assert_eq!(
@@ -157,27 +175,37 @@ fn start_pause_step_reset_and_settings() {
         Some(0.5)
     );
     let n = iteration(h.state());
-    step_until(&mut h, "the restarted chain sampling", |a| iteration(a) > n + 2);
+    step_until(&mut h, "the restarted chain sampling", |a| {
+        iteration(a) > n + 2
+    });
     assert!(h.state().errors().is_empty(), "{:?}", h.state().errors());
 
     // Stop ends the chain; its results stay.
     click(&mut h, "Stop");
-    step_until(&mut h, "the stop", |a| a.handle_state() == Some(RunState::Stopped));
+    step_until(&mut h, "the stop", |a| {
+        a.handle_state() == Some(RunState::Stopped)
+    });
     assert!(h.state().live().is_some_and(|l| l.iteration() > 0));
 }
 
 #[test]
 fn a_bad_file_shows_an_error_and_the_app_stays_usable() {
     let mut h = small_app();
-    step_until(&mut h, "the first chain", |a| a.live().is_some() && !a.is_building());
+    step_until(&mut h, "the first chain", |a| {
+        a.live().is_some() && !a.is_building()
+    });
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("not-mnist.idx");
     std::fs::write(&bad, b"this is not an IDX file").unwrap();
     h.state_mut().settings_mut().data.source = SourceChoice::Path(bad);
-    step_until(&mut h, "the error", |a| !a.errors().is_empty() && !a.is_building());
+    step_until(&mut h, "the error", |a| {
+        !a.errors().is_empty() && !a.is_building()
+    });
     h.step();
-    let banner = h.get_by_label("Could not build the experiment");
-    drop(banner);
+    assert!(
+        h.query_by_label("Could not build the experiment").is_some(),
+        "the error banner is shown"
+    );
     // The old chain is kept and still works.
     click(&mut h, "Start");
     step_until(&mut h, "sweeps on the old chain", |a| iteration(a) >= 2);
@@ -191,6 +219,8 @@ fn a_bad_file_shows_an_error_and_the_app_stays_usable() {
     assert!(h.state().errors().is_empty(), "{:?}", h.state().errors());
     // A valid change builds a new chain again.
     h.state_mut().settings_mut().data.n = 150;
-    step_until(&mut h, "a new chain", |a| generation(a) != old && !a.is_building());
+    step_until(&mut h, "a new chain", |a| {
+        generation(a) != old && !a.is_building()
+    });
     assert_eq!(h.state().live().map(|l| l.n_images()), Some(150));
 }

@@ -131,7 +131,7 @@ fn sweeps_fold_into_traces_in_order() {
     let mut live = LiveState::new(experiment(6), &settings());
     assert_eq!(live.iteration(), 0);
     for iter in 1..=60 {
-        let mean = (iter > 50).then(|| 5.0 + iter as f64);
+        let mean = (iter > 50).then_some(5.0 + iter as f64);
         live.apply(Event::Sweep(record(
             iter,
             -1000.0 + iter as f64,
@@ -301,7 +301,7 @@ fn every_view_draws_a_snapshot() {
         h.run();
         match tab {
             ViewTab::Traces => {
-                h.get_by_label_contains("Sweep 60: log joint");
+                h.get_by_label_contains("Sweep 60 of 100 (20 ms): log joint");
                 h.get_by_label_contains("(column means)");
             }
             ViewTab::Reconstructions => {
@@ -350,6 +350,13 @@ fn burn_in_snapshot_is_labelled_as_the_current_sample() {
     h.state_mut().tab = ViewTab::Reconstructions;
     h.run();
     h.get_by_label_contains("Burn-in (until sweep 50)");
+    // A sampler error is shown with the run state, on the traces.
+    h.state_mut()
+        .live
+        .apply(Event::Error("M must stay the same".into()));
+    h.state_mut().tab = ViewTab::Traces;
+    h.run();
+    h.get_by_label("Sampler (running): M must stay the same");
 }
 
 #[test]
@@ -444,4 +451,64 @@ fn redrawing_uploads_no_texture_until_data_changes() {
     h.run_steps(3);
     assert_eq!(h.state().views.texture_uploads(), after);
     assert!(h.state().views.texture_slots() > 0);
+}
+
+#[test]
+fn hovering_a_pixel_shows_its_row_column_and_value() {
+    let mut live = LiveState::new(experiment(3), &settings());
+    live.apply(Event::Snapshot(Box::new(snapshot(
+        &live,
+        4,
+        2,
+        &[0, 1, 2],
+        1,
+        1.0,
+    ))));
+    let truth = live.truth(0).expect("image 0").to_vec();
+    let mut h = harness(live, ViewTab::Reconstructions);
+    h.run();
+    let rect = h.get_by_label("true digit 0").rect();
+    // The centre of pixel (row 3, col 5) of a 28 x 28 image.
+    let pos = egui::pos2(
+        rect.left() + rect.width() * (5.5 / W as f32),
+        rect.top() + rect.height() * (3.5 / H as f32),
+    );
+    h.hover_at(pos);
+    h.run_steps(4);
+    let expected = format!("row 3, col 5: {:.3}", truth[3 * W + 5]);
+    h.get_by_label_contains(&expected);
+
+    // Factors: the tooltip names the factor too.
+    h.remove_cursor();
+    h.state_mut().tab = ViewTab::Factors;
+    h.run();
+    let rect = h.get_by_label("factor 1").rect();
+    h.hover_at(rect.left_top() + egui::vec2(1.0, 1.0));
+    h.run_steps(4);
+    h.get_by_label_contains("factor 1, row 0, col 0:");
+}
+
+#[test]
+fn per_image_baselines_add_up_to_the_overall_one() {
+    let e = experiment(10);
+    let live = LiveState::new(e.clone(), &settings());
+    let (mut sq, mut count) = (0.0f64, 0usize);
+    for i in 0..e.n {
+        let missing = e.mask.image(i).iter().filter(|&&m| m).count();
+        match live.baseline_rmse_of(i) {
+            Some(r) => {
+                assert!(missing > 0);
+                sq += r * r * missing as f64;
+                count += missing;
+            }
+            None => assert_eq!(missing, 0),
+        }
+    }
+    let overall = live.baseline_rmse().expect("something is missing");
+    let combined = (sq / count as f64).sqrt();
+    assert!(
+        (overall - combined).abs() < 1e-9 * overall,
+        "{overall} vs {combined}"
+    );
+    assert_eq!(live.baseline_rmse_of(10), None, "out of range");
 }

@@ -52,12 +52,6 @@ impl ColourMap {
         }
     }
 
-    /// A sequential map over the finite range of `values` (0..1 when there is none).
-    pub fn sequential_over(values: &[f32]) -> Self {
-        let (lo, hi) = finite_range(values).unwrap_or((0.0, 1.0));
-        ColourMap::Sequential { lo, hi }
-    }
-
     /// A diverging map symmetric about 0 covering the largest finite |value|.
     pub fn diverging_over(values: &[f32]) -> Self {
         ColourMap::Diverging {
@@ -176,11 +170,13 @@ impl TextureCache {
     }
 
     /// Textures created or updated since the cache was made (tests check nothing re-uploads).
+    #[cfg(test)]
     pub fn uploads(&self) -> u64 {
         self.uploads
     }
 
     /// Number of live texture slots.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.slots.len()
     }
@@ -297,20 +293,35 @@ pub fn colour_bar(ui: &mut Ui, map: &ColourMap, width: f32, caption: &str) -> Re
             format_value(hi)
         );
         response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, &bar_label));
-        ui.allocate_ui_with_layout(
-            egui::vec2(width.max(20.0), 14.0),
-            egui::Layout::left_to_right(egui::Align::Center),
-            |ui| {
-                ui.small(format_value(lo));
-                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    ui.small(format_value(hi));
-                    if matches!(map, ColourMap::Diverging { .. }) {
-                        ui.add_space((width * 0.5 - 40.0).max(0.0));
-                        ui.small("0");
-                    }
-                });
-            },
+        // Tick labels painted under the ends (and under 0 for a diverging map); the labels
+        // are also in the bar's accessible name above.
+        let (ticks, _) = ui.allocate_exact_size(egui::vec2(rect.width(), 14.0), Sense::hover());
+        let font = egui::TextStyle::Small.resolve(ui.style());
+        let colour = ui.visuals().text_color();
+        let painter = ui.painter();
+        painter.text(
+            ticks.left_top(),
+            egui::Align2::LEFT_TOP,
+            format_value(lo),
+            font.clone(),
+            colour,
         );
+        painter.text(
+            ticks.right_top(),
+            egui::Align2::RIGHT_TOP,
+            format_value(hi),
+            font.clone(),
+            colour,
+        );
+        if matches!(map, ColourMap::Diverging { .. }) {
+            painter.text(
+                ticks.center_top(),
+                egui::Align2::CENTER_TOP,
+                "0",
+                font,
+                colour,
+            );
+        }
         ui.small(caption);
         response
     })

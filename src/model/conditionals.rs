@@ -6,13 +6,13 @@
 //! generators (see [`super::rng`]).
 
 use super::linalg::{SharedFactor, matmul_into, to_f32};
+use super::par::{map_chunk_pairs_mut, map_chunks};
 use super::rng::StepRng;
-use super::state::{ModelState, SIGMASQ_RANGE};
+use super::state::{ModelState, SIGMASQ_RANGE, column_residual_ss};
 use super::{Hyperparameters, Prior};
-use nalgebra::DMatrix;
+use nalgebra::{DMatrix, DMatrixView, Dyn};
 use rand::rngs::SmallRng;
 use rand_distr::{Distribution, Gamma, StandardNormal};
-use super::par::{map_chunk_pairs_mut, map_chunks};
 
 /// Z | W, mu, sigma^2, X: rows independent with shared precision J = I + W^T S^-1 W,
 /// Z = Xc S^-1 W J^-1 + E L^-1 (SPEC 5.1).
@@ -42,7 +42,9 @@ pub fn sample_z(state: &mut ModelState, rng: &StepRng) {
     let mut g = DMatrix::<f32>::zeros(n, m);
     matmul_into(&mut g, &state.x, &sw);
     for a in 0..m {
-        let offset: f64 = (0..d).map(|dd| state.mu[dd] as f64 * sw[(dd, a)] as f64).sum();
+        let offset: f64 = (0..d)
+            .map(|dd| state.mu[dd] as f64 * sw[(dd, a)] as f64)
+            .sum();
         let offset = offset as f32;
         g.column_mut(a).iter_mut().for_each(|v| *v -= offset);
     }
@@ -69,12 +71,34 @@ fn latent_gram(state: &ModelState) -> (DMatrix<f64>, Vec<f64>) {
     (ztz.map(|v| v as f64), sumz)
 }
 
-/// Z^T X (M x D) in f64, from a GEMM of the transposed copy of Z with X.
-fn latent_cross(state: &ModelState) -> DMatrix<f64> {
-    let zt = state.z.transpose();
-    let mut c = DMatrix::<f32>::zeros(zt.nrows(), state.x.ncols());
-    matmul_into(&mut c, &zt, &state.x);
-    c.map(|v| v as f64)
+/// X^T Z (D x M) in f64.
+///
+/// At full size this is a GEMM of a strided transposed view of X (no copy) with Z: with D as
+/// the long output side matrixmultiply packs X on both threads, where `Z^T X` (M = 50 output
+/// rows) packs it on one and is ~1.4x slower, and nalgebra's `tr_mul` slower still. nalgebra
+/// hands a product to matrixmultiply only when every dimension exceeds 5; its fallback for
+/// smaller shapes gives wrong results with such strided views (and corrupts memory, checked
+/// with nalgebra 0.35), so small shapes use `Z^T` copied, times X.
+fn data_cross(state: &ModelState) -> DMatrix<f64> {
+    let (n, d, m) = state.shape();
+    const GEMM_MIN: usize = 6;
+    if n >= GEMM_MIN && d >= GEMM_MIN && m >= GEMM_MIN {
+        let xt = DMatrixView::<f32, Dyn, Dyn>::from_slice_with_strides_generic(
+            state.x.as_slice(),
+            Dyn(d),
+            Dyn(n),
+            Dyn(n),
+            Dyn(1),
+        );
+        let mut c = DMatrix::<f32>::zeros(d, m);
+        c.gemm(1.0, &xt, &state.z, 0.0);
+        c.map(|v| v as f64)
+    } else {
+        let zt = state.z.transpose();
+        let mut c = DMatrix::<f32>::zeros(m, d);
+        matmul_into(&mut c, &zt, &state.x);
+        c.transpose().map(|v| v as f64)
+    }
 }
 
 /// W | Z, mu, sigma^2, X under the matrix-normal prior rows w_d ~ N(0, sigma_d^2 Sigma_c)
@@ -87,16 +111,14 @@ pub fn sample_w(state: &mut ModelState, hyper: &Hyperparameters, prior: &Prior, 
         b[(a, a)] += precision[a];
     }
     let factor = SharedFactor::new(b);
-    // Z^T Xc = Z^T X - (sum z) mu^T.
-    let mut cross = latent_cross(state);
-    for dd in 0..d {
-        let mu = state.mu[dd] as f64;
-        for a in 0..m {
-            cross[(a, dd)] -= sumz[a] * mu;
+    // Xc^T Z = X^T Z - mu (sum z)^T, and the mean rows Xc^T Z B^-1 (D x M).
+    let mut cross = data_cross(state);
+    for a in 0..m {
+        for dd in 0..d {
+            cross[(dd, a)] -= state.mu[dd] as f64 * sumz[a];
         }
     }
-    // Mean rows: (B^-1 Z^T Xc)^T, D x M.
-    let mean = (&factor.inverse * &cross).transpose();
+    let mean = cross * &factor.inverse;
     let mut e = DMatrix::<f32>::zeros(d, m);
     rng.fill_standard_normal(e.as_mut_slice());
     let noise = e.map(|v| v as f64) * &factor.l_inverse;
@@ -127,6 +149,7 @@ pub fn sample_mu(state: &mut ModelState, hyper: &Hyperparameters, rng: &StepRng)
         let e: f64 = StandardNormal.sample(&mut r);
         state.mu[dd] = (mean + sd * e) as f32;
     }
+    state.invalidate_residual();
 }
 
 /// sigma^2 | W, Z, mu, X: sigma_d^2 ~ Scaled-Inv-chi^2(nu0 + N + M + 1, s_d^2) with
@@ -137,18 +160,17 @@ pub fn sample_sigmasq(
     prior: &Prior,
     rng: &StepRng,
 ) {
-    let (n, d, m) = state.shape();
+    let (n, _, m) = state.shape();
     let residual = state.residual_sums();
     let precision = prior.column_precision(hyper);
     let nu = hyper.nu0 + (n + m + 1) as f64;
     let mut r = rng.chunk(0);
-    for dd in 0..d {
+    for (dd, &residual_ss) in residual.iter().enumerate() {
         let w_quad: f64 = (0..m)
             .map(|a| precision[a] * (state.w[(dd, a)] as f64).powi(2))
             .sum();
         let mu = state.mu[dd] as f64;
-        let scale_sum =
-            hyper.nu0 * hyper.sigmasq0 + residual[dd] + w_quad + hyper.lambda0 * mu * mu;
+        let scale_sum = hyper.nu0 * hyper.sigmasq0 + residual_ss + w_quad + hyper.lambda0 * mu * mu;
         state.sigmasq[dd] = draw_scaled_inv_chi2(nu, scale_sum, &mut r);
     }
 }
@@ -195,12 +217,12 @@ pub fn sample_w_mu_sigmasq_blocked(
     }
     ln[(m, m)] = n as f64 + hyper.lambda0;
     let factor = SharedFactor::new(ln);
-    // Zh^T X ((M+1) x D): Z^T X from GEMM, the last row the column sums.
-    let cross = latent_cross(state);
+    // Zh^T X ((M+1) x D): (X^T Z)^T from GEMM, the last row the column sums.
+    let cross = data_cross(state);
     let mut zhx = DMatrix::<f64>::zeros(m + 1, d);
     for dd in 0..d {
         for a in 0..m {
-            zhx[(a, dd)] = cross[(a, dd)];
+            zhx[(a, dd)] = cross[(dd, a)];
         }
         zhx[(m, dd)] = state.colsum[dd];
     }
@@ -240,29 +262,40 @@ fn column_sums_of_squares(state: &ModelState) -> Vec<f64> {
 }
 
 /// X_miss | W, Z, mu, sigma^2: each missing x_nd ~ N(w_d^T z_n + mu_d, sigma_d^2)
-/// independently (SPEC 5.5). One generator per column; column sums are updated sparsely.
+/// independently (SPEC 5.5). One generator per column. Column sums are updated sparsely, and
+/// the per-column residual sums the log joint needs are updated from the old and new
+/// residuals of the missing entries (or recomputed in the same pass when not cached).
 pub fn sample_x_missing(state: &mut ModelState, rng: &StepRng) {
     let n = state.x.nrows();
-    let mu = state.mu.clone();
-    let sd: Vec<f32> = state.sigmasq.iter().map(|s| s.sqrt()).collect();
-    let (fitted, x, colsum, missing) = state.fitted_and_x_mut();
-    let deltas = map_chunk_pairs_mut(x.as_mut_slice(), fitted.as_slice(), n, |dd, xc, pc| {
+    let parts = state.x_missing_parts();
+    let (mu, missing, cached) = (parts.mu, parts.missing, parts.residual.as_deref());
+    let sd: Vec<f32> = parts.sigmasq.iter().map(|s| s.sqrt()).collect();
+    let per_column = map_chunk_pairs_mut(
+        parts.x.as_mut_slice(),
+        parts.fitted.as_slice(),
+        n,
+        |dd, xc, pc| {
             let range = missing.column_range(dd);
-            if range.is_empty() {
-                return 0.0;
-            }
             let mut r = rng.chunk(dd as u64);
-            let mut delta = 0.0f64;
+            let (mut delta_sum, mut delta_ss) = (0.0f64, 0.0f64);
             for &i in &missing.rows()[range] {
                 let i = i as usize;
                 let e: f32 = StandardNormal.sample(&mut r);
-                let new = pc[i] + mu[dd] + sd[dd] * e;
-                delta += new as f64 - xc[i] as f64;
+                let fit = pc[i] + mu[dd];
+                let new = fit + sd[dd] * e;
+                delta_sum += new as f64 - xc[i] as f64;
+                delta_ss += ((new - fit) as f64).powi(2) - ((xc[i] - fit) as f64).powi(2);
                 xc[i] = new;
             }
-            delta
-        });
-    for (cs, delta) in colsum.iter_mut().zip(deltas) {
+            let ss = match cached {
+                Some(old) => (old[dd] + delta_ss).max(0.0),
+                None => column_residual_ss(xc, pc, mu[dd]),
+            };
+            (delta_sum, ss)
+        },
+    );
+    for (cs, (delta, _)) in parts.colsum.iter_mut().zip(&per_column) {
         *cs += delta;
     }
+    *parts.residual = Some(per_column.into_iter().map(|(_, ss)| ss).collect());
 }

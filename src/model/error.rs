@@ -37,6 +37,14 @@ pub enum ModelError {
         row: usize,
         col: usize,
     },
+    /// A value so large that sums of its square would overflow single precision.
+    #[error("{what} holds {value:e} at image {row}, pixel {col}; values must be within +-1e12")]
+    ValueTooLarge {
+        what: &'static str,
+        value: f64,
+        row: usize,
+        col: usize,
+    },
     /// The change asked for cannot be applied to a running sampler.
     #[error("changing {what} needs a new sampler")]
     NeedsNewSampler { what: &'static str },

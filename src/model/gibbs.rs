@@ -6,6 +6,7 @@ use super::conditionals::{
 use super::init::initialise;
 use super::log_joint::log_joint;
 use super::moments::RunningMoments;
+use super::par::map_chunks;
 use super::rng::{Step, StepRng};
 use super::state::ModelState;
 use super::{
@@ -13,7 +14,6 @@ use super::{
     StepTimes, SweepRecord, Traces, validate_run_length,
 };
 use nalgebra::DMatrix;
-use super::par::map_chunks;
 use std::time::Instant;
 
 /// A Gibbs sampler for Bayesian factor analysis with missing data.
@@ -100,7 +100,12 @@ impl GibbsSampler {
                 steps.w = lap(&mut clock);
                 sample_mu(st, &hyper, &StepRng::new(seed, sweep, Step::Mu));
                 steps.mu = lap(&mut clock);
-                sample_sigmasq(st, &hyper, &prior, &StepRng::new(seed, sweep, Step::Sigmasq));
+                sample_sigmasq(
+                    st,
+                    &hyper,
+                    &prior,
+                    &StepRng::new(seed, sweep, Step::Sigmasq),
+                );
                 steps.sigmasq = lap(&mut clock);
             }
             Schedule::Blocked => {
@@ -114,11 +119,8 @@ impl GibbsSampler {
         let lj = log_joint(st, &hyper, &prior);
         steps.log_joint = lap(&mut clock);
 
-        if self.iteration - self.change_point > self.settings.burn_in {
-            self.update_moments();
-        }
-        let rmse_sample = self.rmse_of(|k, s| s.current_missing(k));
-        let rmse_posterior_mean = self.rmse_of(|k, s| s.posterior_missing(k));
+        let include = self.iteration - self.change_point > self.settings.burn_in;
+        let (rmse_sample, rmse_posterior_mean) = self.update_moments(include);
         steps.moments = lap(&mut clock);
         let seconds = start.elapsed().as_secs_f64();
 
@@ -138,16 +140,32 @@ impl GibbsSampler {
         }
     }
 
-    fn update_moments(&mut self) {
+    /// Folds the current sample into the running moments (when `include`) and returns the
+    /// RMSE of the sample and of the posterior mean on the missing entries, in one pass.
+    fn update_moments(&mut self, include: bool) -> (Option<f64>, Option<f64>) {
         let x = self.state.x();
         let idx = self.state.missing();
         let (rows, cols) = (idx.rows(), idx.cols());
-        self.x_moments
-            .update(|k| x[(rows[k] as usize, cols[k] as usize)] as f64);
-        let mu = self.state.mu();
-        self.mu_moments.update(|k| mu[k] as f64);
-        let s = self.state.sigmasq();
-        self.sigmasq_moments.update(|k| s[k] as f64);
+        let truth = self.truth_missing.as_deref().unwrap_or(&[]);
+        let (ss_sample, ss_mean) = self.x_moments.update_scored(
+            include,
+            |k| x[(rows[k] as usize, cols[k] as usize)] as f64,
+            truth,
+        );
+        if include {
+            let mu = self.state.mu();
+            self.mu_moments.update(|k| mu[k] as f64);
+            let s = self.state.sigmasq();
+            self.sigmasq_moments.update(|k| s[k] as f64);
+        }
+        if truth.is_empty() {
+            return (None, None);
+        }
+        let count = truth.len() as f64;
+        (
+            Some((ss_sample / count).sqrt()),
+            Some((ss_mean / count).sqrt()),
+        )
     }
 
     /// Current value of missing entry k.

@@ -18,7 +18,10 @@ impl SharedFactor {
         let m = p.nrows();
         let pt = p.transpose();
         p = (&p + &pt) * 0.5;
-        let scale = (0..m).map(|i| p[(i, i)].abs()).fold(0.0f64, f64::max).max(1.0);
+        let scale = (0..m)
+            .map(|i| p[(i, i)].abs())
+            .fold(0.0f64, f64::max)
+            .max(1.0);
         let mut jitter = 0.0;
         for _ in 0..8 {
             let mut q = p.clone();

@@ -9,22 +9,23 @@ const LN_2PI: f64 = 1.837_877_066_409_345_5;
 /// Gaussian likelihood, N(0, I) latents, w_d ~ N(0, sigma_d^2 Sigma_c), mu_d ~ N(0,
 /// sigma_d^2 / lambda0), sigma_d^2 ~ Scaled-Inv-chi^2(nu0, sigma0^2).
 pub fn log_joint(state: &mut ModelState, hyper: &Hyperparameters, prior: &Prior) -> f64 {
-    let (n, d, m) = state.shape();
+    let (n, _, m) = state.shape();
     let residual = state.residual_sums();
     let precision = prior.column_precision(hyper);
     let log_det_prior: f64 = precision.iter().map(|p| p.ln()).sum();
     let z_sq: f64 = state.z.iter().map(|&v| (v as f64) * (v as f64)).sum();
     let mut total = -0.5 * (n * m) as f64 * LN_2PI - 0.5 * z_sq;
-    for dd in 0..d {
+    for (dd, &residual_ss) in residual.iter().enumerate() {
         let s2 = state.sigmasq[dd] as f64;
         let ln_s2 = s2.ln();
-        total += -0.5 * n as f64 * (LN_2PI + ln_s2) - residual[dd] / (2.0 * s2);
+        total += -0.5 * n as f64 * (LN_2PI + ln_s2) - residual_ss / (2.0 * s2);
         let w_quad: f64 = (0..m)
             .map(|a| precision[a] * (state.w[(dd, a)] as f64).powi(2))
             .sum();
         total += -0.5 * (m as f64 * (LN_2PI + ln_s2) - log_det_prior) - w_quad / (2.0 * s2);
         let mu = state.mu[dd] as f64;
-        total += -0.5 * (LN_2PI + ln_s2 - hyper.lambda0.ln()) - hyper.lambda0 * mu * mu / (2.0 * s2);
+        total +=
+            -0.5 * (LN_2PI + ln_s2 - hyper.lambda0.ln()) - hyper.lambda0 * mu * mu / (2.0 * s2);
         total += log_scaled_inv_chi2(s2, hyper.nu0, hyper.sigmasq0);
     }
     total

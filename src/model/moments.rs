@@ -1,7 +1,9 @@
 //! Running first and second moments (Welford, f64) of every missing pixel, mu and sigma^2:
 //! posterior summaries without storing samples.
 
-use super::par::for_each_chunk_mut;
+use super::par::{for_each_chunk_mut, map_chunk_pairs_mut};
+
+const CHUNK: usize = 4096;
 
 /// Welford running mean and sum of squared deviations of a vector of quantities.
 #[derive(Clone, Debug, PartialEq)]
@@ -43,6 +45,43 @@ impl RunningMoments {
                 *m2 += delta * (x - *mean);
             }
         });
+    }
+
+    /// One pass over the quantities: folds in the sample `value(k)` when `include`, and
+    /// returns the sums of squared errors against `truth` (same length) of the sample and of
+    /// the running mean (the sample itself while there are no moments).
+    pub fn update_scored(
+        &mut self,
+        include: bool,
+        value: impl Fn(usize) -> f64 + Sync + Send,
+        truth: &[f32],
+    ) -> (f64, f64) {
+        if include {
+            self.count += 1;
+        }
+        let count = self.count;
+        let inv = if count > 0 { 1.0 / count as f64 } else { 0.0 };
+        let parts = map_chunk_pairs_mut(&mut self.acc, truth, CHUNK, |c, chunk, t| {
+            let (mut ss_sample, mut ss_mean) = (0.0f64, 0.0f64);
+            for (j, [mean, m2]) in chunk.iter_mut().enumerate() {
+                let x = value(c * CHUNK + j);
+                if include {
+                    let delta = x - *mean;
+                    *mean += delta * inv;
+                    *m2 += delta * (x - *mean);
+                }
+                if let Some(&tv) = t.get(j) {
+                    let tv = tv as f64;
+                    ss_sample += (x - tv).powi(2);
+                    let m = if count > 0 { *mean } else { x };
+                    ss_mean += (m - tv).powi(2);
+                }
+            }
+            (ss_sample, ss_mean)
+        });
+        parts
+            .iter()
+            .fold((0.0, 0.0), |(a, b), &(x, y)| (a + x, b + y))
     }
 
     /// Mean of quantity k (None with no samples).

@@ -31,7 +31,10 @@ pub fn map_chunks<T: Sync, R: Send>(
 ) -> Vec<R> {
     let size = size.max(1);
     if data.len() < PARALLEL_MIN {
-        data.chunks(size).enumerate().map(|(c, x)| f(c, x)).collect()
+        data.chunks(size)
+            .enumerate()
+            .map(|(c, x)| f(c, x))
+            .collect()
     } else {
         data.par_chunks(size)
             .enumerate()

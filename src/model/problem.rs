@@ -28,36 +28,25 @@ impl Problem {
                 d: self.d,
             });
         }
-        let total = self
-            .n
-            .checked_mul(self.d)
-            .ok_or(ModelError::TooLarge {
-                n: self.n,
-                d: self.d,
-                m: 0,
-            })?;
+        let total = self.n.checked_mul(self.d).ok_or(ModelError::TooLarge {
+            n: self.n,
+            d: self.d,
+            m: 0,
+        })?;
         check_len("x_observed", total, self.x_observed.len())?;
         check_len("missing", total, self.missing.len())?;
         if let Some(t) = &self.x_true {
             check_len("x_true", total, t.len())?;
         }
         for (k, (&x, &miss)) in self.x_observed.iter().zip(&self.missing).enumerate() {
-            if !miss && !x.is_finite() {
-                return Err(ModelError::NonFiniteInput {
-                    what: "observed data",
-                    row: k / self.d,
-                    col: k % self.d,
-                });
+            if !miss {
+                check_value("observed data", x, k, self.d)?;
             }
         }
-        if let Some(t) = &self.x_true
-            && let Some(k) = t.iter().position(|v| !v.is_finite())
-        {
-            return Err(ModelError::NonFiniteInput {
-                what: "true data",
-                row: k / self.d,
-                col: k % self.d,
-            });
+        if let Some(t) = &self.x_true {
+            for (k, &x) in t.iter().enumerate() {
+                check_value("true data", x, k, self.d)?;
+            }
         }
         Ok(())
     }
@@ -69,6 +58,32 @@ impl Problem {
         }
         self.missing.iter().filter(|&&m| m).count() as f64 / self.missing.len() as f64
     }
+}
+
+/// Largest magnitude accepted for a data value: squares and sums of squares stay far from
+/// the f32 limit (3.4e38).
+pub const MAX_ABS_VALUE: f32 = 1e12;
+
+/// Checks that entry k (row-major, `d` columns) is finite and within [`MAX_ABS_VALUE`].
+pub(crate) fn check_value(
+    what: &'static str,
+    x: f32,
+    k: usize,
+    d: usize,
+) -> Result<(), ModelError> {
+    let (row, col) = (k / d, k % d);
+    if !x.is_finite() {
+        return Err(ModelError::NonFiniteInput { what, row, col });
+    }
+    if x.abs() > MAX_ABS_VALUE {
+        return Err(ModelError::ValueTooLarge {
+            what,
+            value: x as f64,
+            row,
+            col,
+        });
+    }
+    Ok(())
 }
 
 fn check_len(what: &'static str, expected: usize, got: usize) -> Result<(), ModelError> {

@@ -19,7 +19,8 @@ pub struct SweepRecord {
 }
 
 /// Seconds spent in each step of one sweep. Under the blocked schedule the blocked
-/// (w, mu, sigma^2) step is counted in `w` and `mu`, `sigmasq` are 0.
+/// (w, mu, sigma^2) step is counted in `w` and `mu`, `sigmasq` are 0; there the product
+/// Z W^T (which the notebook schedule computes in its sigma^2 step) is counted in `x_missing`.
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
 pub struct StepTimes {
     pub z: f64,

@@ -2,10 +2,10 @@
 //! chunks, each with its own generator seeded from (master seed, sweep, step, chunk), so the
 //! same seed gives the same numbers on any number of threads.
 
+use super::par::for_each_chunk_mut;
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use rand_distr::{Distribution, StandardNormal};
-use super::par::for_each_chunk_mut;
 
 /// Number of values drawn by one generator when a buffer is filled in parallel.
 pub const CHUNK: usize = 4096;

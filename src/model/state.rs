@@ -1,14 +1,15 @@
 //! The current values of every unknown (Z, W, mu, sigma^2, X_miss) and the completed data.
 
-use super::ModelError;
 use super::linalg::matmul_into;
-use nalgebra::DMatrix;
 use super::par::{map_chunk_pairs, map_chunks};
+use super::problem::check_value;
+use super::{MAX_FACTORS, ModelError};
+use nalgebra::DMatrix;
 
 /// Smallest and largest sigma_d^2 the sampler keeps. Draws outside are clamped so a
 /// degenerate column (constant pixels, absurd hyperparameters) cannot produce 0, inf or NaN;
 /// the bounds are far outside anything real data reach.
-pub const SIGMASQ_RANGE: (f32, f32) = (1e-12, 1e12);
+pub const SIGMASQ_RANGE: (f32, f32) = (1e-12, 1e30);
 
 /// Missing entries in compressed-column order: entry k is pixel `cols[k]` of image `rows[k]`,
 /// sorted by column, then row.
@@ -105,6 +106,9 @@ pub struct ModelState {
     /// step and the log joint.
     fitted: DMatrix<f32>,
     fitted_valid: bool,
+    /// Cache of the per-column sums of squared residuals for the current X, Z, W and mu
+    /// (None when any of them changed since).
+    residual: Option<Vec<f64>>,
 }
 
 impl ModelState {
@@ -116,8 +120,15 @@ impl ModelState {
         missing_row_major: &[bool],
         m: usize,
     ) -> Result<ModelState, ModelError> {
-        if n == 0 || d == 0 || m == 0 {
+        if n == 0 || d == 0 {
             return Err(ModelError::EmptyProblem { n, d });
+        }
+        if m == 0 || m > MAX_FACTORS {
+            return Err(ModelError::InvalidHyperparameter {
+                name: "M",
+                value: m as f64,
+                requirement: "between 1 and 1024",
+            });
         }
         let total = n.checked_mul(d).ok_or(ModelError::TooLarge { n, d, m })?;
         if missing_row_major.len() != total {
@@ -137,6 +148,7 @@ impl ModelState {
             colsum: vec![0.0; d],
             fitted: DMatrix::zeros(0, 0),
             fitted_valid: false,
+            residual: None,
         };
         state.set_x(x_row_major)?;
         Ok(state)
@@ -176,12 +188,8 @@ impl ModelState {
     pub fn set_x(&mut self, x_row_major: &[f32]) -> Result<(), ModelError> {
         let (n, d) = (self.x.nrows(), self.x.ncols());
         check_len("x", n * d, x_row_major.len())?;
-        if let Some(k) = x_row_major.iter().position(|v| !v.is_finite()) {
-            return Err(ModelError::NonFiniteInput {
-                what: "x",
-                row: k / d,
-                col: k % d,
-            });
+        for (k, &v) in x_row_major.iter().enumerate() {
+            check_value("x", v, k, d)?;
         }
         for i in 0..n {
             for j in 0..d {
@@ -189,6 +197,7 @@ impl ModelState {
             }
         }
         self.refresh_colsum();
+        self.residual = None;
         Ok(())
     }
 
@@ -196,7 +205,7 @@ impl ModelState {
     pub fn set_z(&mut self, z: DMatrix<f32>) -> Result<(), ModelError> {
         check_matrix("z", &self.z, &z)?;
         self.z = z;
-        self.fitted_valid = false;
+        self.invalidate_fitted();
         Ok(())
     }
 
@@ -204,7 +213,7 @@ impl ModelState {
     pub fn set_w(&mut self, w: DMatrix<f32>) -> Result<(), ModelError> {
         check_matrix("w", &self.w, &w)?;
         self.w = w;
-        self.fitted_valid = false;
+        self.invalidate_fitted();
         Ok(())
     }
 
@@ -219,6 +228,7 @@ impl ModelState {
             });
         }
         self.mu.copy_from_slice(mu);
+        self.residual = None;
         Ok(())
     }
 
@@ -241,6 +251,12 @@ impl ModelState {
     /// Marks Z or W as changed by a conditional.
     pub(crate) fn invalidate_fitted(&mut self) {
         self.fitted_valid = false;
+        self.residual = None;
+    }
+
+    /// Marks mu as changed by a conditional.
+    pub(crate) fn invalidate_residual(&mut self) {
+        self.residual = None;
     }
 
     /// Z W^T for the current Z and W, computed at most once per change of Z or W.
@@ -258,42 +274,71 @@ impl ModelState {
     }
 
     /// Splits borrows: the fitted values (computed if needed) and mutable X, colsum.
-    #[allow(clippy::type_complexity)]
-    pub(crate) fn fitted_and_x_mut(
-        &mut self,
-    ) -> (&DMatrix<f32>, &mut DMatrix<f32>, &mut [f64], &MissingIndex) {
+    /// Split borrows for the X_miss step: fitted values (computed if needed), X, column sums,
+    /// the missing index and the residual cache.
+    pub(crate) fn x_missing_parts(&mut self) -> XMissingParts<'_> {
         self.fitted();
-        (&self.fitted, &mut self.x, &mut self.colsum, &self.missing)
+        XMissingParts {
+            fitted: &self.fitted,
+            x: &mut self.x,
+            colsum: &mut self.colsum,
+            missing: &self.missing,
+            residual: &mut self.residual,
+            mu: &self.mu,
+            sigmasq: &self.sigmasq,
+        }
     }
 
-    /// Per-column sums of squared residuals sum_n (x_nd - w_d^T z_n - mu_d)^2, in f64.
+    /// Per-column sums of squared residuals sum_n (x_nd - w_d^T z_n - mu_d)^2, in f64
+    /// (cached until X, Z, W or mu change).
     pub(crate) fn residual_sums(&mut self) -> Vec<f64> {
+        if let Some(r) = &self.residual {
+            return r.clone();
+        }
         let n = self.x.nrows();
         self.fitted();
         let mu = &self.mu;
-        map_chunk_pairs(self.x.as_slice(), self.fitted.as_slice(), n, |d, xc, pc| {
-                let m = mu[d];
-                // Accumulate in f32 lanes of 8 for speed, folded into f64 every block so
-                // long columns do not lose precision.
-                let mut total = 0.0f64;
-                for (xb, pb) in xc.chunks(256).zip(pc.chunks(256)) {
-                    let mut acc = [0.0f32; 8];
-                    for (xs, ps) in xb.chunks(8).zip(pb.chunks(8)) {
-                        for ((a, &x), &p) in acc.iter_mut().zip(xs).zip(ps) {
-                            let r = x - p - m;
-                            *a += r * r;
-                        }
-                    }
-                    total += acc.iter().map(|&v| v as f64).sum::<f64>();
-                }
-                total
-        })
+        let sums = map_chunk_pairs(self.x.as_slice(), self.fitted.as_slice(), n, |d, xc, pc| {
+            column_residual_ss(xc, pc, mu[d])
+        });
+        self.residual = Some(sums.clone());
+        sums
     }
 
     fn refresh_colsum(&mut self) {
         let n = self.x.nrows();
-        self.colsum = map_chunks(self.x.as_slice(), n, |_, c| c.iter().map(|&v| v as f64).sum());
+        self.colsum = map_chunks(self.x.as_slice(), n, |_, c| {
+            c.iter().map(|&v| v as f64).sum()
+        });
     }
+}
+
+/// The pieces of the state the X_miss step reads and writes, borrowed together.
+pub(crate) struct XMissingParts<'a> {
+    pub fitted: &'a DMatrix<f32>,
+    pub x: &'a mut DMatrix<f32>,
+    pub colsum: &'a mut [f64],
+    pub missing: &'a MissingIndex,
+    pub residual: &'a mut Option<Vec<f64>>,
+    pub mu: &'a [f32],
+    pub sigmasq: &'a [f32],
+}
+
+/// sum_n (x_n - p_n - mu)^2 of one column: f32 lanes of 8 for speed, folded into f64 every
+/// 256 values so long columns do not lose precision.
+pub(crate) fn column_residual_ss(xc: &[f32], pc: &[f32], mu: f32) -> f64 {
+    let mut total = 0.0f64;
+    for (xb, pb) in xc.chunks(256).zip(pc.chunks(256)) {
+        let mut acc = [0.0f32; 8];
+        for (xs, ps) in xb.chunks(8).zip(pb.chunks(8)) {
+            for ((a, &x), &p) in acc.iter_mut().zip(xs).zip(ps) {
+                let r = x - p - mu;
+                *a += r * r;
+            }
+        }
+        total += acc.iter().map(|&v| v as f64).sum::<f64>();
+    }
+    total
 }
 
 fn check_len(what: &'static str, expected: usize, got: usize) -> Result<(), ModelError> {

@@ -1,8 +1,8 @@
 //! The front end's side: start the sampler thread, send it commands, read its events, stop it.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -13,6 +13,20 @@ use super::protocol::{Command, Event, HandleOptions, RunState};
 use super::shared::Shared;
 use super::worker::Worker;
 use crate::model::{GibbsSampler, ModelError, Problem, SamplerSettings};
+
+/// Why a sampler thread could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    /// The problem or the settings are invalid (the model's own message).
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// The system refused a new thread.
+    #[error("the sampler thread could not be started: {0}")]
+    Thread(String),
+    /// Building the sampler failed without an error value (a bug); the thread has ended.
+    #[error("building the sampler failed unexpectedly")]
+    BuildFailed,
+}
 
 /// A Gibbs sampler running on its own thread.
 ///
@@ -41,16 +55,16 @@ impl SamplerHandle {
         settings: SamplerSettings,
         options: HandleOptions,
         notify: Option<Notify>,
-    ) -> Result<SamplerHandle, ModelError> {
+    ) -> Result<SamplerHandle, SpawnError> {
         let (n, d, m) = (problem.n, problem.d, settings.hyper.m);
         if let Some((height, width)) = options.image_shape
             && height.checked_mul(width) != Some(d)
         {
-            return Err(ModelError::ShapeMismatch {
+            return Err(SpawnError::Model(ModelError::ShapeMismatch {
                 what: "image shape (height x width)",
                 expected: d,
                 got: height.saturating_mul(width),
-            });
+            }));
         }
         let initial = if options.start_paused {
             RunState::Paused
@@ -60,7 +74,7 @@ impl SamplerHandle {
         let shared = Arc::new(Shared::new(initial));
         let (command_tx, command_rx) = crossbeam_channel::unbounded();
         let (event_tx, event_rx) = crossbeam_channel::bounded(options.channel_capacity.max(1));
-        let (built_tx, built_rx) = crossbeam_channel::bounded::<Result<(), ModelError>>(1);
+        let (built_tx, built_rx) = crossbeam_channel::bounded::<Result<(), SpawnError>>(1);
         let worker_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("gibbs-sampler".into())
@@ -68,7 +82,7 @@ impl SamplerHandle {
                 let sampler = match GibbsSampler::new(&problem, &settings) {
                     Ok(sampler) => sampler,
                     Err(err) => {
-                        let _ = built_tx.send(Err(err));
+                        let _ = built_tx.send(Err(SpawnError::Model(err)));
                         return Vec::new();
                     }
                 };
@@ -77,15 +91,9 @@ impl SamplerHandle {
                 let outbox = Outbox::new(event_tx, Arc::clone(&worker_shared), notify);
                 Worker::new(sampler, n, command_rx, outbox, worker_shared, options).run()
             })
-            .map_err(|_| ModelError::NeedsNewSampler {
-                what: "a thread for the sampler (the system refused one)",
-            })?;
-        let built = built_rx.recv().unwrap_or_else(|_| {
-            // The thread ended without a word: building panicked.
-            Err(ModelError::NeedsNewSampler {
-                what: "a sampler (building it failed unexpectedly)",
-            })
-        });
+            .map_err(|err| SpawnError::Thread(err.to_string()))?;
+        // The thread ended without a word only if building panicked.
+        let built = built_rx.recv().unwrap_or(Err(SpawnError::BuildFailed));
         if let Err(err) = built {
             let _ = thread.join();
             return Err(err);

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use crate::model::{Hyperparameters, ImageSummary, MeanStd, Prior, SamplerSettings, Schedule};
 use crate::model::SweepRecord;
+use crate::model::{Hyperparameters, ImageSummary, MeanStd, Prior, SamplerSettings, Schedule};
 
 /// Most images whose summaries one snapshot carries (extra indices in [`Command::Watch`] are
 /// ignored): a front end shows a few dozen digits at a time, and each summary is 3 x D floats.
@@ -15,6 +15,7 @@ pub const MAX_WATCHED: usize = 256;
 ///
 /// Settings that apply at the next sweep: hyperparameters with the same M, the prior, the
 /// schedule and the run length (the model clears its running moments on a change of target).
+/// Each applied change is followed by a snapshot; a rejected one by [`Event::Error`].
 /// Settings that need a new [`super::SamplerHandle`]: M, the data, the masks, the noise and the
 /// seed; the caller stops the old handle and spawns a new one.
 #[derive(Clone, Debug, PartialEq)]

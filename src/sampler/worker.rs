@@ -207,22 +207,26 @@ impl Worker {
                 self.steps_pending += 1;
             }
             Command::Stop => self.exit = true,
-            Command::SetHyperparameters(h) => {
-                if let Err(err) = self.sampler.set_hyperparameters(h) {
-                    self.error(format!("hyperparameters not changed: {err}"));
-                }
+            // A snapshot follows every applied change, so a front end sees the settings in
+            // force (and the cleared moments) even while paused.
+            Command::SetHyperparameters(h) => match self.sampler.set_hyperparameters(h) {
+                Ok(()) => self.snapshot_wanted = true,
+                Err(err) => self.error(format!("hyperparameters not changed: {err}")),
+            },
+            Command::SetPrior(p) => match self.sampler.set_prior(p) {
+                Ok(()) => self.snapshot_wanted = true,
+                Err(err) => self.error(format!("prior not changed: {err}")),
+            },
+            Command::SetSchedule(s) => {
+                self.sampler.set_schedule(s);
+                self.snapshot_wanted = true;
             }
-            Command::SetPrior(p) => {
-                if let Err(err) = self.sampler.set_prior(p) {
-                    self.error(format!("prior not changed: {err}"));
-                }
-            }
-            Command::SetSchedule(s) => self.sampler.set_schedule(s),
             Command::SetRunLength { sweeps, burn_in } => {
                 if let Err(err) = self.sampler.set_run_length(sweeps, burn_in) {
                     self.error(format!("run length not changed: {err}"));
                     return;
                 }
+                self.snapshot_wanted = true;
                 let reached = self.run_length_reached();
                 match self.state {
                     RunState::Running if reached => {

@@ -111,18 +111,16 @@ pub fn write_summary(
     let w = s.w();
     let first = run.records.first();
     let last = run.records.last();
-    let mut sweep_ms: Vec<f64> = run.records.iter().map(|r| r.seconds * 1e3).collect();
-    sweep_ms.sort_by(f64::total_cmp);
-    let median = if sweep_ms.is_empty() {
-        None
-    } else {
-        let k = sweep_ms.len();
-        Some(if k % 2 == 1 {
-            sweep_ms[k / 2]
-        } else {
-            0.5 * (sweep_ms[k / 2 - 1] + sweep_ms[k / 2])
-        })
-    };
+    let median_ms = |f: fn(&SweepRecord) -> f64| median(run.records.iter().map(|r| f(r) * 1e3));
+    let steps = json!({
+        "z": median_ms(|r| r.steps.z),
+        "w": median_ms(|r| r.steps.w),
+        "mu": median_ms(|r| r.steps.mu),
+        "sigmasq": median_ms(|r| r.steps.sigmasq),
+        "x_missing": median_ms(|r| r.steps.x_missing),
+        "log_joint": median_ms(|r| r.steps.log_joint),
+        "moments": median_ms(|r| r.steps.moments),
+    });
     let summary = json!({
         "settings": settings,
         "experiment": context.spec,
@@ -142,7 +140,8 @@ pub fn write_summary(
         "rmse_last_sample": last.and_then(|r| r.rmse_sample),
         "log_joint_first": first.map(|r| r.log_joint),
         "log_joint_last": last.map(|r| r.log_joint),
-        "sweep_ms_median": median,
+        "sweep_ms_median": median_ms(|r| r.seconds),
+        "step_ms_median": steps,
         "sampling_seconds": context.sampling_seconds,
         "threads": context.threads,
         "total_seconds": context.started.elapsed().as_secs_f64(),
@@ -221,7 +220,10 @@ pub fn write_figures(out: &Path, run: &RunResult) -> anyhow::Result<Vec<PathBuf>
         let img = pair_grid(&pairs, h, w, &style)?;
         save(
             "reconstructions.png",
-            titled(&img, "Masked (missing in red) | posterior-mean reconstruction")?,
+            titled(
+                &img,
+                "Masked (missing in red) | posterior-mean reconstruction",
+            )?,
         )?;
 
         let stds: Vec<Tile> = summaries
@@ -247,7 +249,10 @@ pub fn write_figures(out: &Path, run: &RunResult) -> anyhow::Result<Vec<PathBuf>
         )?;
         save(
             "posterior_std_digits.png",
-            titled(&img, "Posterior std of the missing pixels (0 where observed)")?,
+            titled(
+                &img,
+                "Posterior std of the missing pixels (0 where observed)",
+            )?,
         )?;
     }
 
@@ -278,6 +283,21 @@ pub fn write_figures(out: &Path, run: &RunResult) -> anyhow::Result<Vec<PathBuf>
     fig.colorbar_label = "sigma".into();
     save("posterior_sigma.png", image_figure(&sigma, h, w, &fig)?)?;
     Ok(written)
+}
+
+/// The median of the values (None when there are none).
+fn median(values: impl Iterator<Item = f64>) -> Option<f64> {
+    let mut v: Vec<f64> = values.collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let k = v.len();
+    Some(if !k.is_multiple_of(2) {
+        v[k / 2]
+    } else {
+        0.5 * (v[k / 2 - 1] + v[k / 2])
+    })
 }
 
 fn opt(v: Option<f64>) -> String {

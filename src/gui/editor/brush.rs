@@ -34,7 +34,8 @@ pub fn ink_segment(
     for i in rows.0..rows.1 {
         for j in cols.0..cols.1 {
             let centre = (i as f32 + 0.5, j as f32 + 0.5);
-            let coverage = ((reach - distance_to_segment(centre, a, b)) / SOFT_EDGE).clamp(0.0, 1.0);
+            let coverage =
+                ((reach - distance_to_segment(centre, a, b)) / SOFT_EDGE).clamp(0.0, 1.0);
             if coverage <= 0.0 {
                 continue;
             }

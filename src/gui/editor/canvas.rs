@@ -39,7 +39,11 @@ impl PixelCanvas {
         brush_radius: f32,
         label: &str,
     ) -> (Response, Vec<StrokeStep>) {
-        let aspect = if height > 0 { width as f32 / height as f32 } else { 1.0 };
+        let aspect = if height > 0 {
+            width as f32 / height as f32
+        } else {
+            1.0
+        };
         let size = if aspect >= 1.0 {
             Vec2::new(side, side / aspect)
         } else {
@@ -51,7 +55,11 @@ impl PixelCanvas {
         let painter = ui.painter_at(rect);
         let uv = Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0));
         painter.image(texture, rect, uv, Color32::WHITE);
-        let cell = if width > 0 { rect.width() / width as f32 } else { 1.0 };
+        let cell = if width > 0 {
+            rect.width() / width as f32
+        } else {
+            1.0
+        };
         if cell >= 6.0 {
             let grid = Stroke::new(1.0, Color32::from_white_alpha(14));
             for j in 1..width {
@@ -94,4 +102,12 @@ impl PixelCanvas {
         }
         (response, steps)
     }
+}
+
+/// Sides of the editing canvas and of each of the two preview images beside it that fit
+/// `available` (the canvas is the larger, so strokes are easy to place).
+pub fn canvas_sides(available: Vec2) -> (f32, f32) {
+    let by_width = (available.x - 48.0) / 2.6;
+    let side = by_width.min(available.y - 70.0).clamp(140.0, 640.0);
+    (side, (side * 0.8).max(110.0))
 }

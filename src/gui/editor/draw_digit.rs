@@ -5,7 +5,7 @@ use egui::{Key, KeyboardShortcut, Modifiers};
 use gibbs_fa::masks::paint_stroke;
 
 use super::brush::ink_segment;
-use super::canvas::{PixelCanvas, StrokeStep};
+use super::canvas::{PixelCanvas, StrokeStep, canvas_sides};
 use super::history::History;
 use super::mask_editor::{MAX_BRUSH, tinted_digit};
 use super::preview::Preview;
@@ -80,26 +80,15 @@ impl DrawDigit {
         (self.height, self.width)
     }
 
+    #[cfg(test)]
     pub fn drawing(&self) -> &Drawing {
         &self.drawing
     }
 
     /// The last completion computed.
+    #[cfg(test)]
     pub fn reconstruction(&self) -> Option<&gibbs_fa::reconstruct::Reconstruction> {
         self.preview.reconstruction()
-    }
-
-    /// Applies one whole stroke of the current tool through `points` (row, col), as one undo
-    /// step.
-    pub fn stroke(&mut self, points: &[(f32, f32)]) {
-        let before = self.drawing.clone();
-        if let Some(&first) = points.first() {
-            self.segment(first, first);
-        }
-        for pair in points.windows(2) {
-            self.segment(pair[0], pair[1]);
-        }
-        self.history.record(before, &self.drawing);
     }
 
     /// Blank canvas, nothing hidden (one undo step).
@@ -162,8 +151,15 @@ impl DrawDigit {
                 let hide = self.tool == DrawTool::Hide;
                 let (h, w) = shape;
                 let points = [a, b];
-                paint_stroke(&mut self.drawing.missing, h, w, &points, self.mask_radius, hide)
-                    .is_ok_and(|n| n > 0)
+                paint_stroke(
+                    &mut self.drawing.missing,
+                    h,
+                    w,
+                    &points,
+                    self.mask_radius,
+                    hide,
+                )
+                .is_ok_and(|n| n > 0)
             }
         };
         self.edit_version += u64::from(changed);
@@ -221,10 +217,16 @@ impl DrawDigit {
                 ),
             };
             ui.separator();
-            if ui.add_enabled(self.history.can_undo(), egui::Button::new("Undo")).clicked() {
+            if ui
+                .add_enabled(self.history.can_undo(), egui::Button::new("Undo"))
+                .clicked()
+            {
                 self.undo();
             }
-            if ui.add_enabled(self.history.can_redo(), egui::Button::new("Redo")).clicked() {
+            if ui
+                .add_enabled(self.history.can_redo(), egui::Button::new("Redo"))
+                .clicked()
+            {
                 self.redo();
             }
             if ui.button("Clear mask").clicked() {
@@ -243,7 +245,7 @@ impl DrawDigit {
         }
 
         let available = ui.available_size();
-        let side = (available.x * 0.45).min(available.y - 40.0).clamp(140.0, 420.0);
+        let (side, preview_side) = canvas_sides(available);
         let radius = match self.tool {
             DrawTool::Ink | DrawTool::RubOut => self.ink_radius,
             DrawTool::Hide | DrawTool::Reveal => self.mask_radius,
@@ -253,9 +255,11 @@ impl DrawDigit {
                 ui.strong("Your digit (red = hidden from the model)");
                 let ctx = ui.ctx().clone();
                 let (d, w, h) = (&self.drawing, self.width, self.height);
-                let texture = self.textures.texture(&ctx, "draw/digit", self.edit_version, || {
-                    tinted_digit(&d.ink, &d.missing, w, h)
-                });
+                let texture = self
+                    .textures
+                    .texture(&ctx, "draw/digit", self.edit_version, || {
+                        tinted_digit(&d.ink, &d.missing, w, h)
+                    });
                 let (_, steps) =
                     self.canvas
                         .show(ui, texture, side, (h, w), radius, "digit drawing canvas");
@@ -266,7 +270,6 @@ impl DrawDigit {
             ui.add_space(12.0);
             ui.vertical(|ui| {
                 self.refresh(params);
-                let preview_side = (side * 0.6).max(120.0);
                 self.preview.ui(
                     ui,
                     &mut self.textures,

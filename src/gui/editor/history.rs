@@ -61,10 +61,4 @@ impl<T: Clone + PartialEq> History<T> {
     pub fn can_redo(&self) -> bool {
         !self.redo.is_empty()
     }
-
-    /// Forgets every step (a new image was opened).
-    pub fn clear(&mut self) {
-        self.undo.clear();
-        self.redo.clear();
-    }
 }

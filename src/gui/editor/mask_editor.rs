@@ -5,7 +5,7 @@
 use egui::{Color32, ColorImage, Key, KeyboardShortcut, Modifiers};
 use gibbs_fa::masks::paint_stroke;
 
-use super::canvas::{PixelCanvas, StrokeStep};
+use super::canvas::{PixelCanvas, StrokeStep, canvas_sides};
 use super::history::History;
 use super::preview::Preview;
 use super::recent::RecentParams;
@@ -123,11 +123,13 @@ impl MaskEditor {
     }
 
     /// The mask being painted (true = missing).
+    #[cfg(test)]
     pub fn mask(&self) -> &[bool] {
         &self.mask
     }
 
     /// The digit's values.
+    #[cfg(test)]
     pub fn values(&self) -> &[f32] {
         &self.values
     }
@@ -138,6 +140,7 @@ impl MaskEditor {
     }
 
     /// The last completion computed by [`Self::refresh`] or the UI.
+    #[cfg(test)]
     pub fn reconstruction(&self) -> Option<&gibbs_fa::reconstruct::Reconstruction> {
         self.preview.reconstruction()
     }
@@ -151,6 +154,7 @@ impl MaskEditor {
     }
 
     /// Paints one whole stroke through `points` (row, col) as a single undo step.
+    #[cfg(test)]
     pub fn paint(&mut self, points: &[(f32, f32)]) {
         let before = self.mask.clone();
         self.paint_points(points);
@@ -206,8 +210,13 @@ impl MaskEditor {
 
     /// Recomputes the completion if the mask or the samples changed (cheap otherwise).
     pub fn refresh(&mut self, params: &RecentParams) {
-        self.preview
-            .refresh(params, &self.values, &self.mask, self.edit_version, self.average);
+        self.preview.refresh(
+            params,
+            &self.values,
+            &self.mask,
+            self.edit_version,
+            self.average,
+        );
     }
 
     fn finish_edit(&mut self, before: Vec<bool>) {
@@ -278,15 +287,17 @@ impl MaskEditor {
         self.refresh(params);
 
         let available = ui.available_size();
-        let side = (available.x * 0.45).min(available.y - 40.0).clamp(140.0, 420.0);
+        let (side, preview_side) = canvas_sides(available);
         ui.horizontal_top(|ui| {
             ui.vertical(|ui| {
                 ui.strong("Paint the mask (red = hidden from the model)");
                 let ctx = ui.ctx().clone();
                 let (values, mask, w, h) = (&self.values, &self.mask, self.width, self.height);
-                let texture = self.textures.texture(&ctx, "editor/digit", self.edit_version, || {
-                    tinted_digit(values, mask, w, h)
-                });
+                let texture =
+                    self.textures
+                        .texture(&ctx, "editor/digit", self.edit_version, || {
+                            tinted_digit(values, mask, w, h)
+                        });
                 let (_, steps) = self.canvas.show(
                     ui,
                     texture,
@@ -303,7 +314,6 @@ impl MaskEditor {
             ui.vertical(|ui| {
                 // Refresh again so the completion follows this very frame's stroke.
                 self.refresh(params);
-                let preview_side = (side * 0.6).max(120.0);
                 self.preview.ui(
                     ui,
                     &mut self.textures,
@@ -333,10 +343,16 @@ impl MaskEditor {
                     .fixed_decimals(1),
             );
             ui.separator();
-            if ui.add_enabled(self.can_undo(), egui::Button::new("Undo")).clicked() {
+            if ui
+                .add_enabled(self.can_undo(), egui::Button::new("Undo"))
+                .clicked()
+            {
                 self.undo();
             }
-            if ui.add_enabled(self.can_redo(), egui::Button::new("Redo")).clicked() {
+            if ui
+                .add_enabled(self.can_redo(), egui::Button::new("Redo"))
+                .clicked()
+            {
                 self.redo();
             }
             if ui.button("Clear mask").clicked() {
@@ -346,7 +362,10 @@ impl MaskEditor {
                 self.hide_all();
             }
             let changed = self.has_unapplied_changes();
-            if ui.add_enabled(changed, egui::Button::new("Revert")).clicked() {
+            if ui
+                .add_enabled(changed, egui::Button::new("Revert"))
+                .clicked()
+            {
                 self.revert();
             }
             ui.checkbox(&mut self.average, "Average recent samples");
@@ -376,7 +395,9 @@ pub fn tinted_digit(values: &[f32], missing: &[bool], width: usize, height: usiz
     let red = Color32::from_rgb(220, 40, 30);
     let pixels = (0..width * height)
         .map(|k| {
-            let base = values.get(k).map_or(crate::gui::texture::INVALID, |&v| gray.colour(v));
+            let base = values
+                .get(k)
+                .map_or(crate::gui::texture::INVALID, |&v| gray.colour(v));
             if missing.get(k).copied().unwrap_or(false) {
                 blend(base, red, 0.6)
             } else {

@@ -9,11 +9,13 @@ mod history;
 mod mask_editor;
 mod preview;
 mod recent;
+mod workbench;
 
-pub use brush::{FULL_INK, ink_segment};
-pub use canvas::{PixelCanvas, StrokeStep};
-pub use draw_digit::{DrawDigit, DrawTool, Drawing};
-pub use history::History;
-pub use mask_editor::{BrushMode, EditorAction, MaskEditor, OpenError, tinted_digit};
-pub use preview::masked_rmse;
-pub use recent::{DEFAULT_KEPT, RecentParams};
+pub use mask_editor::EditorAction;
+pub use recent::RecentParams;
+pub use workbench::{EditorTab, Editors};
+
+#[cfg(test)]
+pub use draw_digit::{DrawDigit, DrawTool};
+#[cfg(test)]
+pub use mask_editor::MaskEditor;

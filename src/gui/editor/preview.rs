@@ -4,7 +4,9 @@
 use gibbs_fa::reconstruct::Reconstruction;
 
 use super::recent::RecentParams;
-use crate::gui::texture::{ColourMap, TextureCache, colour_bar, colour_image, pixel_image, value_text};
+use crate::gui::texture::{
+    ColourMap, TextureCache, colour_bar, colour_image, pixel_image, value_text,
+};
 
 /// What was last computed, and from what.
 #[derive(Default)]
@@ -45,12 +47,17 @@ impl Preview {
             Some(Err(e)) => Some(Err(format!("cannot complete this image: {e}"))),
         };
         self.millis = start.elapsed().as_secs_f64() * 1e3;
-        self.samples = if average { params.len() } else { params.len().min(1) };
+        self.samples = if average {
+            params.len()
+        } else {
+            params.len().min(1)
+        };
         self.sweep = params.newest_iteration();
         self.version += 1;
     }
 
     /// The last completion, if it succeeded.
+    #[cfg(test)]
     pub fn reconstruction(&self) -> Option<&Reconstruction> {
         self.result.as_ref().and_then(|r| r.as_ref().ok())
     }
@@ -93,15 +100,25 @@ impl Preview {
         ui.horizontal_top(|ui| {
             ui.vertical(|ui| {
                 ui.strong("Model's completion");
-                pixel_image(ui, mean_tex, size, (width, height), "model's completion", |r, c| {
-                    value_text(r, c, rec.mean.get(r * width + c).copied())
-                });
+                pixel_image(
+                    ui,
+                    mean_tex,
+                    size,
+                    (width, height),
+                    "model's completion",
+                    |r, c| value_text(r, c, rec.mean.get(r * width + c).copied()),
+                );
             });
             ui.vertical(|ui| {
                 ui.strong("Posterior std");
-                pixel_image(ui, std_tex, size, (width, height), "posterior standard deviation", |r, c| {
-                    value_text(r, c, rec.std.get(r * width + c).copied())
-                });
+                pixel_image(
+                    ui,
+                    std_tex,
+                    size,
+                    (width, height),
+                    "posterior standard deviation",
+                    |r, c| value_text(r, c, rec.std.get(r * width + c).copied()),
+                );
                 colour_bar(ui, &std_map, side, "posterior std");
             });
         });

@@ -80,6 +80,11 @@ impl RecentParams {
         self.samples.is_empty()
     }
 
+    /// The kept samples, oldest first.
+    pub fn samples(&self) -> impl Iterator<Item = &Arc<FactorParams>> {
+        self.samples.iter().map(|(_, p)| p)
+    }
+
     /// Sweep of the newest sample.
     pub fn newest_iteration(&self) -> Option<usize> {
         self.samples.back().map(|(it, _)| *it)

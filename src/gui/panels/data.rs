@@ -203,7 +203,9 @@ impl DataPanel {
                     "How many images (the first N of the data). Logarithmic: drag for \
                      100 .. all, or click the number to type.",
                     Effect::Restart,
-                    |ui| ui.add(egui::Slider::new(&mut settings.n, min_n..=max_n).logarithmic(true)),
+                    |ui| {
+                        ui.add(egui::Slider::new(&mut settings.n, min_n..=max_n).logarithmic(true))
+                    },
                 );
                 row(
                     ui,
@@ -211,7 +213,11 @@ impl DataPanel {
                     "Standard deviation of the Gaussian noise added to every pixel, so values \
                      are not integers (the notebook uses 3).",
                     Effect::Restart,
-                    |ui| ui.add(egui::Slider::new(&mut settings.noise_std, 0.0..=50.0).max_decimals(2)),
+                    |ui| {
+                        ui.add(
+                            egui::Slider::new(&mut settings.noise_std, 0.0..=50.0).max_decimals(2),
+                        )
+                    },
                 );
                 row(
                     ui,
@@ -229,7 +235,9 @@ impl DataPanel {
             _ => "MNIST (not found: synthetic digits)",
         };
         ui.radio_value(&mut settings.source, SourceChoice::Auto, auto_label)
-            .on_hover_text(self.places.describe());
+            .on_hover_ui(|ui| {
+                ui.label(self.places.describe());
+            });
         let is_path = matches!(settings.source, SourceChoice::Path(_));
         if ui.radio(is_path, "A file or folder").clicked() && !is_path {
             let path = PathBuf::from(self.path_text.trim());
@@ -258,7 +266,8 @@ impl DataPanel {
                 );
             }
         }
-        if settings.source != SourceChoice::Auto || !matches!(self.auto_source, DataSource::Mnist(_))
+        if settings.source != SourceChoice::Auto
+            || !matches!(self.auto_source, DataSource::Mnist(_))
         {
             self.download_ui(ui);
         }
@@ -268,7 +277,9 @@ impl DataPanel {
         match &self.auto_source {
             DataSource::Mnist(path) => {
                 ui.label(RichText::new(format!("Using {}", path.display())).small())
-                    .on_hover_text(self.places.describe());
+                    .on_hover_ui(|ui| {
+                        ui.label(self.places.describe());
+                    });
             }
             _ => {
                 ui.label(
@@ -279,7 +290,9 @@ impl DataPanel {
                     .small()
                     .color(ui.visuals().warn_fg_color),
                 )
-                .on_hover_text(self.places.describe());
+                .on_hover_ui(|ui| {
+                    ui.label(self.places.describe());
+                });
             }
         }
     }
@@ -336,7 +349,11 @@ impl DataPanel {
         if self.dialog.is_some() {
             return;
         }
-        let label = if folder { "choosing a folder" } else { "choosing a file" };
+        let label = if folder {
+            "choosing a folder"
+        } else {
+            "choosing a file"
+        };
         self.dialog = Some(Job::spawn(label, ctx, move |_| {
             let dialog = rfd::FileDialog::new().set_title("Data for gibbs-fa");
             Ok(if folder {
@@ -358,7 +375,11 @@ impl DataPanel {
                         None => egui::ProgressBar::new(0.0).animate(true),
                     };
                     ui.add(bar.desired_width(ui.available_width() - 70.0));
-                    if ui.button("Cancel").on_hover_text("Stop the download").clicked() {
+                    if ui
+                        .button("Cancel")
+                        .on_hover_text("Stop the download")
+                        .clicked()
+                    {
                         job.cancel();
                     }
                 });

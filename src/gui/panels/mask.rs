@@ -110,8 +110,7 @@ pub fn ui(ui: &mut Ui, settings: &mut MaskSettings, missing_fraction: Option<f64
                     Effect::Restart,
                     |ui| {
                         ui.add(
-                            egui::Slider::new(&mut p.circle_centre_std, 0.0..=14.0)
-                                .max_decimals(2),
+                            egui::Slider::new(&mut p.circle_centre_std, 0.0..=14.0).max_decimals(2),
                         )
                     },
                 );

@@ -143,12 +143,15 @@ fn atlas_image(live: &LiveState, atlas: Atlas, shown: usize, overlay: bool) -> C
     let mut pixels = vec![GAP_COLOUR; aw * ah];
     for (y, row) in pixels.chunks_mut(aw).enumerate() {
         for (x, px) in row.iter_mut().enumerate() {
+            let tile = (y / (atlas.height + 1)) * atlas.columns + x / (atlas.width + 1);
+            if tile >= shown {
+                // Past the last mask: background, not an empty grey block.
+                *px = Color32::TRANSPARENT;
+                continue;
+            }
             let Some((index, r, c)) = atlas.locate(y, x) else {
                 continue;
             };
-            if index >= shown {
-                continue;
-            }
             let k = r * atlas.width + c;
             let missing = live
                 .mask(index)

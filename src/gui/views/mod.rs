@@ -76,6 +76,7 @@ impl Views {
     }
 
     /// Scrolls the reconstruction list so image `index` is the first row (on the next frame).
+    #[cfg(test)]
     pub fn scroll_reconstructions_to(&mut self, index: usize) {
         self.reconstructions.scroll_to(index);
     }

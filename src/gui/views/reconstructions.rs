@@ -179,7 +179,9 @@ fn draw_row(
                 ui.small(format!("{missing} missing pixels"));
                 match summary.map(|s| s.rmse) {
                     Some(Some(rmse)) => {
-                        ui.label(format!("RMSE {rmse:.2}"));
+                        ui.label(format!("RMSE {rmse:.2}")).on_hover_text(
+                            "RMSE of the posterior mean on this digit's missing pixels",
+                        );
                     }
                     Some(None) => {
                         ui.small("no RMSE (no missing pixel)");
@@ -187,6 +189,10 @@ fn draw_row(
                     None => {
                         ui.small("RMSE when summarised");
                     }
+                }
+                if let Some(base) = live.baseline_rmse_of(index) {
+                    ui.small(format!("column means: {base:.2}"))
+                        .on_hover_text("RMSE of filling the missing pixels with pixel means");
                 }
             });
         });

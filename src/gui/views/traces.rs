@@ -59,6 +59,13 @@ impl TracesView {
         if traces.log_joint.is_empty() {
             ui.label("No sweeps yet: start a run to trace the log joint and the RMSE.");
         }
+        if let Some(error) = live.last_error() {
+            let state = live.run_state().map_or("unknown", |s| s.name());
+            ui.colored_label(
+                ui.visuals().error_fg_color,
+                format!("Sampler ({state}): {error}"),
+            );
+        }
         let hidden = if self.hide_start {
             self.hidden_sweeps
         } else {
@@ -145,8 +152,8 @@ fn burn_in_line(burn_in: f64) -> VLine {
         .style(LineStyle::dashed_dense())
 }
 
-/// One line of the newest figures, e.g. "sweep 120: log joint -1.2e7, RMSE 41.2 (sample),
-/// 35.0 (posterior mean), 61.3 (column means)".
+/// One line of the newest figures, e.g. "Sweep 120 of 200 (18 ms): log joint -1.2e7, RMSE
+/// 41.2 (sample), 35.0 (posterior mean), 61.3 (column means)".
 fn summary(live: &LiveState) -> String {
     let traces = live.traces();
     let Some(last) = traces.log_joint.last() else {
@@ -155,7 +162,13 @@ fn summary(live: &LiveState) -> String {
             None => "No missing pixels: nothing to reconstruct".to_owned(),
         };
     };
-    let mut text = format!("Sweep {}: log joint {:.6e}", last.x, last.y);
+    let mut text = format!("Sweep {} of {}", last.x, live.planned_sweeps());
+    if let Some(record) = live.last_record()
+        && record.seconds.is_finite()
+    {
+        text.push_str(&format!(" ({:.0} ms)", record.seconds * 1000.0));
+    }
+    text.push_str(&format!(": log joint {:.6e}", last.y));
     if let Some(p) = traces.rmse_sample.last() {
         text.push_str(&format!(", RMSE {:.2} (sample)", p.y));
     }

@@ -1,0 +1,411 @@
+//! Export from the app: a view as PNG (the app's own screenshot, cropped to the view), the
+//! traces as CSV, the imputed data and its posterior std as IDX, the masks as IDX.
+//!
+//! The file writers are plain functions taking a path (tests call them directly); the
+//! [`Exporter`] adds save dialogs, the screenshot round trip (the image arrives on a later
+//! frame) and a background job for the imputation, and shows errors in the window.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crossbeam_channel::{Receiver, TryRecvError};
+use egui::{ColorImage, Rect};
+use egui_plot::PlotPoint;
+use gibbs_fa::data::DataError;
+use gibbs_fa::data::idx::{write_idx_f32, write_idx_u8};
+use gibbs_fa::experiment::Experiment;
+use gibbs_fa::masks::MaskSet;
+use gibbs_fa::reconstruct::{FactorParams, ReconstructError, complete_dataset};
+
+use super::editor::RecentParams;
+use super::live::{LiveState, Traces};
+
+/// Why an export failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("could not write {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Data(#[from] DataError),
+    #[error("could not write the PNG {path}: {source}")]
+    Png {
+        path: PathBuf,
+        source: image::ImageError,
+    },
+    #[error("the area to export is empty or outside the window")]
+    EmptyCrop,
+    #[error("{what} has {got} values, expected {expected}")]
+    Shape {
+        what: &'static str,
+        expected: usize,
+        got: usize,
+    },
+    #[error(transparent)]
+    Reconstruct(#[from] ReconstructError),
+}
+
+/// Writes the traces as CSV: one row per sweep, columns `sweep,log_joint,rmse_sample,
+/// rmse_posterior_mean`; a value a sweep does not have is left empty.
+pub fn write_traces_csv(path: &Path, traces: &Traces) -> Result<(), ExportError> {
+    let columns: [&[PlotPoint]; 3] = [&traces.log_joint, &traces.rmse_sample, &traces.rmse_mean];
+    let mut sweeps: Vec<f64> = columns.iter().flat_map(|c| c.iter().map(|p| p.x)).collect();
+    sweeps.sort_by(f64::total_cmp);
+    sweeps.dedup();
+    let mut cursors = [0usize; 3];
+    let mut out = String::from("sweep,log_joint,rmse_sample,rmse_posterior_mean\n");
+    for sweep in sweeps {
+        out.push_str(&format!("{sweep}"));
+        for (column, cursor) in columns.iter().zip(cursors.iter_mut()) {
+            out.push(',');
+            while column.get(*cursor).is_some_and(|p| p.x < sweep) {
+                *cursor += 1;
+            }
+            if let Some(p) = column.get(*cursor).filter(|p| p.x == sweep) {
+                // Rust's shortest round-trip formatting: the CSV reads back exactly.
+                out.push_str(&format!("{}", p.y));
+            }
+        }
+        out.push('\n');
+    }
+    std::fs::write(path, out).map_err(|source| ExportError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Writes `n` images of `height` x `width` f32 values (row-major) as an IDX file (type f32,
+/// dimensions n, height, width).
+pub fn write_images_idx(
+    path: &Path,
+    (n, height, width): (usize, usize, usize),
+    values: &[f32],
+) -> Result<(), ExportError> {
+    let expected = n * height * width;
+    if values.len() != expected {
+        return Err(ExportError::Shape {
+            what: "image data",
+            expected,
+            got: values.len(),
+        });
+    }
+    Ok(write_idx_f32(path, &[n, height, width], values)?)
+}
+
+/// Writes masks as an IDX file of unsigned bytes (1 = missing), dimensions n, height, width:
+/// the format the app and the CLI read masks from.
+pub fn write_masks_idx(path: &Path, masks: &MaskSet) -> Result<(), ExportError> {
+    let bytes: Vec<u8> = masks.missing.iter().map(|&m| u8::from(m)).collect();
+    Ok(write_idx_u8(
+        path,
+        &[masks.n, masks.height, masks.width],
+        &bytes,
+    )?)
+}
+
+/// Crops a screenshot to `rect` (in points; the screenshot is in physical pixels) and writes
+/// it as PNG.
+pub fn write_png_crop(
+    path: &Path,
+    screenshot: &ColorImage,
+    rect: Rect,
+    pixels_per_point: f32,
+) -> Result<(), ExportError> {
+    let [width, height] = screenshot.size;
+    let scale = if pixels_per_point.is_finite() && pixels_per_point > 0.0 {
+        pixels_per_point
+    } else {
+        1.0
+    };
+    let clamp = |v: f32, max: usize| (v * scale).round().clamp(0.0, max as f32) as usize;
+    let (x0, x1) = (clamp(rect.min.x, width), clamp(rect.max.x, width));
+    let (y0, y1) = (clamp(rect.min.y, height), clamp(rect.max.y, height));
+    if !rect.is_finite() || x1 <= x0 || y1 <= y0 {
+        return Err(ExportError::EmptyCrop);
+    }
+    let mut rgba = Vec::with_capacity((x1 - x0) * (y1 - y0) * 4);
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let c = screenshot.pixels[y * width + x];
+            rgba.extend_from_slice(&c.to_srgba_unmultiplied());
+        }
+    }
+    image::save_buffer_with_format(
+        path,
+        &rgba,
+        (x1 - x0) as u32,
+        (y1 - y0) as u32,
+        image::ExtendedColorType::Rgba8,
+        image::ImageFormat::Png,
+    )
+    .map_err(|source| ExportError::Png {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// A save dialog; `None` when the user cancels.
+fn ask_path(title: &str, file_name: &str, filter: &str, extensions: &[&str]) -> Option<PathBuf> {
+    rfd::FileDialog::new()
+        .set_title(title)
+        .set_file_name(file_name)
+        .add_filter(filter, extensions)
+        .save_file()
+}
+
+/// A screenshot on its way to a file.
+struct PendingShot {
+    path: PathBuf,
+    rect: Rect,
+    pixels_per_point: f32,
+    rx: Receiver<Arc<ColorImage>>,
+    asked: std::time::Instant,
+}
+
+/// An imputation being computed for export.
+struct ImputeJob {
+    progress: Arc<AtomicUsize>,
+    total: usize,
+    rx: Receiver<Result<String, String>>,
+}
+
+/// Export menu state: the screenshot in flight, the background job, the last outcome.
+#[derive(Default)]
+pub struct Exporter {
+    shot: Option<PendingShot>,
+    job: Option<ImputeJob>,
+    /// The last outcome: Ok(message) or Err(message), shown until the next export.
+    status: Option<Result<String, String>>,
+}
+
+impl Exporter {
+    /// True while a screenshot or an imputation is on its way.
+    pub fn is_busy(&self) -> bool {
+        self.shot.is_some() || self.job.is_some()
+    }
+
+    /// Asks for a screenshot of the next frame, to be cropped to `rect` (the view, in points)
+    /// and written to `path` by [`Self::poll`].
+    pub fn request_png(&mut self, ctx: &egui::Context, rect: Rect, path: PathBuf) {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let repaint = ctx.clone();
+        ctx.request_screenshot(move |image| {
+            let _ = tx.send(image);
+            repaint.request_repaint();
+        });
+        self.shot = Some(PendingShot {
+            path,
+            rect,
+            pixels_per_point: ctx.pixels_per_point(),
+            rx,
+            asked: std::time::Instant::now(),
+        });
+        ctx.request_repaint();
+    }
+
+    /// Finishes whatever arrived: writes a screenshot that came in, collects a finished job.
+    /// Call every frame.
+    pub fn poll(&mut self, ctx: &egui::Context) {
+        if let Some(shot) = &self.shot {
+            match shot.rx.try_recv() {
+                Ok(image) => {
+                    let outcome =
+                        write_png_crop(&shot.path, &image, shot.rect, shot.pixels_per_point)
+                            .map(|()| format!("Saved {}", shot.path.display()))
+                            .map_err(|e| e.to_string());
+                    self.status = Some(outcome);
+                    self.shot = None;
+                }
+                Err(TryRecvError::Empty) if shot.asked.elapsed().as_secs() > 10 => {
+                    self.status = Some(Err("The window did not deliver a screenshot.".into()));
+                    self.shot = None;
+                }
+                Err(TryRecvError::Empty) => ctx.request_repaint(),
+                Err(TryRecvError::Disconnected) => {
+                    self.status = Some(Err("The screenshot was not taken.".into()));
+                    self.shot = None;
+                }
+            }
+        }
+        if let Some(job) = &self.job {
+            match job.rx.try_recv() {
+                Ok(outcome) => {
+                    self.status = Some(outcome);
+                    self.job = None;
+                }
+                Err(TryRecvError::Empty) => {}
+                Err(TryRecvError::Disconnected) => {
+                    self.status = Some(Err("The export stopped unexpectedly.".into()));
+                    self.job = None;
+                }
+            }
+        }
+    }
+
+    /// Export buttons (each opens a save dialog). `view_rect` is the area of the view shown
+    /// now, for the PNG; `samples` the recent posterior samples for the imputation.
+    pub fn menu_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        live: &LiveState,
+        experiment: &Arc<Experiment>,
+        samples: &RecentParams,
+        view_rect: Rect,
+    ) {
+        let busy = self.is_busy();
+        if ui
+            .add_enabled(!busy, egui::Button::new("View as PNG…"))
+            .on_hover_text("A picture of the view shown now")
+            .clicked()
+            && let Some(path) = ask_path("Save the view as PNG", "view.png", "PNG image", &["png"])
+        {
+            self.request_png(ui.ctx(), view_rect, path);
+            ui.close();
+        }
+        if ui.button("Traces as CSV…").clicked()
+            && let Some(path) = ask_path("Save the traces", "traces.csv", "CSV", &["csv"])
+        {
+            self.status = Some(
+                write_traces_csv(&path, live.traces())
+                    .map(|()| format!("Saved {}", path.display()))
+                    .map_err(|e| e.to_string()),
+            );
+            ui.close();
+        }
+        if ui
+            .add_enabled(
+                !busy && !samples.is_empty(),
+                egui::Button::new("Imputed data and std as IDX…"),
+            )
+            .on_hover_text(
+                "Every image with its missing pixels filled in by the model (the conditional mean \
+                 given the observed pixels, averaged over the recent posterior samples), and the \
+                 posterior std of every pixel; two IDX files",
+            )
+            .clicked()
+            && let Some(path) = ask_path(
+                "Save the imputed data (the std goes beside it)",
+                "imputed-idx3-float",
+                "IDX",
+                &["idx", "idx3-float"],
+            )
+        {
+            self.start_imputation(ui.ctx(), experiment, samples, path);
+            ui.close();
+        }
+        if ui.button("Masks as IDX…").clicked()
+            && let Some(path) = ask_path(
+                "Save the masks",
+                "masks-idx3-ubyte",
+                "IDX",
+                &["idx", "idx3-ubyte"],
+            )
+        {
+            self.status = Some(
+                write_masks_idx(&path, &experiment.mask)
+                    .map(|()| format!("Saved {}", path.display()))
+                    .map_err(|e| e.to_string()),
+            );
+            ui.close();
+        }
+    }
+
+    /// Computes the imputation of `experiment` on a thread and writes `path` (means) and
+    /// `path` + "-std".
+    pub fn start_imputation(
+        &mut self,
+        ctx: &egui::Context,
+        experiment: &Arc<Experiment>,
+        samples: &RecentParams,
+        path: PathBuf,
+    ) {
+        let params: Vec<Arc<FactorParams>> = samples.samples().cloned().collect();
+        let total = experiment.n;
+        let experiment = Arc::clone(experiment);
+        let progress = Arc::new(AtomicUsize::new(0));
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let counter = Arc::clone(&progress);
+        let repaint = ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("gibbs-fa-export".into())
+            .spawn(move || {
+                let refs: Vec<&FactorParams> = params.iter().map(Arc::as_ref).collect();
+                let shape = (experiment.n, experiment.height, experiment.width);
+                let std_path = std_path_for(&path);
+                let outcome = complete_dataset(
+                    &refs,
+                    &experiment.x_true,
+                    &experiment.mask.missing,
+                    experiment.n,
+                    Some(&counter),
+                )
+                .map_err(ExportError::from)
+                .and_then(|rec| {
+                    write_images_idx(&path, shape, &rec.mean)?;
+                    write_images_idx(&std_path, shape, &rec.std)
+                })
+                .map(|()| format!("Saved {} and {}", path.display(), std_path.display()))
+                .map_err(|e| e.to_string());
+                let _ = tx.send(outcome);
+                repaint.request_repaint();
+            });
+        match spawned {
+            Ok(_) => {
+                self.job = Some(ImputeJob {
+                    progress,
+                    total,
+                    rx,
+                })
+            }
+            Err(e) => self.status = Some(Err(format!("could not start the export: {e}"))),
+        }
+    }
+
+    /// One line: progress of a job, or the last outcome (errors in the error colour).
+    pub fn status_ui(&mut self, ui: &mut egui::Ui) {
+        self.poll(ui.ctx());
+        if let Some(job) = &self.job {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                let done = job.progress.load(Ordering::Relaxed);
+                ui.label(format!(
+                    "Imputing for export: {done} of {} images",
+                    job.total
+                ));
+            });
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(100));
+        } else if self.shot.is_some() {
+            ui.label("Taking the picture…");
+        }
+        let mut dismiss = false;
+        if let Some(status) = &self.status {
+            ui.horizontal(|ui| {
+                match status {
+                    Ok(message) => ui.label(message.as_str()),
+                    Err(message) => ui.colored_label(
+                        ui.visuals().error_fg_color,
+                        format!("Export failed: {message}"),
+                    ),
+                };
+                dismiss = ui.small_button("Dismiss").clicked();
+            });
+        }
+        if dismiss {
+            self.status = None;
+        }
+    }
+}
+
+/// Where the std file of an imputation export goes: beside the means, "-std" added.
+pub fn std_path_for(path: &Path) -> PathBuf {
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push("-std");
+    path.with_file_name(name)
+}

@@ -1,0 +1,469 @@
+//! UI tests of the mask editor, the draw-a-digit canvas, the PCA view and export: painting
+//! with simulated pointer events, undo, the completion following the mask, files written and
+//! read back.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui::{Pos2, Rect};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use egui_plot::PlotPoint;
+use gibbs_fa::data::{DataOrigin, Dataset};
+use gibbs_fa::experiment::{self, Experiment, ExperimentSpec};
+use gibbs_fa::masks::{MaskSet, paint_stroke};
+use gibbs_fa::model::SamplerSettings;
+use gibbs_fa::reconstruct::FactorParams;
+use gibbs_fa::sampler::{Event, RunState, Snapshot};
+use nalgebra::DMatrix;
+
+use super::editor::{DrawDigit, DrawTool, EditorAction, Editors, MaskEditor, RecentParams};
+use super::export::{
+    std_path_for, write_images_idx, write_masks_idx, write_png_crop, write_traces_csv,
+};
+use super::live::{LiveState, Traces};
+use super::pca_view::PcaView;
+
+const H: usize = 8;
+const W: usize = 10;
+const M: usize = 3;
+
+/// Deterministic, non-trivial parameters for H x W images.
+fn params(seed: f32) -> FactorParams {
+    let d = H * W;
+    let w = DMatrix::from_fn(d, M, |i, k| {
+        ((i * 7 + k * 13) as f32 * 0.31 + seed).sin() * 20.0
+    });
+    let mu = (0..d)
+        .map(|i| 60.0 + 40.0 * (i as f32 * 0.17).cos())
+        .collect();
+    let sigma2 = (0..d).map(|i| 4.0 + (i % 5) as f32).collect();
+    FactorParams::new(w, mu, sigma2).unwrap()
+}
+
+fn recent() -> RecentParams {
+    let mut r = RecentParams::new(3);
+    r.push(10, Arc::new(params(0.0)));
+    r.push(11, Arc::new(params(0.4)));
+    r
+}
+
+fn digit() -> Vec<f32> {
+    (0..H * W).map(|k| ((k * 37) % 256) as f32).collect()
+}
+
+/// Screen position of the centre of pixel (row, col) of the canvas labelled `label`.
+fn pixel_centre(rect: Rect, row: usize, col: usize) -> Pos2 {
+    let cell = rect.width() / W as f32;
+    Pos2::new(
+        rect.left() + (col as f32 + 0.5) * cell,
+        rect.top() + (row as f32 + 0.5) * cell,
+    )
+}
+
+/// Presses at `from`, moves to `to`, releases: one stroke, one frame per event.
+fn drag(harness: &mut Harness<'_, impl Sized>, from: Pos2, to: Pos2) {
+    harness.hover_at(from);
+    harness.drag_at(from);
+    harness.step();
+    let mid = from + (to - from) * 0.5;
+    harness.hover_at(mid);
+    harness.hover_at(to);
+    harness.step();
+    harness.drop_at(to);
+    harness.step();
+    harness.step();
+}
+
+struct EditorState {
+    editor: MaskEditor,
+    params: RecentParams,
+    actions: Vec<EditorAction>,
+}
+
+fn editor_harness(mask: Vec<bool>) -> Harness<'static, EditorState> {
+    let mut editor = MaskEditor::open(3, digit(), mask, (H, W)).unwrap();
+    editor.brush_radius = 0.8;
+    let state = EditorState {
+        editor,
+        params: recent(),
+        actions: Vec::new(),
+    };
+    Harness::builder()
+        .with_size([1100.0, 700.0])
+        .build_ui_state(
+            |ui, s: &mut EditorState| {
+                if let Some(a) = s.editor.ui(ui, &s.params) {
+                    s.actions.push(a);
+                }
+            },
+            state,
+        )
+}
+
+#[test]
+fn painting_a_stroke_masks_the_pixels_and_updates_the_completion() {
+    let mut h = editor_harness(vec![false; H * W]);
+    h.step();
+    let before = h
+        .state()
+        .editor
+        .reconstruction()
+        .cloned()
+        .expect("a completion");
+    assert!(
+        before.std.iter().all(|&s| s == 0.0),
+        "nothing masked: nothing uncertain"
+    );
+    assert_eq!(before.mean, digit());
+
+    let rect = h.get_by_label("mask painting canvas").rect();
+    drag(&mut h, pixel_centre(rect, 2, 1), pixel_centre(rect, 2, 6));
+
+    // A horizontal stroke through row 2 from column 1 to 6 with radius 0.8 hides exactly those
+    // pixels (neighbouring rows are 1 pixel away).
+    let mut expected = vec![false; H * W];
+    for col in 1..=6 {
+        expected[2 * W + col] = true;
+    }
+    assert_eq!(h.state().editor.mask(), expected.as_slice());
+
+    // The completion was recomputed at once: uncertain exactly where hidden, and no longer
+    // the digit's own values there.
+    let after = h
+        .state()
+        .editor
+        .reconstruction()
+        .cloned()
+        .expect("a completion");
+    let truth = digit();
+    for (k, &hidden) in expected.iter().enumerate() {
+        if hidden {
+            assert!(
+                after.std[k] > 0.0,
+                "pixel {k} is hidden: its std must be positive"
+            );
+            assert_ne!(
+                after.mean[k], truth[k],
+                "pixel {k} is filled in by the model"
+            );
+        } else {
+            assert_eq!(after.std[k], 0.0);
+            assert_eq!(after.mean[k], truth[k]);
+        }
+    }
+    // The completion equals the library's mixture over the kept samples.
+    let direct = recent()
+        .reconstruct(&digit(), &expected, true)
+        .unwrap()
+        .unwrap();
+    assert_eq!(after, direct);
+    h.check_accessibility();
+}
+
+#[test]
+fn undo_restores_the_mask_exactly_and_redo_repaints_it() {
+    // Start from an irregular mask so "restored" is not just "empty".
+    let original: Vec<bool> = (0..H * W).map(|k| k % 7 == 2).collect();
+    let mut h = editor_harness(original.clone());
+    h.step();
+    let rect = h.get_by_label("mask painting canvas").rect();
+    drag(&mut h, pixel_centre(rect, 5, 0), pixel_centre(rect, 5, 9));
+    let painted = h.state().editor.mask().to_vec();
+    assert_ne!(painted, original);
+    assert!(h.state().editor.has_unapplied_changes());
+
+    h.get_by_label("Undo").click();
+    h.step();
+    h.step();
+    assert_eq!(h.state().editor.mask(), original.as_slice());
+    let rec = h.state().editor.reconstruction().cloned().unwrap();
+    let direct = recent()
+        .reconstruct(&digit(), &original, true)
+        .unwrap()
+        .unwrap();
+    assert_eq!(rec, direct, "the completion follows the undo");
+
+    h.get_by_label("Redo").click();
+    h.step();
+    assert_eq!(h.state().editor.mask(), painted.as_slice());
+
+    // Erase mode reveals pixels again; clear then undo brings the painted mask back.
+    h.get_by_label("Reveal pixels").click();
+    h.step();
+    drag(&mut h, pixel_centre(rect, 5, 0), pixel_centre(rect, 5, 9));
+    assert!((0..W).all(|c| !h.state().editor.mask()[5 * W + c]));
+    h.get_by_label("Clear mask").click();
+    h.step();
+    assert!(h.state().editor.mask().iter().all(|&m| !m));
+    h.get_by_label("Undo").click();
+    h.step();
+    h.get_by_label("Undo").click();
+    h.step();
+    assert_eq!(h.state().editor.mask(), painted.as_slice());
+}
+
+#[test]
+fn apply_hands_the_painted_mask_to_the_app() {
+    let mut h = editor_harness(vec![false; H * W]);
+    h.step();
+    let rect = h.get_by_label("mask painting canvas").rect();
+    drag(&mut h, pixel_centre(rect, 0, 0), pixel_centre(rect, 7, 9));
+    let painted = h.state().editor.mask().to_vec();
+    h.get_by_label("Apply to sampler").click();
+    h.step();
+    assert_eq!(
+        h.state().actions,
+        vec![EditorAction::Apply {
+            image: 3,
+            missing: painted
+        }]
+    );
+    assert!(!h.state().editor.has_unapplied_changes());
+}
+
+#[test]
+fn a_drawn_digit_gets_ink_then_a_mask_and_a_completion() {
+    struct S {
+        draw: DrawDigit,
+        params: RecentParams,
+    }
+    let mut h = Harness::builder()
+        .with_size([1100.0, 700.0])
+        .build_ui_state(
+            |ui, s: &mut S| s.draw.ui(ui, &s.params),
+            S {
+                draw: DrawDigit::new((H, W)),
+                params: recent(),
+            },
+        );
+    h.step();
+    let rect = h.get_by_label("digit drawing canvas").rect();
+    drag(&mut h, pixel_centre(rect, 1, 4), pixel_centre(rect, 6, 4));
+    let ink = h.state().draw.drawing().ink.clone();
+    // Full ink on the stroke's pixel centres, soft (partial) ink beside it, none far away.
+    for row in 1..=6 {
+        assert_eq!(ink[row * W + 4], 255.0, "row {row}");
+    }
+    assert!(
+        ink.iter().any(|&v| v > 0.0 && v < 255.0),
+        "anti-aliased edge"
+    );
+    assert!(ink[W * 7 + 9] == 0.0 && ink[0] == 0.0);
+    assert!(h.state().draw.drawing().missing.iter().all(|&m| !m));
+
+    h.get_by_label("Hide pixels").click();
+    h.step();
+    assert_eq!(h.state().draw.tool, DrawTool::Hide);
+    drag(&mut h, pixel_centre(rect, 3, 0), pixel_centre(rect, 3, 9));
+    let missing = h.state().draw.drawing().missing.clone();
+    assert!((0..W).all(|c| missing[3 * W + c]));
+    assert_eq!(
+        h.state().draw.drawing().ink,
+        ink,
+        "masking does not change the ink"
+    );
+    let rec = h.state().draw.reconstruction().cloned().unwrap();
+    for (std, &hidden) in rec.std.iter().zip(&missing) {
+        assert_eq!(*std > 0.0, hidden);
+    }
+    h.get_by_label("Undo").click();
+    h.step();
+    assert!(h.state().draw.drawing().missing.iter().all(|&m| !m));
+    assert_eq!(h.state().draw.drawing().ink, ink);
+    h.check_accessibility();
+}
+
+fn small_dataset(n: usize) -> Dataset {
+    Dataset {
+        n,
+        height: H,
+        width: W,
+        pixels: (0..n * H * W)
+            .map(|k| (((k / (H * W)) * 31 + (k % (H * W)) * 7) % 256) as f32)
+            .collect(),
+        labels: Some((0..n).map(|i| (i % 10) as u8).collect()),
+        origin: DataOrigin::Synthetic,
+    }
+}
+
+fn small_experiment(n: usize) -> Arc<Experiment> {
+    let spec = ExperimentSpec {
+        n,
+        ..ExperimentSpec::default()
+    };
+    Arc::new(experiment::build(&small_dataset(n), &spec).unwrap())
+}
+
+fn live_state(experiment: &Arc<Experiment>) -> LiveState {
+    LiveState::new(Arc::clone(experiment), &SamplerSettings::default())
+}
+
+fn snapshot(iteration: usize, p: &FactorParams, n: usize) -> Snapshot {
+    let d = H * W;
+    let stats = gibbs_fa::model::MeanStd {
+        mean: p.mu().to_vec(),
+        std: vec![0.0; d],
+    };
+    Snapshot {
+        iteration,
+        n,
+        d,
+        m: M,
+        image_shape: Some((H, W)),
+        w: p.w().as_slice().to_vec(),
+        mu: p.mu().to_vec(),
+        sigmasq: p.sigma2().to_vec(),
+        posterior_mu: stats.clone(),
+        posterior_sigmasq: stats,
+        samples_in_moments: 0,
+        images: Vec::new(),
+        rmse_mean_impute: None,
+        missing_fraction: 0.1,
+        last_sweep: None,
+        settings: SamplerSettings::default(),
+        state: RunState::Running,
+    }
+}
+
+#[test]
+fn editors_follow_snapshots_and_open_live_images() {
+    let n = 12;
+    let experiment = small_experiment(n);
+    let mut live = live_state(&experiment);
+    let mut editors = Editors::default();
+    editors.observe(&live);
+    assert!(editors.params().is_empty(), "no snapshot yet");
+    live.apply(Event::Snapshot(Box::new(snapshot(5, &params(0.0), n))));
+    editors.observe(&live);
+    live.apply(Event::Snapshot(Box::new(snapshot(6, &params(0.2), n))));
+    editors.observe(&live);
+    assert_eq!(editors.params().len(), 2);
+    assert_eq!(editors.params().newest_iteration(), Some(6));
+    assert!(editors.open_image(&live, n).is_err());
+    editors.open_image(&live, 4).unwrap();
+    let editor = editors.mask_editor_mut().unwrap();
+    assert_eq!(editor.values(), live.truth(4).unwrap());
+    assert_eq!(editor.mask(), live.mask(4).unwrap());
+    editor.brush_radius = 0.8;
+    editor.paint(&[(0.5, 0.5), (0.5, 9.5)]);
+    let params = editors.params().clone();
+    editors.mask_editor_mut().unwrap().refresh(&params);
+    let rec = editors.mask_editor().unwrap().reconstruction().unwrap();
+    assert!((0..W).all(|c| rec.std[c] > 0.0));
+
+    // A restart with the painted mask applied: the editor learns the sampler has it.
+    let painted = editors.mask_editor().unwrap().mask().to_vec();
+    let mut masks = experiment.mask.clone();
+    masks.image_mut(4).copy_from_slice(&painted);
+    let spec = experiment.spec.clone();
+    let rebuilt = experiment::build_with_masks(&small_dataset(n), &spec, masks).unwrap();
+    let live2 = LiveState::new(Arc::new(rebuilt), &SamplerSettings::default());
+    editors.observe(&live2);
+    assert!(
+        editors.params().is_empty(),
+        "samples of the old chain are dropped"
+    );
+    assert!(!editors.mask_editor().unwrap().has_unapplied_changes());
+}
+
+#[test]
+fn pca_view_computes_off_the_ui_thread_and_shows_both_curves() {
+    let experiment = small_experiment(40);
+    let mut h = Harness::builder()
+        .with_size([1200.0, 800.0])
+        .build_ui_state(
+            |ui, (view, experiment): &mut (PcaView, Arc<Experiment>)| view.ui(ui, experiment),
+            (PcaView::default(), Arc::clone(&experiment)),
+        );
+    h.step();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while h.state().0.result().is_none() {
+        assert!(Instant::now() < deadline, "PCA did not finish");
+        std::thread::sleep(Duration::from_millis(10));
+        h.step();
+    }
+    h.step();
+    let (of, pair) = h.state().0.result().unwrap();
+    assert!(Arc::ptr_eq(of, &experiment));
+    assert_eq!(pair.masked.len(), H * W);
+    assert_eq!(pair.truth.len(), H * W);
+    assert!(!h.state().0.is_computing());
+    let _ = h.get_by_label_contains("Components needed for 90%");
+    let _ = h.get_by_label("masked principal component 1");
+    let _ = h.get_by_label("truth principal component 25");
+    h.check_accessibility();
+}
+
+#[test]
+fn exports_write_files_that_read_back_equal() {
+    let dir = tempfile::tempdir().unwrap();
+
+    // Traces as CSV: sweeps joined, missing values empty, numbers exact.
+    let traces = Traces {
+        log_joint: (1..=4)
+            .map(|s| PlotPoint::new(s as f64, -1000.0 / s as f64))
+            .collect(),
+        rmse_sample: (2..=4)
+            .map(|s| PlotPoint::new(s as f64, 0.1 + s as f64))
+            .collect(),
+        rmse_mean: vec![PlotPoint::new(4.0, 1.0 / 3.0)],
+    };
+    let csv = dir.path().join("traces.csv");
+    write_traces_csv(&csv, &traces).unwrap();
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(
+        rows[0],
+        ["sweep", "log_joint", "rmse_sample", "rmse_posterior_mean"]
+    );
+    assert_eq!(rows.len(), 5);
+    assert_eq!(rows[1], ["1", "-1000", "", ""]);
+    assert_eq!(rows[4][3].parse::<f64>().unwrap(), 1.0 / 3.0);
+    assert_eq!(rows[3][1].parse::<f64>().unwrap(), -1000.0 / 3.0);
+
+    // Images and masks as IDX.
+    let n = 3;
+    let values: Vec<f32> = (0..n * H * W).map(|k| k as f32 * 0.25 - 7.5).collect();
+    let idx = dir.path().join("imputed-idx3-float");
+    write_images_idx(&idx, (n, H, W), &values).unwrap();
+    let back = gibbs_fa::data::idx::read_idx_array(&idx).unwrap();
+    assert_eq!(back.dims, vec![n, H, W]);
+    assert_eq!(back.to_f32(), values);
+    assert!(write_images_idx(&idx, (n, H, W), &values[1..]).is_err());
+    assert_eq!(
+        std_path_for(&idx),
+        dir.path().join("imputed-idx3-float-std")
+    );
+
+    let mut masks = MaskSet::none_missing(n, H, W).unwrap();
+    paint_stroke(
+        masks.image_mut(1),
+        H,
+        W,
+        &[(1.0, 1.0), (6.0, 8.0)],
+        1.2,
+        true,
+    )
+    .unwrap();
+    let mask_path = dir.path().join("masks-idx3-ubyte");
+    write_masks_idx(&mask_path, &masks).unwrap();
+    let read = gibbs_fa::masks::read_mask_file(&mask_path, n, H, W).unwrap();
+    assert_eq!(read, masks);
+
+    // PNG crop of a screenshot at 2 pixels per point.
+    let size = [40, 30];
+    let pixels = (0..size[0] * size[1])
+        .map(|k| egui::Color32::from_rgb((k % 40) as u8 * 5, (k / 40) as u8 * 8, 77))
+        .collect();
+    let shot = egui::ColorImage::new(size, pixels);
+    let png = dir.path().join("view.png");
+    let rect = Rect::from_min_max(Pos2::new(5.0, 4.0), Pos2::new(15.0, 12.0));
+    write_png_crop(&png, &shot, rect, 2.0).unwrap();
+    let img = image::open(&png).unwrap().to_rgba8();
+    assert_eq!(img.dimensions(), (20, 16));
+    assert_eq!(img.get_pixel(0, 0).0, [50, 64, 77, 255]);
+    assert_eq!(img.get_pixel(19, 15).0, [(29 * 5) as u8, 23 * 8, 77, 255]);
+    let outside = Rect::from_min_max(Pos2::new(50.0, 50.0), Pos2::new(60.0, 60.0));
+    assert!(write_png_crop(&png, &shot, outside, 1.0).is_err());
+}
