@@ -231,7 +231,7 @@ fn conditional_moments(
     // contiguous columns, with independent updates the compiler can vectorise.
     let l = chol.l_dirty();
     let l_cols = l.as_slice();
-    if (0..m).any(|a| !(l_cols[a * m + a] > 0.0)) {
+    if (0..m).any(|a| l_cols[a * m + a].is_nan() || l_cols[a * m + a] <= 0.0) {
         return Err(ReconstructError::NotPositiveDefinite);
     }
 

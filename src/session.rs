@@ -19,6 +19,7 @@ use crate::data::{DataSource, Dataset};
 use crate::experiment::{self, Experiment, ExperimentError, ExperimentSpec};
 use crate::masks::MaskSet;
 use crate::model::{MeanStd, SamplerSettings, Traces};
+use crate::sampler::Snapshot;
 
 /// First 16 bytes of every session file.
 pub const MAGIC: &[u8; 16] = b"gibbs-fa session";
@@ -90,6 +91,26 @@ impl DataRecord {
             .map_err(|e| SessionError::Experiment(ExperimentError::Data(e)))
     }
 
+    /// The record of a source as [`DataSource::load`] was called for it.
+    pub fn from_source(
+        source: &DataSource,
+        shape: Option<(usize, usize)>,
+        synthetic_n: usize,
+        synthetic_seed: u64,
+    ) -> DataRecord {
+        match source {
+            DataSource::Mnist(path) => DataRecord::Mnist { path: path.clone() },
+            DataSource::File(path) => DataRecord::File {
+                path: path.clone(),
+                shape,
+            },
+            DataSource::Synthetic => DataRecord::Synthetic {
+                n: synthetic_n,
+                seed: synthetic_seed,
+            },
+        }
+    }
+
     /// One line for the user.
     pub fn describe(&self) -> String {
         match self {
@@ -122,6 +143,25 @@ pub struct PosteriorSummary {
     /// Posterior mean and std of every pixel (N x D row-major; observed pixels carry their
     /// value and std 0), when the front end had them.
     pub reconstruction: Option<MeanStd>,
+}
+
+impl PosteriorSummary {
+    /// What a sampler snapshot holds, plus the N x D posterior mean and std of the pixels when
+    /// the front end has them.
+    pub fn from_snapshot(snapshot: &Snapshot, reconstruction: Option<MeanStd>) -> Self {
+        PosteriorSummary {
+            iteration: snapshot.iteration,
+            samples_in_moments: snapshot.samples_in_moments,
+            d: snapshot.d,
+            m: snapshot.m,
+            w: snapshot.w.clone(),
+            mu: snapshot.mu.clone(),
+            sigmasq: snapshot.sigmasq.clone(),
+            posterior_mu: snapshot.posterior_mu.clone(),
+            posterior_sigmasq: snapshot.posterior_sigmasq.clone(),
+            reconstruction,
+        }
+    }
 }
 
 /// Everything needed to reopen an experiment.
@@ -187,17 +227,28 @@ impl Session {
     /// half a session behind under the real name).
     pub fn save(&self, path: &Path) -> Result<(), SessionError> {
         let bytes = self.to_bytes()?;
-        let tmp = path.with_extension("partial");
+        let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
+        tmp_name.push(".partial");
+        let tmp = path.with_file_name(tmp_name);
         let io = |action, source| SessionError::Io {
             path: path.to_path_buf(),
             action,
             source,
         };
-        let mut file = std::fs::File::create(&tmp).map_err(|e| io("create", e))?;
-        file.write_all(&bytes).map_err(|e| io("write", e))?;
-        file.sync_all().map_err(|e| io("write", e))?;
-        drop(file);
-        std::fs::rename(&tmp, path).map_err(|e| io("rename the saved file to", e))
+        let written = std::fs::File::create(&tmp)
+            .map_err(|e| io("create", e))
+            .and_then(|mut file| {
+                file.write_all(&bytes).map_err(|e| io("write", e))?;
+                file.sync_all().map_err(|e| io("write", e))
+            })
+            .and_then(|()| {
+                std::fs::rename(&tmp, path).map_err(|e| io("rename the saved file to", e))
+            });
+        if written.is_err() {
+            // Best effort: the error that matters is the one returned.
+            let _ = std::fs::remove_file(&tmp);
+        }
+        written
     }
 
     /// Reads a session from `path`.

@@ -3,7 +3,7 @@
 
 use gibbs_fa::figures::{
     Colormap, FigureError, GridStyle, ImageFigure, LegendPosition, LinePlot, Scaling, Tile,
-    format_tick, image_figure, image_grid, pair_grid, save_png, tile_grid, titled, value_range,
+    format_tick, format_tick_in, image_figure, image_grid, pair_grid, save_png, tile_grid, titled, value_range,
     with_colorbar,
 };
 use image::{Rgb, RgbImage};
@@ -327,6 +327,14 @@ fn tick_text_is_short() {
     assert_eq!(format_tick(-2.0e7), "-2e7");
     assert_eq!(format_tick(1.5e6), "1.5e6");
     assert_eq!(format_tick(0.0001), "1e-4");
+    // Large values close together: every tick must differ (a log joint axis).
+    let ticks: Vec<String> = [-3.37e7, -3.36e7, -3.35e7]
+        .iter()
+        .map(|&v| format_tick_in(v, 3e5))
+        .collect();
+    assert_eq!(ticks, ["-33700000", "-33600000", "-33500000"]);
+    assert_eq!(format_tick_in(-2.0e7, 4e7), "-2e7");
+    assert_eq!(format_tick_in(0.5, 1.0), "0.5");
 }
 
 #[test]

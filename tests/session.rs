@@ -248,3 +248,66 @@ fn rebuild_uses_saved_masks_and_checks_the_data() {
     ));
     assert_eq!(data_fingerprint(&dataset, 9), None);
 }
+
+#[test]
+fn records_come_from_sources_and_snapshots() {
+    use gibbs_fa::data::DataSource;
+    use gibbs_fa::sampler::{RunState, Snapshot};
+    let path = std::path::PathBuf::from("/data/mnist");
+    for (source, shape, n, seed) in [
+        (DataSource::Mnist(path.clone()), None, 0, 0),
+        (DataSource::File(path.clone()), Some((28, 28)), 0, 0),
+        (DataSource::Synthetic, None, 500, 7),
+    ] {
+        let record = DataRecord::from_source(&source, shape, n, seed);
+        assert_eq!(record.source(), (source, shape, n, seed));
+    }
+    let (d, m) = (6, 2);
+    let stats = MeanStd {
+        mean: vec![1.5; d],
+        std: vec![0.25; d],
+    };
+    let snapshot = Snapshot {
+        iteration: 17,
+        n: 3,
+        d,
+        m,
+        image_shape: Some((2, 3)),
+        w: (0..d * m).map(|k| k as f32).collect(),
+        mu: vec![2.0; d],
+        sigmasq: vec![3.0; d],
+        posterior_mu: stats.clone(),
+        posterior_sigmasq: stats.clone(),
+        samples_in_moments: 7,
+        images: Vec::new(),
+        rmse_mean_impute: None,
+        missing_fraction: 0.2,
+        last_sweep: None,
+        settings: SamplerSettings::default(),
+        state: RunState::Paused,
+    };
+    let p = PosteriorSummary::from_snapshot(&snapshot, None);
+    assert_eq!((p.iteration, p.samples_in_moments, p.d, p.m), (17, 7, d, m));
+    assert_eq!(p.w, snapshot.w);
+    assert_eq!(
+        (p.mu.clone(), p.sigmasq.clone()),
+        (snapshot.mu.clone(), snapshot.sigmasq.clone())
+    );
+    assert_eq!(p.posterior_sigmasq, stats);
+}
+
+#[test]
+fn saving_into_a_missing_folder_is_an_error_and_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("no-such-folder").join("s.gibbsfa");
+    let err = sample_session(false).save(&path).unwrap_err();
+    assert!(matches!(err, SessionError::Io { .. }), "{err}");
+    // A good save leaves exactly the session file behind (no temporary file).
+    let good = dir.path().join("s.gibbsfa");
+    sample_session(false).save(&good).unwrap();
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, vec![std::ffi::OsString::from("s.gibbsfa")]);
+}

@@ -12,7 +12,7 @@ mod text;
 pub use colorbar::{ImageFigure, image_figure, tile_grid_with_colorbar, with_colorbar};
 pub use colormap::{Colormap, Scaling, value_range};
 pub use grid::{GridStyle, Tile, image_grid, pair_grid, tile_grid};
-pub use plot::{LegendPosition, LinePlot, Series, format_tick};
+pub use plot::{LegendPosition, LinePlot, Series, format_tick, format_tick_in};
 pub use text::{FONT_FAMILY, titled};
 
 use image::RgbImage;

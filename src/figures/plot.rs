@@ -176,8 +176,8 @@ impl LinePlot {
             .y_desc(&self.y_label)
             .label_style((FONT_FAMILY, 14))
             .axis_desc_style((FONT_FAMILY, 16))
-            .x_label_formatter(&|v| format_tick(*v))
-            .y_label_formatter(&|v| format_tick(*v))
+            .x_label_formatter(&|v| format_tick_in(*v, x1 - x0))
+            .y_label_formatter(&|v| format_tick_in(*v, y1 - y0))
             .light_line_style(RGBColor(238, 238, 238))
             .bold_line_style(RGBColor(215, 215, 215))
             .draw()
@@ -270,6 +270,18 @@ fn pad(range: Option<(f64, f64)>, fraction: f64) -> (f64, f64) {
             (v - p, v + p)
         }
     }
+}
+
+/// Tick text for an axis spanning `span`: like [`format_tick`], but when the values are large
+/// and close together (a log joint of -3.37e7 varying by 1e5) scientific notation would print
+/// every tick alike, so those are written in full with as many decimals as the span needs.
+pub fn format_tick_in(v: f64, span: f64) -> String {
+    let a = v.abs();
+    if v.is_finite() && span.is_finite() && span > 0.0 && a >= 1e5 && a / span > 50.0 {
+        let decimals = (1.0 - span.log10().floor()).clamp(0.0, 6.0) as usize;
+        return format!("{v:.decimals$}");
+    }
+    format_tick(v)
 }
 
 /// Short tick text: plain for ordinary magnitudes, scientific for very large or small ones.

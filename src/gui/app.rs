@@ -6,19 +6,18 @@
 //! rebuilds the chain on a background job when a setting needs a restart. Nothing here blocks
 //! for long: files, masks and the sampler's construction all happen off the UI thread.
 
-use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use egui::{Color32, RichText, Ui};
 use gibbs_fa::data::{DataSource, Dataset};
-use gibbs_fa::experiment::{self, Experiment, ExperimentSpec};
-use gibbs_fa::sampler::{Command, Event, HandleOptions, Notify, RunState, SamplerHandle};
+use gibbs_fa::experiment::Experiment;
+use gibbs_fa::sampler::{Command, Event, RunState, SamplerHandle};
 use serde::{Deserialize, Serialize};
 
-use super::controls::{self, RunAction, RunClock, RunStatus};
-use super::jobs::{Job, Outcome, Progress};
+use super::controls::{self, FRAME_WINDOW, FrameStats, RunAction, RunClock, RunStatus};
+use super::jobs::{BuildRequest, Built, DatasetKey, Job, Outcome, build_chain, retire};
 use super::live::LiveState;
 use super::panels::{self, Settings, data::DataPanel};
 use super::views::{ViewTab, Views};
@@ -31,8 +30,6 @@ const EVENT_BUDGET: Duration = Duration::from_millis(4);
 const RESTART_DEBOUNCE: Duration = Duration::from_millis(350);
 /// A chain that has sampled this long is not discarded without asking.
 const LONG_RUN: Duration = Duration::from_secs(10);
-/// The window over which the worst frame time is reported.
-const FRAME_WINDOW: Duration = Duration::from_secs(5);
 /// Most error banners kept; older ones go.
 const MAX_ERRORS: usize = 4;
 
@@ -100,24 +97,6 @@ impl ExperimentKey {
     }
 }
 
-/// Which loaded dataset can be reused: the source, plus N and the seed for synthetic digits
-/// (they are generated at exactly N).
-#[derive(Clone, Debug, PartialEq)]
-struct DatasetKey {
-    source: DataSource,
-    synthetic: Option<(usize, u64)>,
-}
-
-impl DatasetKey {
-    fn of(settings: &Settings, source: &DataSource) -> Self {
-        DatasetKey {
-            source: source.clone(),
-            synthetic: (*source == DataSource::Synthetic)
-                .then_some((settings.data.n, settings.data.seed)),
-        }
-    }
-}
-
 /// The running chain: its settings, experiment, sampler thread and what it has reported.
 struct Chain {
     /// The settings the chain runs with (next-sweep changes are copied in once sent).
@@ -131,84 +110,8 @@ struct Chain {
     clock: RunClock,
 }
 
-/// What a build job is asked to do.
-struct BuildRequest {
-    settings: Settings,
-    source: DataSource,
-    dataset: Option<(DatasetKey, Arc<Dataset>)>,
-    experiment: Option<Arc<Experiment>>,
-    run: bool,
-}
-
-/// A chain built off the UI thread.
-struct Built {
-    settings: Settings,
-    source: DataSource,
-    dataset: Option<(DatasetKey, Arc<Dataset>)>,
-    experiment: Arc<Experiment>,
-    handle: SamplerHandle,
-    live: LiveState,
-    watched: Vec<usize>,
-    /// Something the user should know (N was reduced to what the data holds).
-    note: Option<String>,
-}
-
 /// The settings and data source the user wants, as compared with the chain's.
 type Wanted = (Settings, DataSource);
-
-/// One frame's timings in milliseconds.
-#[derive(Clone, Copy, Debug, Default)]
-struct FrameSample {
-    /// Time spent in `ui`.
-    ui: f32,
-    /// eframe's CPU time of the previous frame (UI plus tessellation and painting).
-    cpu: f32,
-    /// Of `ui`: folding sampler events into the live state.
-    events: f32,
-    /// Of `ui`: drawing the central view.
-    views: f32,
-}
-
-/// UI frame times for the debug readout: this frame and the worst of the last few seconds.
-#[derive(Default)]
-struct FrameStats {
-    recent: VecDeque<(Instant, FrameSample)>,
-    /// The frame being measured.
-    current: FrameSample,
-}
-
-impl FrameStats {
-    fn finish_frame(&mut self, ui_ms: f32, cpu_ms: f32) {
-        let now = Instant::now();
-        let mut sample = std::mem::take(&mut self.current);
-        sample.ui = ui_ms;
-        sample.cpu = cpu_ms;
-        self.recent.push_back((now, sample));
-        while self
-            .recent
-            .front()
-            .is_some_and(|(t, _)| now.duration_since(*t) > FRAME_WINDOW)
-        {
-            self.recent.pop_front();
-        }
-    }
-
-    fn last(&self) -> FrameSample {
-        self.recent.back().map(|r| r.1).unwrap_or_default()
-    }
-
-    /// The worst of each timing over the window.
-    fn worst(&self) -> FrameSample {
-        self.recent
-            .iter()
-            .fold(FrameSample::default(), |w, (_, f)| FrameSample {
-                ui: w.ui.max(f.ui),
-                cpu: w.cpu.max(f.cpu),
-                events: w.events.max(f.events),
-                views: w.views.max(f.views),
-            })
-    }
-}
 
 /// The desktop app.
 pub struct GibbsApp {
@@ -974,98 +877,4 @@ fn theme_switch(ui: &mut Ui) {
     if preference != before {
         ui.ctx().set_theme(preference);
     }
-}
-
-/// Stops an old chain's thread without making the UI wait for its sweep in progress.
-fn retire(handle: SamplerHandle) {
-    // If no thread can be started, the closure (and with it the handle) is dropped here.
-    let _ = std::thread::Builder::new()
-        .name("gibbs-fa: stopping a chain".into())
-        .spawn(move || drop(handle));
-}
-
-/// Loads the data (unless cached), builds the experiment (unless reused) and starts the
-/// sampler paused or running: everything slow about a new chain, off the UI thread.
-fn build_chain(
-    request: BuildRequest,
-    progress: &Progress<Built>,
-    ctx: egui::Context,
-) -> Result<Built, String> {
-    let BuildRequest {
-        mut settings,
-        source,
-        dataset,
-        experiment,
-        run,
-    } = request;
-    let mut note = None;
-    let (dataset, experiment) = match experiment {
-        Some(experiment) => (dataset, experiment),
-        None => {
-            let (key, data) = match dataset {
-                Some(cached) => cached,
-                None => {
-                    progress.report(None, format!("reading {}", source.describe()));
-                    let data = source
-                        .load(None, settings.data.n.max(1), settings.data.seed)
-                        .map_err(|e| format!("{e}\n\nSource: {}", source.describe()))?;
-                    (DatasetKey::of(&settings, &source), Arc::new(data))
-                }
-            };
-            if progress.cancelled() {
-                return Err("cancelled".into());
-            }
-            if settings.data.n > data.n {
-                note = Some(format!(
-                    "The data has {} images, fewer than the N = {} asked for; using all {}.",
-                    data.n, settings.data.n, data.n
-                ));
-                settings.data.n = data.n;
-            }
-            progress.report(None, "adding noise and drawing masks");
-            let spec = ExperimentSpec {
-                n: settings.data.n,
-                noise_std: settings.data.noise_std,
-                noise_seed: settings.data.seed,
-                mask: settings.masks.params.clone(),
-                mask_seed: settings.masks.seed,
-            };
-            let built = experiment::build(&data, &spec).map_err(|e| e.to_string())?;
-            (Some((key, data)), Arc::new(built))
-        }
-    };
-    if progress.cancelled() {
-        return Err("cancelled".into());
-    }
-    settings
-        .model
-        .validate(experiment.n, experiment.d())
-        .map_err(|e| e.to_string())?;
-    progress.report(None, "starting the sampler");
-    let live = LiveState::new(Arc::clone(&experiment), &settings.model);
-    let watched = live.wanted_images();
-    let options = HandleOptions {
-        start_paused: !run,
-        watch: watched.clone(),
-        image_shape: Some((experiment.height, experiment.width)),
-        ..HandleOptions::default()
-    };
-    let notify: Notify = Box::new(move || ctx.request_repaint());
-    let handle = SamplerHandle::spawn(
-        experiment.problem.clone(),
-        settings.model.clone(),
-        options,
-        Some(notify),
-    )
-    .map_err(|e| e.to_string())?;
-    Ok(Built {
-        settings,
-        source,
-        dataset,
-        experiment,
-        handle,
-        live,
-        watched,
-        note,
-    })
 }

@@ -2,6 +2,7 @@
 //! progress (sweeps done, sweeps per second, elapsed and remaining time). The bar only reports
 //! what the user asked for; the app carries it out.
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use egui::{RichText, Ui};
@@ -193,6 +194,63 @@ pub fn shortcuts(ctx: &egui::Context, status: &RunStatus) -> Option<RunAction> {
         Some(RunAction::Step)
     } else {
         None
+    }
+}
+
+/// The window over which the worst frame time is reported.
+pub const FRAME_WINDOW: Duration = Duration::from_secs(5);
+
+/// One frame's timings in milliseconds.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FrameSample {
+    /// Time spent in `ui`.
+    pub ui: f32,
+    /// eframe's CPU time of the previous frame (UI plus tessellation and painting).
+    pub cpu: f32,
+    /// Of `ui`: folding sampler events into the live state.
+    pub events: f32,
+    /// Of `ui`: drawing the central view.
+    pub views: f32,
+}
+
+/// UI frame times for the debug readout: this frame and the worst of the last few seconds.
+#[derive(Default)]
+pub struct FrameStats {
+    pub recent: VecDeque<(Instant, FrameSample)>,
+    /// The frame being measured.
+    pub current: FrameSample,
+}
+
+impl FrameStats {
+    pub fn finish_frame(&mut self, ui_ms: f32, cpu_ms: f32) {
+        let now = Instant::now();
+        let mut sample = std::mem::take(&mut self.current);
+        sample.ui = ui_ms;
+        sample.cpu = cpu_ms;
+        self.recent.push_back((now, sample));
+        while self
+            .recent
+            .front()
+            .is_some_and(|(t, _)| now.duration_since(*t) > FRAME_WINDOW)
+        {
+            self.recent.pop_front();
+        }
+    }
+
+    pub fn last(&self) -> FrameSample {
+        self.recent.back().map(|r| r.1).unwrap_or_default()
+    }
+
+    /// The worst of each timing over the window.
+    pub fn worst(&self) -> FrameSample {
+        self.recent
+            .iter()
+            .fold(FrameSample::default(), |w, (_, f)| FrameSample {
+                ui: w.ui.max(f.ui),
+                cpu: w.cpu.max(f.cpu),
+                events: w.events.max(f.events),
+                views: w.views.max(f.views),
+            })
     }
 }
 

@@ -13,10 +13,13 @@ use crossbeam_channel::{Receiver, TryRecvError};
 use egui::{ColorImage, Rect};
 use egui_plot::PlotPoint;
 use gibbs_fa::data::DataError;
+use gibbs_fa::data::Dataset;
 use gibbs_fa::data::idx::{write_idx_f32, write_idx_u8};
 use gibbs_fa::experiment::Experiment;
 use gibbs_fa::masks::MaskSet;
+use gibbs_fa::model::SamplerSettings;
 use gibbs_fa::reconstruct::{FactorParams, ReconstructError, complete_dataset};
+use gibbs_fa::session::{DataRecord, PosteriorSummary, Session, data_fingerprint};
 
 use super::editor::RecentParams;
 use super::live::{LiveState, Traces};
@@ -172,6 +175,43 @@ struct ImputeJob {
     rx: Receiver<Result<String, String>>,
 }
 
+/// What the export menu needs from the app.
+pub struct ExportSources<'a> {
+    pub live: &'a LiveState,
+    /// The experiment the sampler runs on (masks, X_true).
+    pub experiment: &'a Arc<Experiment>,
+    /// Recent posterior samples (from [`super::editor::Editors::params`]), for the imputation.
+    pub samples: &'a RecentParams,
+    /// The area of the view shown now, in points, for the PNG.
+    pub view_rect: Rect,
+    /// Builds the session to save; called only when the user saves (see [`build_session`]).
+    pub session: &'a dyn Fn() -> Session,
+}
+
+/// A session of the running experiment: `data` says where its images came from (and
+/// `dataset` is what was loaded from there, for the fingerprint), with the live traces and the
+/// newest snapshot's posterior summaries.
+pub fn build_session(
+    data: DataRecord,
+    dataset: Option<&Dataset>,
+    experiment: &Experiment,
+    settings: &SamplerSettings,
+    live: &LiveState,
+) -> Session {
+    Session {
+        data,
+        data_fingerprint: dataset.and_then(|d| data_fingerprint(d, experiment.n)),
+        spec: experiment.spec.clone(),
+        settings: settings.clone(),
+        masks: experiment.mask.clone(),
+        traces: session_traces(live.traces()),
+        posterior: live
+            .snapshot()
+            .map(|s| PosteriorSummary::from_snapshot(s, None)),
+        front_end: None,
+    }
+}
+
 /// Export menu state: the screenshot in flight, the background job, the last outcome.
 #[derive(Default)]
 pub struct Exporter {
@@ -183,13 +223,13 @@ pub struct Exporter {
 
 impl Exporter {
     /// True while a screenshot or an imputation is on its way.
-    pub fn is_busy(&self) -> bool {
+    fn is_busy(&self) -> bool {
         self.shot.is_some() || self.job.is_some()
     }
 
     /// Asks for a screenshot of the next frame, to be cropped to `rect` (the view, in points)
     /// and written to `path` by [`Self::poll`].
-    pub fn request_png(&mut self, ctx: &egui::Context, rect: Rect, path: PathBuf) {
+    fn request_png(&mut self, ctx: &egui::Context, rect: Rect, path: PathBuf) {
         let (tx, rx) = crossbeam_channel::bounded(1);
         let repaint = ctx.clone();
         ctx.request_screenshot(move |image| {
@@ -207,8 +247,8 @@ impl Exporter {
     }
 
     /// Finishes whatever arrived: writes a screenshot that came in, collects a finished job.
-    /// Call every frame.
-    pub fn poll(&mut self, ctx: &egui::Context) {
+    /// [`Self::status_ui`] calls it every frame.
+    fn poll(&mut self, ctx: &egui::Context) {
         if let Some(shot) = &self.shot {
             match shot.rx.try_recv() {
                 Ok(image) => {
@@ -245,16 +285,17 @@ impl Exporter {
         }
     }
 
-    /// Export buttons (each opens a save dialog). `view_rect` is the area of the view shown
-    /// now, for the PNG; `samples` the recent posterior samples for the imputation.
-    pub fn menu_ui(
-        &mut self,
-        ui: &mut egui::Ui,
-        live: &LiveState,
-        experiment: &Arc<Experiment>,
-        samples: &RecentParams,
-        view_rect: Rect,
-    ) {
+    /// The export and session menu (each entry opens a file dialog). Returns a session the
+    /// user opened, for the app to rebuild its experiment from. Errors show in
+    /// [`Self::status_ui`].
+    pub fn menu_ui(&mut self, ui: &mut egui::Ui, sources: ExportSources<'_>) -> Option<Session> {
+        let ExportSources {
+            live,
+            experiment,
+            samples,
+            view_rect,
+            session,
+        } = sources;
         let busy = self.is_busy();
         if ui
             .add_enabled(!busy, egui::Button::new("View as PNG…"))
@@ -311,11 +352,26 @@ impl Exporter {
             );
             ui.close();
         }
+        ui.separator();
+        if ui
+            .button("Save session…")
+            .on_hover_text("Data source, settings, masks (painted ones too), traces and posterior summaries in one file")
+            .clicked()
+        {
+            self.save_session(&session());
+            ui.close();
+        }
+        let mut opened = None;
+        if ui.button("Open session…").clicked() {
+            opened = self.open_session();
+            ui.close();
+        }
+        opened
     }
 
     /// Computes the imputation of `experiment` on a thread and writes `path` (means) and
     /// `path` + "-std".
-    pub fn start_imputation(
+    fn start_imputation(
         &mut self,
         ctx: &egui::Context,
         experiment: &Arc<Experiment>,
@@ -396,6 +452,58 @@ impl Exporter {
         }
         if dismiss {
             self.status = None;
+        }
+    }
+}
+
+/// The live traces in the library's form (one value per sweep, in order) for a session; the
+/// per-sweep times are not kept by the live state, so they are left empty.
+pub fn session_traces(traces: &Traces) -> gibbs_fa::model::Traces {
+    let ys = |points: &[PlotPoint]| points.iter().map(|p| p.y).collect();
+    gibbs_fa::model::Traces {
+        log_joint: ys(&traces.log_joint),
+        rmse_sample: ys(&traces.rmse_sample),
+        rmse_posterior_mean: ys(&traces.rmse_mean),
+        seconds: Vec::new(),
+    }
+}
+
+impl Exporter {
+    /// Asks where to save `session` and writes it; the outcome shows in [`Self::status_ui`].
+    fn save_session(&mut self, session: &Session) {
+        let name = format!("experiment.{}", gibbs_fa::session::EXTENSION);
+        let Some(path) = ask_path(
+            "Save the session",
+            &name,
+            "gibbs-fa session",
+            &[gibbs_fa::session::EXTENSION],
+        ) else {
+            return;
+        };
+        self.status = Some(
+            session
+                .save(&path)
+                .map(|()| format!("Saved the session to {}", path.display()))
+                .map_err(|e| e.to_string()),
+        );
+    }
+
+    /// Asks for a session file and reads it; a damaged or foreign file is reported in
+    /// [`Self::status_ui`] and gives `None`.
+    fn open_session(&mut self) -> Option<Session> {
+        let path = rfd::FileDialog::new()
+            .set_title("Open a session")
+            .add_filter("gibbs-fa session", &[gibbs_fa::session::EXTENSION])
+            .pick_file()?;
+        match Session::load(&path) {
+            Ok(session) => {
+                self.status = Some(Ok(format!("Opened {}", path.display())));
+                Some(session)
+            }
+            Err(e) => {
+                self.status = Some(Err(format!("{}: {e}", path.display())));
+                None
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Background jobs of the desktop app (loading data, building an experiment, downloading MNIST):
 //! a thread that reports progress over a channel, polled by the UI once a frame, so the window
-//! never freezes while files are read or masks are drawn.
+//! never freezes while files are read or masks are drawn. The app's one big job, building a
+//! chain (data, experiment, sampler thread), is here too.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -8,6 +9,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
+use gibbs_fa::data::{DataSource, Dataset};
+use gibbs_fa::experiment::{self, Experiment, ExperimentSpec};
+use gibbs_fa::sampler::{HandleOptions, Notify, SamplerHandle};
+
+use super::live::LiveState;
+use super::panels::Settings;
 
 /// One message from a job's thread.
 enum Message<T> {
@@ -173,6 +180,142 @@ impl<T> Drop for Job<T> {
     fn drop(&mut self) {
         self.cancel();
     }
+}
+
+// ---- Building a chain: the one big job of the app
+
+/// Which loaded dataset can be reused: the source, plus N and the seed for synthetic digits
+/// (they are generated at exactly N).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DatasetKey {
+    pub source: DataSource,
+    pub synthetic: Option<(usize, u64)>,
+}
+
+impl DatasetKey {
+    pub fn of(settings: &Settings, source: &DataSource) -> Self {
+        DatasetKey {
+            source: source.clone(),
+            synthetic: (*source == DataSource::Synthetic)
+                .then_some((settings.data.n, settings.data.seed)),
+        }
+    }
+}
+
+/// What a build job is asked to do.
+pub struct BuildRequest {
+    pub settings: Settings,
+    pub source: DataSource,
+    pub dataset: Option<(DatasetKey, Arc<Dataset>)>,
+    pub experiment: Option<Arc<Experiment>>,
+    pub run: bool,
+}
+
+/// A chain built off the UI thread.
+pub struct Built {
+    pub settings: Settings,
+    pub source: DataSource,
+    pub dataset: Option<(DatasetKey, Arc<Dataset>)>,
+    pub experiment: Arc<Experiment>,
+    pub handle: SamplerHandle,
+    pub live: LiveState,
+    pub watched: Vec<usize>,
+    /// Something the user should know (N was reduced to what the data holds).
+    pub note: Option<String>,
+}
+
+/// Stops an old chain's thread without making the UI wait for its sweep in progress.
+pub fn retire(handle: SamplerHandle) {
+    // If no thread can be started, the closure (and with it the handle) is dropped here.
+    let _ = std::thread::Builder::new()
+        .name("gibbs-fa: stopping a chain".into())
+        .spawn(move || drop(handle));
+}
+
+/// Loads the data (unless cached), builds the experiment (unless reused) and starts the
+/// sampler paused or running: everything slow about a new chain, off the UI thread.
+pub fn build_chain(
+    request: BuildRequest,
+    progress: &Progress<Built>,
+    ctx: egui::Context,
+) -> Result<Built, String> {
+    let BuildRequest {
+        mut settings,
+        source,
+        dataset,
+        experiment,
+        run,
+    } = request;
+    let mut note = None;
+    let (dataset, experiment) = match experiment {
+        Some(experiment) => (dataset, experiment),
+        None => {
+            let (key, data) = match dataset {
+                Some(cached) => cached,
+                None => {
+                    progress.report(None, format!("reading {}", source.describe()));
+                    let data = source
+                        .load(None, settings.data.n.max(1), settings.data.seed)
+                        .map_err(|e| format!("{e}\n\nSource: {}", source.describe()))?;
+                    (DatasetKey::of(&settings, &source), Arc::new(data))
+                }
+            };
+            if progress.cancelled() {
+                return Err("cancelled".into());
+            }
+            if settings.data.n > data.n {
+                note = Some(format!(
+                    "The data has {} images, fewer than the N = {} asked for; using all {}.",
+                    data.n, settings.data.n, data.n
+                ));
+                settings.data.n = data.n;
+            }
+            progress.report(None, "adding noise and drawing masks");
+            let spec = ExperimentSpec {
+                n: settings.data.n,
+                noise_std: settings.data.noise_std,
+                noise_seed: settings.data.seed,
+                mask: settings.masks.params.clone(),
+                mask_seed: settings.masks.seed,
+            };
+            let built = experiment::build(&data, &spec).map_err(|e| e.to_string())?;
+            (Some((key, data)), Arc::new(built))
+        }
+    };
+    if progress.cancelled() {
+        return Err("cancelled".into());
+    }
+    settings
+        .model
+        .validate(experiment.n, experiment.d())
+        .map_err(|e| e.to_string())?;
+    progress.report(None, "starting the sampler");
+    let live = LiveState::new(Arc::clone(&experiment), &settings.model);
+    let watched = live.wanted_images();
+    let options = HandleOptions {
+        start_paused: !run,
+        watch: watched.clone(),
+        image_shape: Some((experiment.height, experiment.width)),
+        ..HandleOptions::default()
+    };
+    let notify: Notify = Box::new(move || ctx.request_repaint());
+    let handle = SamplerHandle::spawn(
+        experiment.problem.clone(),
+        settings.model.clone(),
+        options,
+        Some(notify),
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(Built {
+        settings,
+        source,
+        dataset,
+        experiment,
+        handle,
+        live,
+        watched,
+        note,
+    })
 }
 
 #[cfg(test)]

@@ -324,10 +324,12 @@ fn column_means(e: &Experiment) -> Vec<f64> {
     if d == 0 {
         return sums;
     }
-    for (k, (&x, &miss)) in e.x_true.iter().zip(&e.mask.missing).enumerate() {
-        if !miss && x.is_finite() {
-            sums[k % d] += x as f64;
-            counts[k % d] += 1;
+    for (row, mask) in e.x_true.chunks_exact(d).zip(e.mask.missing.chunks_exact(d)) {
+        for (((&x, &miss), sum), count) in row.iter().zip(mask).zip(&mut sums).zip(&mut counts) {
+            if !miss && x.is_finite() {
+                *sum += x as f64;
+                *count += 1;
+            }
         }
     }
     sums.iter()
@@ -344,10 +346,12 @@ fn column_mean_rmse(e: &Experiment, means: &[f64]) -> Option<f64> {
         return None;
     }
     let (mut sq, mut count) = (0.0f64, 0usize);
-    for (k, (&t, &miss)) in e.x_true.iter().zip(&e.mask.missing).enumerate() {
-        if miss {
-            sq += (t as f64 - means[k % d]).powi(2);
-            count += 1;
+    for (row, mask) in e.x_true.chunks_exact(d).zip(e.mask.missing.chunks_exact(d)) {
+        for ((&t, &miss), &mean) in row.iter().zip(mask).zip(means) {
+            if miss {
+                sq += (t as f64 - mean).powi(2);
+                count += 1;
+            }
         }
     }
     (count > 0).then(|| (sq / count as f64).sqrt())

@@ -15,14 +15,16 @@ use gibbs_fa::masks::{MaskSet, paint_stroke};
 use gibbs_fa::model::SamplerSettings;
 use gibbs_fa::reconstruct::FactorParams;
 use gibbs_fa::sampler::{Event, RunState, Snapshot};
+use gibbs_fa::session::{DataRecord, Session};
 use nalgebra::DMatrix;
 
 use super::editor::{DrawDigit, DrawTool, EditorAction, Editors, MaskEditor, RecentParams};
 use super::export::{
-    std_path_for, write_images_idx, write_masks_idx, write_png_crop, write_traces_csv,
+    build_session, session_traces, std_path_for, write_images_idx, write_masks_idx, write_png_crop,
+    write_traces_csv,
 };
 use super::live::{LiveState, Traces};
-use super::pca_view::PcaView;
+use super::pca_view::{PcaPair, PcaView};
 
 const H: usize = 8;
 const W: usize = 10;
@@ -368,6 +370,49 @@ fn editors_follow_snapshots_and_open_live_images() {
 }
 
 #[test]
+fn a_session_of_the_live_experiment_reopens_with_its_painted_masks() {
+    let n = 12;
+    let dataset = small_dataset(n);
+    let mut masks = small_experiment(n).mask.clone();
+    paint_stroke(
+        masks.image_mut(7),
+        H,
+        W,
+        &[(2.0, 0.0), (6.0, 9.0)],
+        1.5,
+        true,
+    )
+    .unwrap();
+    let spec = ExperimentSpec {
+        n,
+        ..ExperimentSpec::default()
+    };
+    let experiment = Arc::new(experiment::build_with_masks(&dataset, &spec, masks).unwrap());
+    let mut live = live_state(&experiment);
+    live.apply(Event::Snapshot(Box::new(snapshot(9, &params(0.1), n))));
+    let settings = SamplerSettings {
+        seed: 99,
+        ..SamplerSettings::default()
+    };
+    let data = DataRecord::Synthetic { n, seed: 4 };
+    let session = build_session(data.clone(), Some(&dataset), &experiment, &settings, &live);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.gibbsfa");
+    session.save(&path).unwrap();
+    let back = Session::load(&path).unwrap();
+    assert_eq!(back.data, data);
+    assert_eq!(back.settings, settings);
+    assert_eq!(back.posterior.as_ref().map(|p| p.iteration), Some(9));
+    assert_eq!(
+        back.posterior.as_ref().map(|p| p.w.clone()),
+        Some(params(0.1).w().as_slice().to_vec())
+    );
+    let rebuilt = back.rebuild(&dataset).unwrap();
+    assert_eq!(rebuilt.mask, experiment.mask);
+    assert_eq!(rebuilt.x_true, experiment.x_true);
+}
+
+#[test]
 fn pca_view_computes_off_the_ui_thread_and_shows_both_curves() {
     let experiment = small_experiment(40);
     let mut h = Harness::builder()
@@ -393,6 +438,33 @@ fn pca_view_computes_off_the_ui_thread_and_shows_both_curves() {
     let _ = h.get_by_label("masked principal component 1");
     let _ = h.get_by_label("truth principal component 25");
     h.check_accessibility();
+
+    // Same data and masks in a new experiment (say a new seed): the PCA is kept, not redone.
+    let copy = Arc::new((*experiment).clone());
+    h.state_mut().1 = Arc::clone(&copy);
+    h.step();
+    assert!(!h.state().0.is_computing());
+    assert!(Arc::ptr_eq(h.state().0.result().unwrap().0, &copy));
+    // Other masks: recomputed, and the result differs.
+    let mut masks = experiment.mask.clone();
+    masks.image_mut(0).iter_mut().for_each(|m| *m = true);
+    let spec = experiment.spec.clone();
+    let remasked =
+        Arc::new(experiment::build_with_masks(&small_dataset(40), &spec, masks).unwrap());
+    h.state_mut().1 = Arc::clone(&remasked);
+    h.step();
+    assert!(h.state().0.is_computing());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while h.state().0.is_computing() {
+        assert!(Instant::now() < deadline, "PCA did not finish");
+        std::thread::sleep(Duration::from_millis(10));
+        h.step();
+    }
+    let (of, pair) = h.state().0.result().unwrap();
+    assert!(Arc::ptr_eq(of, &remasked));
+    let before = PcaPair::compute(&experiment).unwrap();
+    assert_ne!(pair.masked.cumulative, before.masked.cumulative);
+    assert_eq!(pair.truth.cumulative, before.truth.cumulative);
 }
 
 #[test]
@@ -466,4 +538,12 @@ fn exports_write_files_that_read_back_equal() {
     assert_eq!(img.get_pixel(19, 15).0, [(29 * 5) as u8, 23 * 8, 77, 255]);
     let outside = Rect::from_min_max(Pos2::new(50.0, 50.0), Pos2::new(60.0, 60.0));
     assert!(write_png_crop(&png, &shot, outside, 1.0).is_err());
+
+    // The live traces become a session's traces, value for value.
+    let for_session = session_traces(&traces);
+    assert_eq!(
+        for_session.log_joint,
+        vec![-1000.0, -500.0, -1000.0 / 3.0, -250.0]
+    );
+    assert_eq!(for_session.rmse_posterior_mean, vec![1.0 / 3.0]);
 }

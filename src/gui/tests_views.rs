@@ -512,3 +512,129 @@ fn per_image_baselines_add_up_to_the_overall_one() {
     );
     assert_eq!(live.baseline_rmse_of(10), None, "out of range");
 }
+
+#[test]
+fn the_scroll_position_survives_a_restart() {
+    let mut h = harness(
+        LiveState::new(experiment(40), &settings()),
+        ViewTab::Reconstructions,
+    );
+    h.run();
+    h.state_mut().views.scroll_reconstructions_to(25);
+    h.run();
+    let saved = serde_json::to_string(&h.state().views).expect("views serialise");
+    let restored: Views = serde_json::from_str(&saved).expect("views deserialise");
+    let mut h = Harness::builder()
+        .with_size([1400.0, 900.0])
+        .build_ui_state(
+            |ui, screen: &mut Screen| screen.views.ui(ui, screen.tab, &mut screen.live),
+            Screen {
+                views: restored,
+                live: LiveState::new(experiment(40), &settings()),
+                tab: ViewTab::Reconstructions,
+            },
+        );
+    h.run();
+    assert_eq!(h.state().live.wanted_images().first(), Some(&25));
+    // Missing fields fall back to defaults rather than failing.
+    let _: Views = serde_json::from_str("{}").expect("defaults");
+}
+
+#[test]
+fn colour_range_and_overlay_toggles_redraw_their_images() {
+    let mut live = LiveState::new(experiment(6), &settings());
+    live.apply(Event::Snapshot(Box::new(snapshot(
+        &live,
+        3,
+        4,
+        &[0],
+        1,
+        1.0,
+    ))));
+    let mut h = harness(live, ViewTab::Factors);
+    h.run();
+    h.get_by_label_contains("each factor on its own symmetric range");
+    let before = h.state().views.texture_uploads();
+    h.get_by_label("Same colour range for all factors").click();
+    h.run();
+    h.get_by_label_contains("shared by all factors");
+    assert_eq!(
+        h.state().views.texture_uploads() - before,
+        4,
+        "each factor redrawn once"
+    );
+
+    h.state_mut().tab = ViewTab::Masks;
+    h.run();
+    h.get_by_label_contains("missing pixels white, observed black");
+    let before = h.state().views.texture_uploads();
+    h.get_by_label("Show the digit under the mask").click();
+    h.run();
+    h.get_by_label_contains("missing pixels in red over the digit");
+    assert_eq!(h.state().views.texture_uploads() - before, 1, "one atlas");
+}
+
+#[test]
+fn a_real_sampler_run_folds_and_draws() {
+    use gibbs_fa::model::Hyperparameters;
+    use gibbs_fa::sampler::{Command, HandleOptions, SamplerHandle};
+    use std::time::{Duration, Instant};
+
+    let e = experiment(12);
+    let settings = SamplerSettings {
+        hyper: Hyperparameters {
+            m: 4,
+            ..Hyperparameters::default()
+        },
+        sweeps: 30,
+        burn_in: 10,
+        ..SamplerSettings::default()
+    };
+    let mut live = LiveState::new(e.clone(), &settings);
+    let options = HandleOptions {
+        watch: live.wanted_images(),
+        image_shape: Some((H, W)),
+        ..HandleOptions::default()
+    };
+    let mut handle = SamplerHandle::spawn(e.problem.clone(), settings.clone(), options, None)
+        .expect("the sampler starts");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while live.run_state() != Some(RunState::Finished) || !live.has_snapshot() {
+        assert!(Instant::now() < deadline, "the run did not finish");
+        if let Some(event) = handle.recv_timeout(Duration::from_millis(50)) {
+            live.apply(event);
+        }
+    }
+    handle.send(Command::RequestSnapshot);
+    let until = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < until && live.snapshot().map(|s| s.iteration) != Some(30) {
+        if let Some(event) = handle.recv_timeout(Duration::from_millis(50)) {
+            live.apply(event);
+        }
+    }
+    handle.stop();
+    assert_eq!(live.iteration(), 30);
+    let traces = live.traces();
+    assert_eq!(traces.log_joint.len(), 30);
+    assert!(traces.log_joint.windows(2).all(|w| w[1].x == w[0].x + 1.0));
+    assert!(live.posterior_started());
+    assert!(
+        live.image_summary(0).is_some(),
+        "watched images are summarised"
+    );
+    let baseline = live.baseline_rmse().expect("a baseline");
+    assert!(baseline.is_finite() && baseline > 0.0);
+
+    let mut h = harness(live, ViewTab::Traces);
+    for tab in ViewTab::ALL {
+        h.state_mut().tab = tab;
+        h.run();
+    }
+    h.state_mut().tab = ViewTab::Factors;
+    h.run();
+    h.get_by_label("factor 3");
+    assert!(h.query_by_label("factor 4").is_none());
+    h.state_mut().tab = ViewTab::Reconstructions;
+    h.run();
+    h.get_by_label("posterior mean of digit 0");
+}

@@ -237,6 +237,11 @@ pub fn pixel_image(
     let (rect, response) = ui.allocate_exact_size(size, Sense::hover());
     let uv = Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0));
     ui.painter().image(texture, rect, uv, Color32::WHITE);
+    // A thin frame, so an image with a white edge (a factor near 0) stays visible on a light
+    // background.
+    let frame = ui.visuals().widgets.noninteractive.bg_stroke;
+    ui.painter()
+        .rect_stroke(rect, 0.0, frame, egui::StrokeKind::Outside);
     let label = label.to_owned();
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, &label));
     let Some(pointer) = response.hover_pos() else {

@@ -6,7 +6,7 @@
 //! generators (see [`super::rng`]).
 
 use super::linalg::{SharedFactor, matmul_into, to_f32};
-use super::par::{map_chunk_pairs_mut, map_chunks};
+use super::par::map_chunk_pairs_mut;
 use super::rng::StepRng;
 use super::state::{ModelState, SIGMASQ_RANGE, column_residual_ss};
 use super::{Hyperparameters, Prior};
@@ -18,41 +18,32 @@ use rand_distr::{Distribution, Gamma, StandardNormal};
 /// Z = Xc S^-1 W J^-1 + E L^-1 (SPEC 5.1).
 pub fn sample_z(state: &mut ModelState, rng: &StepRng) {
     let (n, d, m) = state.shape();
-    // S^-1 W (D x M) and J = I + W^T S^-1 W accumulated in f64.
-    let mut sw = state.w.clone();
-    let mut j = DMatrix::<f64>::identity(m, m);
-    for dd in 0..d {
-        let inv = 1.0 / state.sigmasq[dd] as f64;
-        for a in 0..m {
-            let wa = state.w[(dd, a)] as f64;
-            sw[(dd, a)] = (wa * inv) as f32;
-            for b in 0..=a {
-                j[(a, b)] += wa * state.w[(dd, b)] as f64 * inv;
-            }
-        }
-    }
-    for a in 0..m {
-        for b in 0..a {
-            j[(b, a)] = j[(a, b)];
-        }
-    }
+    // J = I + W^T S^-1 W = I + Ws^T Ws with Ws = S^-1/2 W, in f64 (a small GEMM).
+    let ws = DMatrix::<f64>::from_fn(d, m, |dd, a| {
+        state.w[(dd, a)] as f64 / (state.sigmasq[dd] as f64).sqrt()
+    });
+    let j = DMatrix::<f64>::identity(m, m) + ws.transpose() * &ws;
     let factor = SharedFactor::new(j);
-
-    // G = X S^-1 W - 1 (mu^T S^-1 W) = Xc S^-1 W.
-    let mut g = DMatrix::<f32>::zeros(n, m);
-    matmul_into(&mut g, &state.x, &sw);
-    for a in 0..m {
-        let offset: f64 = (0..d)
-            .map(|dd| state.mu[dd] as f64 * sw[(dd, a)] as f64)
-            .sum();
-        let offset = offset as f32;
-        g.column_mut(a).iter_mut().for_each(|v| *v -= offset);
-    }
+    // K = S^-1 W J^-1 (D x M), so the mean is Xc K = X K - 1 (mu^T K): one big GEMM.
+    let sw = DMatrix::<f64>::from_fn(d, m, |dd, a| {
+        state.w[(dd, a)] as f64 / state.sigmasq[dd] as f64
+    });
+    let k = sw * &factor.inverse;
+    let offset: Vec<f32> = (0..m)
+        .map(|a| {
+            (0..d)
+                .map(|dd| state.mu[dd] as f64 * k[(dd, a)])
+                .sum::<f64>() as f32
+        })
+        .collect();
     let mut e = DMatrix::<f32>::zeros(n, m);
     rng.fill_standard_normal(e.as_mut_slice());
 
-    // Z = G J^-1 + E L^-1.
-    state.z.gemm(1.0, &g, &to_f32(&factor.inverse), 0.0);
+    // Z = X K - 1 offset^T + E L^-1.
+    state.z.gemm(1.0, &state.x, &to_f32(&k), 0.0);
+    for (a, off) in offset.iter().enumerate() {
+        state.z.column_mut(a).iter_mut().for_each(|v| *v -= off);
+    }
     state.z.gemm(1.0, &e, &to_f32(&factor.l_inverse), 1.0);
     state.invalidate_fitted();
 }
@@ -227,7 +218,6 @@ pub fn sample_w_mu_sigmasq_blocked(
         zhx[(m, dd)] = state.colsum[dd];
     }
     let means = &factor.inverse * &zhx; // (M+1) x D, column d is m_d
-    let sumsq = column_sums_of_squares(state);
     let nu = hyper.nu0 + n as f64;
     // Chunks 0.. feed the Gaussian noise; the last chunk index feeds the sigma^2 draws.
     let mut r = rng.chunk(u64::MAX);
@@ -240,7 +230,7 @@ pub fn sample_w_mu_sigmasq_blocked(
         // x^T x - m^T LN m >= m^T L0 m >= 0 in exact arithmetic; rounding may not respect it.
         let l0_quad: f64 = (0..m).map(|a| precision[a] * md[a] * md[a]).sum::<f64>()
             + hyper.lambda0 * md[m] * md[m];
-        let residual = (sumsq[dd] - quad).max(l0_quad);
+        let residual = (state.colsumsq[dd] - quad).max(l0_quad);
         let scale_sum = hyper.nu0 * hyper.sigmasq0 + residual;
         let s2 = draw_scaled_inv_chi2(nu, scale_sum, &mut r);
         state.sigmasq[dd] = s2;
@@ -251,14 +241,6 @@ pub fn sample_w_mu_sigmasq_blocked(
         state.mu[dd] = (md[m] + s * noise[(dd, m)]) as f32;
     }
     state.invalidate_fitted();
-}
-
-/// Per-column sum of squares of X, in f64.
-fn column_sums_of_squares(state: &ModelState) -> Vec<f64> {
-    let n = state.x.nrows();
-    map_chunks(state.x.as_slice(), n, |_, c| {
-        c.iter().map(|&v| (v as f64) * (v as f64)).sum()
-    })
 }
 
 /// X_miss | W, Z, mu, sigma^2: each missing x_nd ~ N(w_d^T z_n + mu_d, sigma_d^2)
@@ -277,13 +259,14 @@ pub fn sample_x_missing(state: &mut ModelState, rng: &StepRng) {
         |dd, xc, pc| {
             let range = missing.column_range(dd);
             let mut r = rng.chunk(dd as u64);
-            let (mut delta_sum, mut delta_ss) = (0.0f64, 0.0f64);
+            let (mut delta_sum, mut delta_sq, mut delta_ss) = (0.0f64, 0.0f64, 0.0f64);
             for &i in &missing.rows()[range] {
                 let i = i as usize;
                 let e: f32 = StandardNormal.sample(&mut r);
                 let fit = pc[i] + mu[dd];
                 let new = fit + sd[dd] * e;
                 delta_sum += new as f64 - xc[i] as f64;
+                delta_sq += (new as f64).powi(2) - (xc[i] as f64).powi(2);
                 delta_ss += ((new - fit) as f64).powi(2) - ((xc[i] - fit) as f64).powi(2);
                 xc[i] = new;
             }
@@ -291,11 +274,12 @@ pub fn sample_x_missing(state: &mut ModelState, rng: &StepRng) {
                 Some(old) => (old[dd] + delta_ss).max(0.0),
                 None => column_residual_ss(xc, pc, mu[dd]),
             };
-            (delta_sum, ss)
+            (delta_sum, delta_sq, ss)
         },
     );
-    for (cs, (delta, _)) in parts.colsum.iter_mut().zip(&per_column) {
-        *cs += delta;
+    for (dd, &(delta_sum, delta_sq, _)) in per_column.iter().enumerate() {
+        parts.colsum[dd] += delta_sum;
+        parts.colsumsq[dd] = (parts.colsumsq[dd] + delta_sq).max(0.0);
     }
-    *parts.residual = Some(per_column.into_iter().map(|(_, ss)| ss).collect());
+    *parts.residual = Some(per_column.into_iter().map(|(_, _, ss)| ss).collect());
 }

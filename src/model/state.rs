@@ -102,6 +102,8 @@ pub struct ModelState {
     pub(crate) sigmasq: Vec<f32>,
     /// Column sums of X in f64, kept up to date as X_miss changes.
     pub(crate) colsum: Vec<f64>,
+    /// Column sums of squares of X in f64 (for the blocked step), kept up to date likewise.
+    pub(crate) colsumsq: Vec<f64>,
     /// Cache of Z W^T (N x D) for the current Z and W, shared by the sigma^2 step, the X_miss
     /// step and the log joint.
     fitted: DMatrix<f32>,
@@ -146,6 +148,7 @@ impl ModelState {
             mu: vec![0.0; d],
             sigmasq: vec![1.0; d],
             colsum: vec![0.0; d],
+            colsumsq: vec![0.0; d],
             fitted: DMatrix::zeros(0, 0),
             fitted_valid: false,
             residual: None,
@@ -273,15 +276,15 @@ impl ModelState {
         &self.fitted
     }
 
-    /// Splits borrows: the fitted values (computed if needed) and mutable X, colsum.
-    /// Split borrows for the X_miss step: fitted values (computed if needed), X, column sums,
-    /// the missing index and the residual cache.
+    /// Split borrows for the X_miss step: fitted values (computed if needed), X, column sums
+    /// and sums of squares, the missing index and the residual cache.
     pub(crate) fn x_missing_parts(&mut self) -> XMissingParts<'_> {
         self.fitted();
         XMissingParts {
             fitted: &self.fitted,
             x: &mut self.x,
             colsum: &mut self.colsum,
+            colsumsq: &mut self.colsumsq,
             missing: &self.missing,
             residual: &mut self.residual,
             mu: &self.mu,
@@ -307,9 +310,14 @@ impl ModelState {
 
     fn refresh_colsum(&mut self) {
         let n = self.x.nrows();
-        self.colsum = map_chunks(self.x.as_slice(), n, |_, c| {
-            c.iter().map(|&v| v as f64).sum()
+        let sums = map_chunks(self.x.as_slice(), n, |_, c| {
+            c.iter().fold((0.0f64, 0.0f64), |(s, q), &v| {
+                let v = v as f64;
+                (s + v, q + v * v)
+            })
         });
+        self.colsum = sums.iter().map(|s| s.0).collect();
+        self.colsumsq = sums.iter().map(|s| s.1).collect();
     }
 }
 
@@ -318,6 +326,7 @@ pub(crate) struct XMissingParts<'a> {
     pub fitted: &'a DMatrix<f32>,
     pub x: &'a mut DMatrix<f32>,
     pub colsum: &'a mut [f64],
+    pub colsumsq: &'a mut [f64],
     pub missing: &'a MissingIndex,
     pub residual: &'a mut Option<Vec<f64>>,
     pub mu: &'a [f32],

@@ -14,7 +14,8 @@ use crate::gui::live::LiveState;
 const SAMPLE_COLOUR: Color32 = Color32::from_rgb(86, 156, 214);
 const MEAN_COLOUR: Color32 = Color32::from_rgb(230, 140, 40);
 const BASELINE_COLOUR: Color32 = Color32::from_rgb(150, 150, 150);
-const BURN_IN_FILL: Color32 = Color32::from_rgba_premultiplied(40, 40, 40, 40);
+/// Mid grey, translucent: visible over both the dark and the light theme.
+const BURN_IN_FILL: Color32 = Color32::from_rgba_unmultiplied_const(128, 128, 128, 48);
 const BURN_IN_LINE: Color32 = Color32::from_rgb(200, 80, 80);
 
 /// Room for the y tick labels, the same in both plots so their sweep axes line up.
