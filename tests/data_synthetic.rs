@@ -27,15 +27,14 @@ fn mnist_like_values_labels_and_shape() {
     );
     let labels = d.labels.as_ref().unwrap();
     assert_eq!(&labels[..12], &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]);
-    for i in 0..d.n {
+    for (i, &label) in labels.iter().enumerate() {
         let img = d.image(i);
         let ink = img.iter().filter(|&&v| v > 128.0).count();
         // Like MNIST: mostly background, a stroke of some tens to a couple of hundred pixels,
         // saturated somewhere, and nothing on the outer border.
         assert!(
             (25..300).contains(&ink),
-            "image {i} (digit {}) has {ink} inked pixels",
-            labels[i]
+            "image {i} (digit {label}) has {ink} inked pixels"
         );
         assert!(img.iter().cloned().fold(0.0, f32::max) >= 240.0);
         let border =
@@ -70,7 +69,7 @@ fn digits_differ_and_classes_are_recognisable() {
         }
     }
     let mut correct = 0;
-    for i in train..d.n {
+    for (i, &label) in labels.iter().enumerate().skip(train) {
         let dist = |m: &Vec<f64>| -> f64 {
             m.iter()
                 .zip(d.image(i))
@@ -80,7 +79,7 @@ fn digits_differ_and_classes_are_recognisable() {
         let best = (0..10)
             .min_by(|&a, &b| dist(&means[a]).total_cmp(&dist(&means[b])))
             .unwrap();
-        correct += usize::from(best == labels[i] as usize);
+        correct += usize::from(best == label as usize);
     }
     // Nearest-mean on MNIST gets ~80%; chance is 10%.
     assert!(correct >= 350, "nearest-mean accuracy {correct}/500");
