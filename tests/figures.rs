@@ -3,8 +3,8 @@
 
 use gibbs_fa::figures::{
     Colormap, FigureError, GridStyle, ImageFigure, LegendPosition, LinePlot, Scaling, Tile,
-    format_tick, format_tick_in, image_figure, image_grid, pair_grid, save_png, tile_grid, titled, value_range,
-    with_colorbar,
+    format_tick, format_tick_in, image_figure, image_grid, pair_grid, save_png, tile_grid, titled,
+    value_range, with_colorbar,
 };
 use image::{Rgb, RgbImage};
 use std::path::PathBuf;
