@@ -167,7 +167,7 @@ impl LinePlot {
             .caption(&self.title, (FONT_FAMILY, 22))
             .margin(14)
             .x_label_area_size(46)
-            .y_label_area_size(78)
+            .y_label_area_size(y_label_area(y0, y1))
             .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(draw_error)?;
         chart
@@ -242,6 +242,18 @@ impl LinePlot {
         }
         root.present().map_err(draw_error)
     }
+}
+
+/// Room left of the plot for the y tick labels and the axis title: long labels (a log joint
+/// written in full) need more than short ones, or the title runs into them.
+fn y_label_area(y0: f64, y1: f64) -> u32 {
+    let widest = [y0, y1, (y0 + y1) / 2.0]
+        .iter()
+        .map(|&v| format_tick_in(v, y1 - y0).chars().count())
+        .max()
+        .unwrap_or(0);
+    // About 8.5 px per character at 14 px (monospace), plus the axis title.
+    (widest as f64 * 8.5 + 34.0).clamp(78.0, 160.0) as u32
 }
 
 /// A range that plotters can draw: finite with lo < hi.

@@ -50,11 +50,11 @@ pub struct DataSettings {
 }
 
 impl Default for DataSettings {
-    /// MNIST if found, N = 2,000 (see [`super::Settings::default`]), the protocol's noise.
+    /// MNIST if found, N = 10,000 (see [`super::Settings::default`]), the protocol's noise.
     fn default() -> Self {
         DataSettings {
             source: SourceChoice::Auto,
-            n: 2_000,
+            n: 10_000,
             noise_std: 3.0,
             seed: NOTEBOOK_SEED,
         }
