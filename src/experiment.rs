@@ -109,6 +109,50 @@ impl Experiment {
     pub fn missing_fraction(&self) -> f64 {
         self.mask.missing_fraction()
     }
+
+    /// A copy with image `i`'s mask replaced by `missing` (see [`Self::set_image_mask`]).
+    pub fn with_image_mask(
+        &self,
+        i: usize,
+        missing: &[bool],
+    ) -> Result<Experiment, ExperimentError> {
+        let mut out = self.clone();
+        out.set_image_mask(i, missing)?;
+        Ok(out)
+    }
+
+    /// Replaces image `i`'s mask by `missing` (length D, true = missing) in the mask set and
+    /// in the sampler's problem (a hand-painted mask; with a running chain the same change
+    /// goes to the sampler as [`crate::sampler::Command::SetMask`]).
+    pub fn set_image_mask(&mut self, i: usize, missing: &[bool]) -> Result<(), ExperimentError> {
+        let d = self.d();
+        if i >= self.n {
+            return Err(ModelError::ImageOutOfRange {
+                index: i,
+                n: self.n,
+            }
+            .into());
+        }
+        if missing.len() != d || self.mask.d() != d || self.problem.missing.len() != self.n * d {
+            return Err(ModelError::ShapeMismatch {
+                what: "image mask",
+                expected: d,
+                got: missing.len(),
+            }
+            .into());
+        }
+        self.mask.image_mut(i).copy_from_slice(missing);
+        let rows = i * d..(i + 1) * d;
+        self.problem.missing[rows.clone()].copy_from_slice(missing);
+        for ((x, &t), &miss) in self.problem.x_observed[rows.clone()]
+            .iter_mut()
+            .zip(&self.x_true[rows])
+            .zip(missing)
+        {
+            *x = if miss { f32::NAN } else { t };
+        }
+        Ok(())
+    }
 }
 
 /// Builds an experiment with masks drawn by [`masks::generate`] from `spec.mask`.
@@ -218,6 +262,30 @@ mod tests {
             labels: Some((0..n).map(|i| (i % 10) as u8).collect()),
             origin: DataOrigin::Synthetic,
         }
+    }
+
+    #[test]
+    fn an_image_mask_changes_the_masks_and_the_problem_together() {
+        let spec = ExperimentSpec {
+            n: 5,
+            ..ExperimentSpec::default()
+        };
+        let e = build(&dataset(5), &spec).unwrap();
+        let row: Vec<bool> = (0..12).map(|j| j % 2 == 0).collect();
+        let f = e.with_image_mask(3, &row).unwrap();
+        assert_eq!(f.mask.image(3), row.as_slice());
+        assert_eq!(&f.problem.missing[36..48], row.as_slice());
+        for (j, &miss) in row.iter().enumerate() {
+            let x = f.problem.x_observed[36 + j];
+            assert_eq!(x.is_nan(), miss);
+            if !miss {
+                assert_eq!(x, f.x_true[36 + j]);
+            }
+        }
+        // Other images untouched; bad inputs refused.
+        assert_eq!(f.mask.image(2), e.mask.image(2));
+        assert!(e.with_image_mask(5, &row).is_err());
+        assert!(e.with_image_mask(0, &row[..5]).is_err());
     }
 
     #[test]

@@ -75,6 +75,7 @@ fn describe(log: &[Event]) -> String {
             Event::Snapshot(s) => format!("Snap{}", s.iteration),
             Event::State(s) => s.name().to_string(),
             Event::Error(m) => format!("Err({m})"),
+            Event::Summary(s) => format!("Summary{}", s.iteration),
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -484,4 +485,69 @@ fn snapshots_are_throttled() {
         (3..=most).contains(&snapshots),
         "{snapshots} snapshots in {elapsed:.3} s"
     );
+}
+
+/// A painted mask reaches a paused chain without a restart: the sweep count goes on, the
+/// moments restart, the summary shows the new mask, and a bad mask changes nothing.
+#[test]
+fn set_mask_continues_the_chain_and_summary_follows_it() {
+    let (n, d) = (12, 6);
+    let data = problem(n, d);
+    let values = data.x_true.clone().unwrap()[2 * d..3 * d].to_vec();
+    let mut handle = SamplerHandle::spawn(data, settings(2, 100, 2), paused(), None).unwrap();
+    let mut log = Vec::new();
+    for _ in 0..5 {
+        handle.send(Command::Step);
+    }
+    read_until(&handle, &mut log, Duration::from_secs(10), |l| {
+        sweep_iters(l).len() == 5
+    });
+    // Image 2: hide pixels 0 and 1, reveal everything else.
+    let missing: Vec<bool> = (0..d).map(|j| j < 2).collect();
+    handle.send(Command::SetMask {
+        image: 2,
+        missing: missing.clone(),
+        values: values.clone(),
+    });
+    handle.send(Command::SetMask {
+        image: n,
+        missing: missing.clone(),
+        values: values.clone(),
+    });
+    handle.send(Command::Step);
+    handle.send(Command::RequestSummary);
+    read_until(&handle, &mut log, Duration::from_secs(10), |l| {
+        l.iter().any(|e| matches!(e, Event::Summary(_)))
+    });
+    assert!(
+        log.iter()
+            .any(|e| matches!(e, Event::Error(m) if m.contains("not changed"))),
+        "{}",
+        describe(&log)
+    );
+    let iters = sweep_iters(&log);
+    assert_eq!(iters, (1..=6).collect::<Vec<_>>());
+    let summary = log
+        .iter()
+        .find_map(|e| match e {
+            Event::Summary(s) => Some(s.as_ref()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!((summary.iteration, summary.n, summary.d), (6, n, d));
+    assert_eq!(summary.samples_in_moments, 0, "burn-in counts again");
+    assert_eq!(summary.mean.len(), n * d);
+    let row = &summary.mean[2 * d..3 * d];
+    for j in 2..d {
+        assert_eq!(row[j], values[j], "revealed pixel {j} holds the data");
+        assert_eq!(summary.std[2 * d + j], 0.0);
+    }
+    assert!(
+        summary
+            .mean
+            .iter()
+            .chain(&summary.std)
+            .all(|v| v.is_finite())
+    );
+    handle.stop();
 }

@@ -14,12 +14,16 @@ use egui::{Color32, RichText, Ui};
 use gibbs_fa::data::{DataSource, Dataset};
 use gibbs_fa::experiment::Experiment;
 use gibbs_fa::sampler::{Command, Event, RunState, SamplerHandle};
+use gibbs_fa::session::{DataRecord, Session};
 use serde::{Deserialize, Serialize};
 
 use super::controls::{self, FRAME_WINDOW, FrameStats, RunAction, RunClock, RunStatus};
+use super::editor::{EditorAction, EditorTab, Editors};
+use super::export::{self, ExportSources, Exporter};
 use super::jobs::{BuildRequest, Built, DatasetKey, Job, Outcome, build_chain, retire};
 use super::live::LiveState;
 use super::panels::{self, Settings, data::DataPanel};
+use super::pca_view::PcaView;
 use super::views::{ViewTab, Views};
 
 /// Longest time a frame spends folding sampler events into the live state; the rest waits for
@@ -75,8 +79,28 @@ pub struct AppOptions {
 struct Persisted {
     settings: Settings,
     tab: Option<ViewTab>,
+    workspace: Option<Workspace>,
     views: Views,
     show_frame_times: bool,
+}
+
+/// What fills the central area: one of the live views, an editor, or the PCA comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Workspace {
+    /// The live view chosen by the view tab.
+    View,
+    MaskEditor,
+    DrawDigit,
+    Pca,
+}
+
+impl Workspace {
+    /// The tabs after the view tabs, with their titles.
+    const EXTRA: [(Workspace, &'static str); 3] = [
+        (Workspace::MaskEditor, "Mask editor"),
+        (Workspace::DrawDigit, "Draw a digit"),
+        (Workspace::Pca, "PCA"),
+    ];
 }
 
 /// The settings of a chain that decide its experiment: equal keys share data and masks.
@@ -85,6 +109,7 @@ struct ExperimentKey {
     source: DataSource,
     data: panels::DataSettings,
     masks: panels::MaskSettings,
+    painted: panels::PaintedMasks,
 }
 
 impl ExperimentKey {
@@ -93,6 +118,7 @@ impl ExperimentKey {
             source: source.clone(),
             data: settings.data.clone(),
             masks: settings.masks.clone(),
+            painted: settings.painted.clone(),
         }
     }
 }
@@ -118,7 +144,13 @@ pub struct GibbsApp {
     /// The settings as edited in the side panel.
     settings: Settings,
     tab: ViewTab,
+    workspace: Workspace,
     views: Views,
+    editors: Editors,
+    pca: PcaView,
+    exporter: Exporter,
+    /// The area of the central view last frame, in points (what "View as PNG" saves).
+    view_rect: egui::Rect,
     show_frame_times: bool,
     data_panel: DataPanel,
     chain: Option<Chain>,
@@ -163,7 +195,12 @@ impl GibbsApp {
         GibbsApp {
             settings,
             tab: persisted.tab.unwrap_or(ViewTab::Traces),
+            workspace: persisted.workspace.unwrap_or(Workspace::View),
             views: persisted.views,
+            editors: Editors::default(),
+            pca: PcaView::default(),
+            exporter: Exporter::default(),
+            view_rect: egui::Rect::NOTHING,
             show_frame_times: persisted.show_frame_times || options.frame_log,
             data_panel: DataPanel::new(),
             chain: None,
@@ -352,6 +389,102 @@ impl GibbsApp {
         }
     }
 
+    /// Puts a mask painted in the editor into the data of the running chain: the sampler
+    /// gets it as [`Command::SetMask`] and goes on (its sweep count too), the views show it,
+    /// and the settings keep it as an override so it survives restarts.
+    fn apply_painted(&mut self, image: usize, missing: Vec<bool>) {
+        self.settings.painted.set(image, &missing);
+        let Some(chain) = &mut self.chain else {
+            return;
+        };
+        let experiment = match chain.experiment.with_image_mask(image, &missing) {
+            Ok(e) => Arc::new(e),
+            Err(e) => {
+                self.push_error(ErrorNote::new(
+                    "The painted mask was not applied",
+                    e.to_string(),
+                ));
+                return;
+            }
+        };
+        // A chain whose thread has ended cannot take it: the settings differ from the
+        // chain's now, so the chain is rebuilt with the painted mask instead.
+        if chain.handle.state() == RunState::Stopped || self.build.is_some() {
+            return;
+        }
+        let d = experiment.d();
+        let values = experiment
+            .x_true
+            .get(image * d..(image + 1) * d)
+            .map(<[f32]>::to_vec)
+            .unwrap_or_default();
+        chain.handle.send(Command::SetMask {
+            image,
+            missing: missing.clone(),
+            values,
+        });
+        chain.settings.painted.set(image, &missing);
+        chain.experiment = Arc::clone(&experiment);
+        chain.live.set_masks_changed(experiment);
+    }
+
+    /// The session of the running chain (data source, settings, masks with the painted ones,
+    /// traces, newest posterior summaries).
+    fn session_of(chain: &Chain, dataset: Option<&(DatasetKey, Arc<Dataset>)>) -> Session {
+        let data = DataRecord::from_source(
+            &chain.source,
+            None,
+            chain.settings.data.n,
+            chain.settings.data.seed,
+        );
+        export::build_session(
+            data,
+            dataset.map(|(_, d)| d.as_ref()),
+            &chain.experiment,
+            &chain.settings.model,
+            &chain.live,
+        )
+    }
+
+    /// Opens a saved session: its data source, N, noise, mask and model settings become the
+    /// settings, and its masks, where they differ from the generated ones, painted overrides;
+    /// the chain is then rebuilt from them (the traces start again).
+    pub(crate) fn open_session(&mut self, ctx: &egui::Context, session: Session) {
+        let (source, _, _, _) = session.data.source();
+        let mut settings = self.settings.clone();
+        settings.data.source = match source {
+            DataSource::Synthetic => panels::SourceChoice::Synthetic,
+            DataSource::Mnist(p) | DataSource::File(p) => panels::SourceChoice::Path(p),
+        };
+        settings.data.n = session.spec.n;
+        settings.data.noise_std = session.spec.noise_std;
+        settings.data.seed = session.spec.noise_seed;
+        settings.masks.params = session.spec.mask.clone();
+        settings.masks.seed = session.spec.mask_seed;
+        settings.model = session.settings.clone();
+        let m = &session.masks;
+        match gibbs_fa::masks::generate(
+            m.n,
+            m.height,
+            m.width,
+            &settings.masks.params,
+            settings.masks.seed,
+        ) {
+            Ok(generated) => {
+                settings.painted =
+                    panels::PaintedMasks::difference(&generated.missing, &m.missing, m.d());
+            }
+            Err(e) => {
+                self.push_error(ErrorNote::new("Could not open the session", e.to_string()));
+                return;
+            }
+        }
+        self.settings = settings;
+        self.failed = None;
+        self.build = None;
+        self.start_build(ctx, false);
+    }
+
     /// Sends settings that apply at the next sweep to the running sampler.
     fn sync_live_settings(&mut self) {
         let Some(chain) = &mut self.chain else {
@@ -483,7 +616,13 @@ impl GibbsApp {
 
     fn top_bar(&mut self, ui: &mut Ui, status: &RunStatus) -> Option<RunAction> {
         let mut action = None;
+        let mut opened = None;
         let show_frame_times = &mut self.show_frame_times;
+        let exporter = &mut self.exporter;
+        let chain = self.chain.as_ref();
+        let samples = self.editors.params();
+        let dataset = self.dataset.as_ref();
+        let view_rect = self.view_rect;
         // The right side is laid out first; the run controls wrap onto a second line when the
         // window is narrow or zoomed in, instead of running under the theme buttons.
         egui::containers::Sides::new().shrink_left().show(
@@ -496,6 +635,29 @@ impl GibbsApp {
                         );
                     ui.separator();
                     action = controls::ui(ui, status);
+                    ui.separator();
+                    ui.add_enabled_ui(chain.is_some(), |ui| {
+                        ui.menu_button("Export", |ui| {
+                            if let Some(chain) = chain {
+                                let session = || Self::session_of(chain, dataset);
+                                opened = exporter.menu_ui(
+                                    ui,
+                                    ExportSources {
+                                        live: &chain.live,
+                                        experiment: &chain.experiment,
+                                        samples,
+                                        view_rect,
+                                        session: &session,
+                                    },
+                                );
+                            }
+                        })
+                        .response
+                        .on_hover_text(
+                            "Save the view as PNG, the traces as CSV, the imputed data or the \
+                             masks as IDX; save or open a session",
+                        );
+                    });
                 });
             },
             |ui| {
@@ -504,6 +666,9 @@ impl GibbsApp {
                     .on_hover_text("Show how long the UI takes per frame (debug readout)");
             },
         );
+        if let Some(session) = opened {
+            self.open_session(&ui.ctx().clone(), session);
+        }
         action
     }
 
@@ -529,6 +694,21 @@ impl GibbsApp {
                         c.settings.model.hyper.m,
                         100.0 * e.missing_fraction()
                     ));
+                    if !c.settings.painted.is_empty() {
+                        ui.label(
+                            RichText::new(format!(
+                                "{} painted mask{}",
+                                c.settings.painted.len(),
+                                if c.settings.painted.len() == 1 {
+                                    ""
+                                } else {
+                                    "s"
+                                }
+                            ))
+                            .color(ui.visuals().warn_fg_color),
+                        )
+                        .on_hover_text("Digits whose mask was painted in the mask editor");
+                    }
                     ui.label(format!("state: {}", c.handle.state().name()));
                 }
                 None => {
@@ -583,6 +763,7 @@ impl GibbsApp {
             .default_open(true)
             .show(ui, |ui| {
                 panels::mask::ui(ui, &mut self.settings.masks, fraction, current);
+                self.settings.painted.ui(ui);
             });
         egui::CollapsingHeader::new(RichText::new("Model").strong())
             .default_open(true)
@@ -712,17 +893,65 @@ impl GibbsApp {
                 ui.label(format!("Building the experiment: {}", job.status()));
             });
         }
-        ui.horizontal(|ui| {
+        self.exporter.status_ui(ui);
+        ui.horizontal_wrapped(|ui| {
             for tab in ViewTab::ALL {
-                ui.selectable_value(&mut self.tab, tab, RichText::new(tab.title()).strong());
+                let selected = self.workspace == Workspace::View && self.tab == tab;
+                if ui
+                    .selectable_label(selected, RichText::new(tab.title()).strong())
+                    .clicked()
+                {
+                    self.tab = tab;
+                    self.workspace = Workspace::View;
+                }
+            }
+            ui.separator();
+            for (workspace, title) in Workspace::EXTRA {
+                ui.selectable_value(
+                    &mut self.workspace,
+                    workspace,
+                    RichText::new(title).strong(),
+                );
             }
         });
         ui.separator();
+        self.view_rect = ui.available_rect_before_wrap();
         match &mut self.chain {
             Some(chain) => {
                 let start = Instant::now();
-                self.views.ui(ui, self.tab, &mut chain.live);
+                let mut apply = None;
+                match self.workspace {
+                    Workspace::View => {
+                        self.views.ui(ui, self.tab, &mut chain.live);
+                        if let Some(index) = self.views.take_edit_request() {
+                            match self.editors.open_image(&chain.live, index) {
+                                Ok(()) => self.workspace = Workspace::MaskEditor,
+                                Err(e) => self.errors.push(ErrorNote::new("Cannot edit", e)),
+                            }
+                        }
+                    }
+                    Workspace::MaskEditor | Workspace::DrawDigit => {
+                        self.editors.tab = if self.workspace == Workspace::MaskEditor {
+                            EditorTab::PaintMask
+                        } else {
+                            EditorTab::DrawDigit
+                        };
+                        if let Some(EditorAction::Apply { image, missing }) =
+                            self.editors.ui(ui, &chain.live)
+                        {
+                            apply = Some((image, missing));
+                        }
+                        self.workspace = match self.editors.tab {
+                            EditorTab::PaintMask => Workspace::MaskEditor,
+                            EditorTab::DrawDigit => Workspace::DrawDigit,
+                        };
+                    }
+                    Workspace::Pca => self.pca.ui(ui, &chain.experiment),
+                }
                 self.frames.current.views = start.elapsed().as_secs_f32() * 1000.0;
+                if let Some((image, missing)) = apply {
+                    self.apply_painted(image, missing);
+                }
             }
             None if self.build.is_some() => {}
             None => {
@@ -788,6 +1017,28 @@ impl GibbsApp {
     #[cfg(test)]
     pub(crate) fn set_tab(&mut self, tab: ViewTab) {
         self.tab = tab;
+        self.workspace = Workspace::View;
+    }
+
+    #[cfg(test)]
+    pub(crate) fn current_session(&self) -> Option<Session> {
+        let chain = self.chain.as_ref()?;
+        Some(Self::session_of(chain, self.dataset.as_ref()))
+    }
+
+    #[cfg(test)]
+    pub(crate) fn workspace(&self) -> Workspace {
+        self.workspace
+    }
+
+    #[cfg(test)]
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    #[cfg(test)]
+    pub(crate) fn editors(&self) -> &Editors {
+        &self.editors
     }
 }
 
@@ -797,6 +1048,9 @@ impl eframe::App for GibbsApp {
         let ctx = ui.ctx().clone();
         self.poll_build();
         self.drain_events(&ctx);
+        if let Some(chain) = &self.chain {
+            self.editors.observe(&chain.live);
+        }
         let status = self.run_status();
         let mut action = controls::shortcuts(&ctx, &status);
 
@@ -807,6 +1061,13 @@ impl eframe::App for GibbsApp {
             }
             ui.add_space(1.0);
         });
+        if let Some(chain) = &mut self.chain {
+            if self.exporter.take_summary_request() {
+                chain.live.clear_full_summary();
+                chain.handle.send(Command::RequestSummary);
+            }
+            self.exporter.poll_summary(&ctx, &chain.live);
+        }
         egui::Panel::bottom("status_bar").show(ui, |ui| self.status_bar(ui));
         egui::Panel::left("settings_panel")
             .resizable(true)
@@ -857,6 +1118,7 @@ impl eframe::App for GibbsApp {
         let persisted = Persisted {
             settings: self.settings.clone(),
             tab: Some(self.tab),
+            workspace: Some(self.workspace),
             views: std::mem::take(&mut self.views),
             show_frame_times: self.show_frame_times,
         };

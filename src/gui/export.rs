@@ -168,12 +168,26 @@ struct PendingShot {
     asked: std::time::Instant,
 }
 
-/// An imputation being computed for export.
+/// An imputation being computed (or files being written) for export.
 struct ImputeJob {
+    /// What the job does, for the status line.
+    what: &'static str,
     progress: Arc<AtomicUsize>,
     total: usize,
     rx: Receiver<Result<String, String>>,
 }
+
+/// The chain's posterior summary asked for, to be written to `path` when it arrives.
+struct PendingSummary {
+    path: PathBuf,
+    asked: std::time::Instant,
+    /// The request still has to go to the sampler (the app sends it).
+    unsent: bool,
+}
+
+/// Longest wait for the sampler's answer to a summary request (it answers after the sweep
+/// in progress).
+const SUMMARY_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// What the export menu needs from the app.
 pub struct ExportSources<'a> {
@@ -217,6 +231,7 @@ pub fn build_session(
 pub struct Exporter {
     shot: Option<PendingShot>,
     job: Option<ImputeJob>,
+    summary: Option<PendingSummary>,
     /// The last outcome: Ok(message) or Err(message), shown until the next export.
     status: Option<Result<String, String>>,
 }
@@ -224,7 +239,76 @@ pub struct Exporter {
 impl Exporter {
     /// True while a screenshot or an imputation is on its way.
     fn is_busy(&self) -> bool {
-        self.shot.is_some() || self.job.is_some()
+        self.shot.is_some() || self.job.is_some() || self.summary.is_some()
+    }
+
+    /// True once after the user asked for the chain's posterior summary: the app then sends
+    /// `Command::RequestSummary` (after clearing the old summary from the live state).
+    pub fn take_summary_request(&mut self) -> bool {
+        match &mut self.summary {
+            Some(p) if p.unsent => {
+                p.unsent = false;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Writes the chain's posterior mean and std once the summary asked for has arrived in
+    /// `live` (on a thread: two files of N x D floats). Call every frame.
+    pub fn poll_summary(&mut self, ctx: &egui::Context, live: &LiveState) {
+        let Some(pending) = &self.summary else {
+            return;
+        };
+        if pending.unsent {
+            return;
+        }
+        let Some(summary) = live.full_summary() else {
+            if pending.asked.elapsed() > SUMMARY_PATIENCE {
+                self.status = Some(Err(
+                    "The sampler did not send its posterior summary (has the chain stopped?)."
+                        .into(),
+                ));
+                self.summary = None;
+            } else {
+                ctx.request_repaint_after(std::time::Duration::from_millis(50));
+            }
+            return;
+        };
+        let path = pending.path.clone();
+        self.summary = None;
+        let (height, width) = live.image_shape();
+        let shape = (summary.n, height, width);
+        let (mean, std) = (summary.mean.clone(), summary.std.clone());
+        let note = if summary.samples_in_moments == 0 {
+            " (still in burn-in: the current sample, std 0)".to_string()
+        } else {
+            format!(" ({} sweeps averaged)", summary.samples_in_moments)
+        };
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let repaint = ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("gibbs-fa-export".into())
+            .spawn(move || {
+                let std_path = std_path_for(&path);
+                let outcome = write_images_idx(&path, shape, &mean)
+                    .and_then(|()| write_images_idx(&std_path, shape, &std))
+                    .map(|()| format!("Saved {} and {}{note}", path.display(), std_path.display()))
+                    .map_err(|e| e.to_string());
+                let _ = tx.send(outcome);
+                repaint.request_repaint();
+            });
+        match spawned {
+            Ok(_) => {
+                self.job = Some(ImputeJob {
+                    what: "Writing the posterior summary",
+                    progress: Arc::new(AtomicUsize::new(0)),
+                    total: 0,
+                    rx,
+                })
+            }
+            Err(e) => self.status = Some(Err(format!("could not start the export: {e}"))),
+        }
     }
 
     /// Asks for a screenshot of the next frame, to be cropped to `rect` (the view, in points)
@@ -317,14 +401,36 @@ impl Exporter {
             ui.close();
         }
         if ui
+            .add_enabled(!busy, egui::Button::new("Posterior mean and std as IDX…"))
+            .on_hover_text(
+                "Every image with its missing pixels at the chain's own posterior mean (the \
+                 average of the sampled values after burn-in), and their posterior std; two IDX \
+                 files, written once the sampler has answered",
+            )
+            .clicked()
+            && let Some(path) = ask_path(
+                "Save the posterior mean (the std goes beside it)",
+                "posterior-mean-idx3-float",
+                "IDX",
+                &["idx", "idx3-float"],
+            )
+        {
+            self.summary = Some(PendingSummary {
+                path,
+                asked: std::time::Instant::now(),
+                unsent: true,
+            });
+            ui.close();
+        }
+        if ui
             .add_enabled(
                 !busy && !samples.is_empty(),
-                egui::Button::new("Imputed data and std as IDX…"),
+                egui::Button::new("Conditional completion as IDX…"),
             )
             .on_hover_text(
-                "Every image with its missing pixels filled in by the model (the conditional mean \
-                 given the observed pixels, averaged over the recent posterior samples), and the \
-                 posterior std of every pixel; two IDX files",
+                "Every image with its missing pixels at the conditional mean given its observed \
+                 pixels, averaged over the last few posterior samples of W, mu and sigma^2 (not \
+                 the chain's running average), and the std of that completion; two IDX files",
             )
             .clicked()
             && let Some(path) = ask_path(
@@ -411,6 +517,7 @@ impl Exporter {
         match spawned {
             Ok(_) => {
                 self.job = Some(ImputeJob {
+                    what: "Imputing for export",
                     progress,
                     total,
                     rx,
@@ -427,15 +534,21 @@ impl Exporter {
             ui.horizontal(|ui| {
                 ui.spinner();
                 let done = job.progress.load(Ordering::Relaxed);
-                ui.label(format!(
-                    "Imputing for export: {done} of {} images",
-                    job.total
-                ));
+                if job.total > 0 {
+                    ui.label(format!("{}: {done} of {} images", job.what, job.total));
+                } else {
+                    ui.label(format!("{}…", job.what));
+                }
             });
             ui.ctx()
                 .request_repaint_after(std::time::Duration::from_millis(100));
         } else if self.shot.is_some() {
             ui.label("Taking the picture…");
+        } else if self.summary.is_some() {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("Waiting for the sampler's posterior summary…");
+            });
         }
         let mut dismiss = false;
         if let Some(status) = &self.status {
@@ -465,6 +578,29 @@ pub fn session_traces(traces: &Traces) -> gibbs_fa::model::Traces {
         rmse_sample: ys(&traces.rmse_sample),
         rmse_posterior_mean: ys(&traces.rmse_mean),
         seconds: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+impl Exporter {
+    /// Asks for the chain's posterior summary to be written to `path`, as the menu entry
+    /// does after its save dialog.
+    pub fn request_summary_to(&mut self, path: PathBuf) {
+        self.summary = Some(PendingSummary {
+            path,
+            asked: std::time::Instant::now(),
+            unsent: true,
+        });
+    }
+
+    /// Waits (up to 10 s) for the export in progress and returns its outcome.
+    pub fn wait_for_outcome(&mut self, ctx: &egui::Context) -> Option<Result<String, String>> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while (self.job.is_some() || self.shot.is_some()) && std::time::Instant::now() < deadline {
+            self.poll(ctx);
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        self.status.take()
     }
 }
 

@@ -278,7 +278,8 @@ pub fn build_chain(
                 mask: settings.masks.params.clone(),
                 mask_seed: settings.masks.seed,
             };
-            let built = experiment::build(&data, &spec).map_err(|e| e.to_string())?;
+            let mut built = experiment::build(&data, &spec).map_err(|e| e.to_string())?;
+            settings.painted.lay_over(&mut built);
             (Some((key, data)), Arc::new(built))
         }
     };

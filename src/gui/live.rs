@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use egui_plot::PlotPoint;
 use gibbs_fa::experiment::Experiment;
 use gibbs_fa::model::{ImageSummary, SamplerSettings, SweepRecord};
-use gibbs_fa::sampler::{Event, MAX_WATCHED, RunState, Snapshot};
+use gibbs_fa::sampler::{Event, FullSummary, MAX_WATCHED, RunState, Snapshot};
 
 /// Source of [`LiveState::generation`]: every state gets a new number, so cached textures of
 /// an older experiment are never shown for a new one.
@@ -51,6 +51,10 @@ pub struct LiveState {
     column_means: Vec<f64>,
     visible: Range<usize>,
     last_error: Option<String>,
+    /// The newest answer to `Command::RequestSummary` (the whole posterior mean and std).
+    summary: Option<FullSummary>,
+    /// Counts masks changed in place (painted and applied without a restart).
+    mask_version: u64,
 }
 
 impl LiveState {
@@ -78,6 +82,8 @@ impl LiveState {
             column_means,
             visible: 0..n.min(8),
             last_error: None,
+            summary: None,
+            mask_version: 0,
         }
     }
 
@@ -88,6 +94,7 @@ impl LiveState {
             Event::Snapshot(snapshot) => self.apply_snapshot(*snapshot),
             Event::State(state) => self.run_state = Some(state),
             Event::Error(message) => self.last_error = Some(message),
+            Event::Summary(summary) => self.summary = Some(*summary),
         }
     }
 
@@ -252,6 +259,31 @@ impl LiveState {
     /// Top of the shared posterior-std colour scale (largest std in the newest snapshot).
     pub fn std_scale(&self) -> f32 {
         self.std_scale
+    }
+
+    /// Takes an experiment whose masks changed in place (same data, same chain): the views
+    /// redraw the masks, the baseline follows the new missing set, the traces stay.
+    pub fn set_masks_changed(&mut self, experiment: Arc<Experiment>) {
+        self.column_means = column_means(&experiment);
+        self.baseline_rmse = column_mean_rmse(&experiment, &self.column_means);
+        self.experiment = experiment;
+        self.mask_version += 1;
+        self.summary = None;
+    }
+
+    /// How many times masks changed in place (for texture versions).
+    pub fn mask_version(&self) -> u64 {
+        self.mask_version
+    }
+
+    /// The newest full posterior summary the sampler sent, if any.
+    pub fn full_summary(&self) -> Option<&FullSummary> {
+        self.summary.as_ref()
+    }
+
+    /// Forgets the full summary (before asking for a fresh one).
+    pub fn clear_full_summary(&mut self) {
+        self.summary = None;
     }
 
     /// Number of images N.

@@ -3,18 +3,24 @@
 //!
 //! [`app`] holds the app itself, [`panels`] the settings, [`controls`] the run controls,
 //! [`jobs`] the background work (loading, downloading), [`live`] what the sampler reported and
-//! [`views`] the pictures drawn from it.
+//! [`views`] the pictures drawn from it, [`editor`] the mask editor and draw-a-digit canvas,
+//! [`pca_view`] the PCA comparison and [`export`] the files the app writes.
 
 mod app;
 mod controls;
+mod editor;
+mod export;
 mod jobs;
 mod live;
 mod panels;
+mod pca_view;
 mod texture;
 mod views;
 
 #[cfg(test)]
 mod tests_app;
+#[cfg(test)]
+mod tests_editor;
 #[cfg(test)]
 mod tests_views;
 

@@ -547,3 +547,265 @@ fn exports_write_files_that_read_back_equal() {
     );
     assert_eq!(for_session.rmse_posterior_mean, vec![1.0 / 3.0]);
 }
+
+/// The real app on a small synthetic problem: "Edit mask" in the reconstructions opens the
+/// digit in the editor, a painted stroke applied goes to the running chain without a restart
+/// (the sweep count goes on, the views show the new mask) and is kept in the settings.
+#[test]
+fn apply_in_the_app_continues_the_chain_with_the_painted_mask() {
+    use super::app::{AppOptions, GibbsApp, Workspace};
+    use super::panels::SourceChoice;
+    use super::views::ViewTab;
+    use egui::accesskit::Role;
+
+    let mut h = Harness::builder()
+        .with_size([1400.0, 900.0])
+        .build_eframe(|cc| {
+            let mut app = GibbsApp::new(
+                cc,
+                AppOptions {
+                    fresh: true,
+                    n: Some(120),
+                    m: Some(4),
+                    ..AppOptions::default()
+                },
+            );
+            let s = app.settings_mut();
+            s.data.source = SourceChoice::Synthetic;
+            s.model.sweeps = 100_000;
+            s.model.burn_in = 5;
+            app.set_tab(ViewTab::Reconstructions);
+            app
+        });
+    let patience = Duration::from_secs(60);
+    let step_until =
+        |h: &mut Harness<'_, GibbsApp>, what: &str, done: &dyn Fn(&GibbsApp) -> bool| {
+            let deadline = Instant::now() + patience;
+            while !done(h.state()) {
+                assert!(Instant::now() < deadline, "timed out waiting for {what}");
+                h.step();
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        };
+    let iteration = |a: &GibbsApp| a.live().map_or(0, |l| l.iteration());
+    step_until(&mut h, "the first chain", &|a| {
+        a.live().is_some() && !a.is_building()
+    });
+    h.get_by_role_and_label(Role::Button, "Start").click();
+    step_until(&mut h, "ten sweeps", &|a| iteration(a) >= 10);
+    let generation = h.state().live().map(|l| l.generation());
+
+    // "Edit mask" on the first row opens image 0 in the mask editor.
+    h.get_all_by_label("Edit mask").next().unwrap().click();
+    h.step();
+    h.step();
+    assert_eq!(h.state().workspace(), Workspace::MaskEditor);
+    assert_eq!(
+        h.state().editors().mask_editor().map(|e| e.image()),
+        Some(0)
+    );
+    let before = h.state().live().unwrap().mask(0).unwrap().to_vec();
+    let rect = h.get_by_label("mask painting canvas").rect();
+    let from = rect.left_center() + egui::vec2(rect.width() * 0.2, 0.0);
+    let to = rect.right_center() - egui::vec2(rect.width() * 0.2, 0.0);
+    drag(&mut h, from, to);
+    let painted = h.state().editors().mask_editor().unwrap().mask().to_vec();
+    assert_ne!(painted, before, "the stroke changed the mask");
+
+    let at_apply = iteration(h.state());
+    h.get_by_label("Apply to sampler").click();
+    h.step();
+    assert_eq!(
+        h.state().live().unwrap().mask(0),
+        Some(painted.as_slice()),
+        "the views show the applied mask"
+    );
+    assert_eq!(h.state().settings().painted.get(0), Some(painted.clone()));
+    assert_eq!(
+        h.state().chain_settings().and_then(|s| s.painted.get(0)),
+        Some(painted.clone())
+    );
+    step_until(&mut h, "sweeps after the apply", &|a| {
+        iteration(a) >= at_apply + 5
+    });
+    // Same chain: no rebuild, the counter went on from where it was, the moments restarted.
+    assert_eq!(h.state().live().map(|l| l.generation()), generation);
+    assert!(!h.state().is_building());
+    let snapshot_ok = |a: &GibbsApp| {
+        a.live().and_then(|l| l.snapshot()).is_some_and(|s| {
+            s.iteration > at_apply + 2 && s.samples_in_moments <= s.iteration - at_apply
+        })
+    };
+    step_until(&mut h, "a snapshot after the apply", &snapshot_ok);
+    let lj = h
+        .state()
+        .live()
+        .unwrap()
+        .traces()
+        .log_joint
+        .last()
+        .unwrap()
+        .y;
+    assert!(lj.is_finite());
+    assert!(h.state().errors().is_empty(), "{:?}", h.state().errors());
+
+    // A new M rebuilds the chain; the painted mask is laid over the generated ones again.
+    h.state_mut().settings_mut().model.hyper.m = 3;
+    step_until(&mut h, "the chain with M = 3", &|a| {
+        a.live().map(|l| l.generation()) != generation
+            && !a.is_building()
+            && a.chain_settings().is_some_and(|s| s.model.hyper.m == 3)
+    });
+    assert_eq!(
+        h.state().live().unwrap().mask(0),
+        Some(painted.as_slice()),
+        "the painted mask survived the restart"
+    );
+    h.step();
+    assert!(
+        h.query_all_by_label_contains("painted mask").count() >= 2,
+        "the side panel and the status bar say painted masks are in effect"
+    );
+}
+
+/// "Posterior mean and std as IDX" writes the chain's own posterior summary: the app asks the
+/// sampler (RequestSummary), the answer lands in the live state, the exporter writes it.
+#[test]
+fn the_posterior_export_writes_the_chains_own_summary() {
+    use gibbs_fa::sampler::{Command, HandleOptions, SamplerHandle};
+
+    let n = 6;
+    let experiment = small_experiment(n);
+    let mut settings = SamplerSettings {
+        sweeps: 12,
+        burn_in: 4,
+        ..SamplerSettings::default()
+    };
+    settings.hyper.m = 2;
+    let mut live = LiveState::new(Arc::clone(&experiment), &settings);
+    let handle = SamplerHandle::spawn(
+        experiment.problem.clone(),
+        settings,
+        HandleOptions::default(),
+        None,
+    )
+    .unwrap();
+    let ctx = egui::Context::default();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("posterior-idx3-float");
+    let mut exporter = super::export::Exporter::default();
+    exporter.request_summary_to(path.clone());
+    assert!(exporter.take_summary_request());
+    assert!(!exporter.take_summary_request(), "asked once");
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while live.iteration() < 12 || live.run_state() != Some(RunState::Finished) {
+        assert!(Instant::now() < deadline, "the run did not finish");
+        for e in handle.drain(Duration::from_millis(5)) {
+            live.apply(e);
+        }
+    }
+    live.clear_full_summary();
+    handle.send(Command::RequestSummary);
+    while live.full_summary().is_none() {
+        assert!(Instant::now() < deadline, "no summary");
+        if let Some(e) = handle.recv_timeout(Duration::from_millis(20)) {
+            live.apply(e);
+        }
+    }
+    exporter.poll_summary(&ctx, &live);
+    let outcome = exporter.wait_for_outcome(&ctx).expect("an outcome");
+    assert!(
+        outcome
+            .as_ref()
+            .is_ok_and(|m| m.contains("8 sweeps averaged")),
+        "{outcome:?}"
+    );
+
+    let summary = live.full_summary().unwrap();
+    assert_eq!(summary.samples_in_moments, 8);
+    let mean = gibbs_fa::data::idx::read_idx_array(&path).unwrap();
+    assert_eq!(mean.dims, vec![n, H, W]);
+    assert_eq!(mean.to_f32(), summary.mean);
+    let std = gibbs_fa::data::idx::read_idx_array(&std_path_for(&path)).unwrap();
+    assert_eq!(std.to_f32(), summary.std);
+    // Observed pixels keep their data with std 0; missing ones have a spread.
+    let missing = &experiment.mask.missing;
+    for (k, &miss) in missing.iter().enumerate() {
+        if !miss {
+            assert_eq!(summary.mean[k], experiment.x_true[k]);
+            assert_eq!(summary.std[k], 0.0);
+        }
+    }
+    assert!(
+        missing
+            .iter()
+            .zip(&summary.std)
+            .any(|(&m, &s)| m && s > 0.0)
+    );
+}
+
+/// Opening a session in the app: its settings become the app's, its masks where they differ
+/// from the generated ones become painted overrides, and the rebuilt chain uses them.
+#[test]
+fn opening_a_session_rebuilds_the_chain_with_its_masks() {
+    use super::app::{AppOptions, GibbsApp};
+    use super::panels::SourceChoice;
+
+    let mut h = Harness::builder()
+        .with_size([1400.0, 900.0])
+        .build_eframe(|cc| {
+            let mut app = GibbsApp::new(
+                cc,
+                AppOptions {
+                    fresh: true,
+                    n: Some(60),
+                    m: Some(3),
+                    ..AppOptions::default()
+                },
+            );
+            app.settings_mut().data.source = SourceChoice::Synthetic;
+            app
+        });
+    let wait = |h: &mut Harness<'_, GibbsApp>, what: &str, done: &dyn Fn(&GibbsApp) -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !done(h.state()) {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            h.step();
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    };
+    wait(&mut h, "the first chain", &|a| {
+        a.live().is_some() && !a.is_building()
+    });
+    let mut session = h.state().current_session().unwrap();
+    // The session was saved with another M and a hand-painted mask on image 4.
+    session.settings.hyper.m = 2;
+    let d = session.masks.d();
+    let painted: Vec<bool> = (0..d).map(|j| j % 5 == 0).collect();
+    session.masks.image_mut(4).copy_from_slice(&painted);
+    let generation = h.state().live().map(|l| l.generation());
+    let wanted = session.masks.clone();
+    let ctx = h.ctx.clone();
+    h.state_mut().open_session(&ctx, session);
+    wait(&mut h, "the session's chain", &|a| {
+        a.live().map(|l| l.generation()) != generation && !a.is_building()
+    });
+    let app = h.state();
+    assert_eq!(app.chain_settings().map(|s| s.model.hyper.m), Some(2));
+    assert_eq!(app.live().map(|l| l.n_images()), Some(wanted.n));
+    assert_eq!(
+        app.settings().painted.images().collect::<Vec<_>>(),
+        vec![4],
+        "only the painted image differs from the generated masks"
+    );
+    assert_eq!(app.live().unwrap().mask(4), Some(painted.as_slice()));
+    for i in 0..wanted.n {
+        assert_eq!(
+            app.live().unwrap().mask(i),
+            Some(wanted.image(i)),
+            "image {i}"
+        );
+    }
+    assert!(app.errors().is_empty(), "{:?}", app.errors());
+}

@@ -48,4 +48,7 @@ pub enum ModelError {
     /// The change asked for cannot be applied to a running sampler.
     #[error("changing {what} needs a new sampler")]
     NeedsNewSampler { what: &'static str },
+    /// An image number beyond the images the sampler has.
+    #[error("there is no image {index} (the sampler has {n})")]
+    ImageOutOfRange { index: usize, n: usize },
 }

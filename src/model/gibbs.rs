@@ -283,6 +283,81 @@ impl GibbsSampler {
         Ok(())
     }
 
+    /// Gives image `image` a new mask without restarting the chain (a hand-painted mask).
+    /// `missing` (length D, true = missing) replaces the image's mask; `values` is the image's
+    /// data (its X_true row, length D): newly revealed pixels take their value from it, newly
+    /// hidden ones keep the current value until the next sweep draws them, and it is the truth
+    /// the RMSE traces score newly hidden pixels against. The column sums are recomputed, the
+    /// column-mean baseline is recomputed for the new missing set, and the running moments are
+    /// cleared (the target changed, so burn-in counts again from here).
+    pub fn set_image_mask(
+        &mut self,
+        image: usize,
+        missing: &[bool],
+        values: &[f32],
+    ) -> Result<(), ModelError> {
+        let old = self.state.set_row_mask(image, missing, values)?;
+        if let Some(truth) = &self.truth_missing {
+            self.truth_missing = Some(remap_truth(
+                &old,
+                truth,
+                self.state.missing(),
+                image,
+                values,
+            ));
+        }
+        self.x_moments = RunningMoments::new(self.state.missing().len());
+        self.restart_summaries();
+        self.rmse_mean_impute = self.column_mean_baseline();
+        Ok(())
+    }
+
+    /// The truth at the missing entries, in entry order (for tests).
+    #[cfg(test)]
+    pub(crate) fn truth_missing(&self) -> Option<&[f32]> {
+        self.truth_missing.as_deref()
+    }
+
+    /// RMSE on the missing entries of imputing each column's observed mean (the mean of all
+    /// observed values for a column with none), as at initialisation.
+    fn column_mean_baseline(&self) -> Option<f64> {
+        let truth = self.truth_missing.as_ref()?;
+        let (n, d, _) = self.state.shape();
+        let idx = self.state.missing();
+        let x = self.state.x();
+        let mut sum = vec![0.0f64; d];
+        let mut count = vec![0usize; d];
+        for j in 0..d {
+            let range = idx.column_range(j);
+            let hidden: f64 = range
+                .clone()
+                .map(|k| x[(idx.rows()[k] as usize, j)] as f64)
+                .sum();
+            sum[j] = self.state.colsum[j] - hidden;
+            count[j] = n - range.len();
+        }
+        let total: usize = count.iter().sum();
+        let global = if total > 0 {
+            sum.iter().sum::<f64>() / total as f64
+        } else {
+            0.0
+        };
+        if truth.is_empty() {
+            return None;
+        }
+        let mut sq = 0.0f64;
+        for (&j, &t) in idx.cols().iter().zip(truth) {
+            let j = j as usize;
+            let mean = if count[j] > 0 {
+                sum[j] / count[j] as f64
+            } else {
+                global
+            };
+            sq += (mean - t as f64).powi(2);
+        }
+        Some((sq / truth.len() as f64).sqrt())
+    }
+
     /// Current loadings W (D x M).
     pub fn w(&self) -> &DMatrix<f32> {
         self.state.w()
@@ -393,6 +468,35 @@ fn summarise(moments: &RunningMoments, current: &[f32]) -> MeanStd {
         .collect();
     let std = (0..current.len()).map(|k| moments.std(k) as f32).collect();
     MeanStd { mean, std }
+}
+
+/// The truth at the missing entries of `new` (entry order), taken from `truth` (in the order
+/// of `old`) for every image but `image`, whose values come from `values`.
+fn remap_truth(
+    old: &super::MissingIndex,
+    truth: &[f32],
+    new: &super::MissingIndex,
+    image: usize,
+    values: &[f32],
+) -> Vec<f32> {
+    let mut out = Vec::with_capacity(new.len());
+    for (j, &value) in values.iter().enumerate() {
+        let old_range = old.column_range(j);
+        let old_rows = &old.rows()[old_range.clone()];
+        let mut p = 0usize;
+        for &r in &new.rows()[new.column_range(j)] {
+            if r as usize == image {
+                out.push(value);
+                continue;
+            }
+            while old_rows.get(p).is_some_and(|&o| o < r) {
+                p += 1;
+            }
+            // Every other image's entries are unchanged, so `r` is in the old column.
+            out.push(truth.get(old_range.start + p).copied().unwrap_or(0.0));
+        }
+    }
+    out
 }
 
 /// Column-major N x D matrix to a row-major vector.

@@ -32,6 +32,8 @@ mod records;
 pub mod rng;
 mod settings;
 mod state;
+#[cfg(test)]
+mod tests_set_mask;
 
 pub use error::ModelError;
 pub use gibbs::GibbsSampler;

@@ -79,6 +79,35 @@ impl MissingIndex {
         &self.cols
     }
 
+    /// The index with the missing pixels of image `i` replaced by `row` (length D, true =
+    /// missing), every other image unchanged; entries stay sorted by column, then row.
+    pub(crate) fn with_row(&self, i: usize, row: &[bool]) -> MissingIndex {
+        let d = self.col_ptr.len().saturating_sub(1);
+        let i32_ = i as u32;
+        let mut col_ptr = Vec::with_capacity(d + 1);
+        col_ptr.push(0);
+        let mut rows = Vec::with_capacity(self.rows.len() + d);
+        let mut cols = Vec::with_capacity(self.rows.len() + d);
+        for j in 0..d {
+            let old = &self.rows[self.col_ptr[j]..self.col_ptr[j + 1]];
+            let split = old.partition_point(|&r| r < i32_);
+            rows.extend_from_slice(&old[..split]);
+            if row.get(j).copied().unwrap_or(false) {
+                rows.push(i32_);
+            }
+            let rest = &old[split..];
+            let rest = rest.strip_prefix(&[i32_]).unwrap_or(rest);
+            rows.extend_from_slice(rest);
+            cols.resize(rows.len(), j as u32);
+            col_ptr.push(rows.len());
+        }
+        MissingIndex {
+            col_ptr,
+            rows,
+            cols,
+        }
+    }
+
     /// Entry index of pixel `d` of image `i`, if it is missing.
     pub fn position(&self, i: usize, d: usize) -> Option<usize> {
         let range = *self.col_ptr.get(d)?..*self.col_ptr.get(d + 1)?;
@@ -249,6 +278,40 @@ impl ModelState {
             *t = v.clamp(SIGMASQ_RANGE.0, SIGMASQ_RANGE.1);
         }
         Ok(())
+    }
+
+    /// Gives image `i` a new mask `missing` (length D): pixels it reveals take their value from
+    /// `values` (the image's data, length D; read only where `missing` is false), pixels it
+    /// hides keep their current value until the next X_miss step draws them. The column sums
+    /// and sums of squares are recomputed and the residual cache dropped. Returns the index
+    /// the state had before.
+    pub(crate) fn set_row_mask(
+        &mut self,
+        i: usize,
+        missing: &[bool],
+        values: &[f32],
+    ) -> Result<MissingIndex, ModelError> {
+        let (n, d) = (self.x.nrows(), self.x.ncols());
+        if i >= n {
+            return Err(ModelError::ImageOutOfRange { index: i, n });
+        }
+        check_len("missing", d, missing.len())?;
+        check_len("values", d, values.len())?;
+        for (j, (&v, &miss)) in values.iter().zip(missing).enumerate() {
+            if !miss {
+                check_value("values", v, i * d + j, d)?;
+            }
+        }
+        for (j, (&v, &miss)) in values.iter().zip(missing).enumerate() {
+            if !miss {
+                self.x[(i, j)] = v;
+            }
+        }
+        let new_index = self.missing.with_row(i, missing);
+        let old = std::mem::replace(&mut self.missing, new_index);
+        self.refresh_colsum();
+        self.residual = None;
+        Ok(old)
     }
 
     /// Marks Z or W as changed by a conditional.

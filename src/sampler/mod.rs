@@ -44,6 +44,6 @@ mod worker;
 
 pub use handle::{EventStream, SamplerHandle, SpawnError};
 pub use outbox::Notify;
-pub use protocol::{Command, Event, HandleOptions, MAX_WATCHED, RunState, Snapshot};
+pub use protocol::{Command, Event, FullSummary, HandleOptions, MAX_WATCHED, RunState, Snapshot};
 // Re-exported so front ends can name everything an event carries from this module.
 pub use crate::model::{ImageSummary, MeanStd, SweepRecord};

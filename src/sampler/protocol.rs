@@ -48,6 +48,19 @@ pub enum Command {
     Watch(Vec<usize>),
     /// Send a snapshot as soon as possible (at once while idle, else after the current sweep).
     RequestSnapshot,
+    /// Give image `image` a new mask without restarting the chain (a hand-painted mask):
+    /// `missing` (length D, true = missing) replaces its mask and `values` (length D) is the
+    /// image's data, read where the new mask reveals pixels and used as their truth for the
+    /// RMSE. The running moments restart (burn-in counts again); the sweep count goes on.
+    /// A snapshot follows; a rejected mask gives [`Event::Error`] and changes nothing.
+    SetMask {
+        image: usize,
+        missing: Vec<bool>,
+        values: Vec<f32>,
+    },
+    /// Send the posterior mean and std of every pixel of every image ([`Event::Summary`]):
+    /// after the sweep in progress (or the steps already asked for), at once while idle.
+    RequestSummary,
 }
 
 /// Where a run is.
@@ -105,6 +118,23 @@ pub enum Event {
     State(RunState),
     /// A command could not be applied (bad setting) or a sweep failed; the message says why.
     Error(String),
+    /// The answer to [`Command::RequestSummary`]: the whole data set's posterior summary.
+    Summary(Box<FullSummary>),
+}
+
+/// The chain's own posterior summary of all N x D pixels (row-major): observed pixels hold
+/// the data with std 0; missing ones the running posterior mean and std over the sweeps after
+/// burn-in (the current sample and std 0 while no sweep has entered the moments).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FullSummary {
+    /// Sweeps done when the summary was taken.
+    pub iteration: usize,
+    pub n: usize,
+    pub d: usize,
+    /// Sweeps in the running moments (0: the mean is the current sample).
+    pub samples_in_moments: usize,
+    pub mean: Vec<f32>,
+    pub std: Vec<f32>,
 }
 
 /// The sampler's state at one moment, for display. Built on the sampler thread; the reader

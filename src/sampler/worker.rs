@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 
 use super::outbox::Outbox;
-use super::protocol::{Command, Event, HandleOptions, MAX_WATCHED, RunState, Snapshot};
+use super::protocol::{
+    Command, Event, FullSummary, HandleOptions, MAX_WATCHED, RunState, Snapshot,
+};
 use super::shared::Shared;
 use crate::model::{GibbsSampler, SweepRecord};
 
@@ -29,6 +31,8 @@ pub(crate) struct Worker {
     watch: Vec<usize>,
     steps_pending: usize,
     snapshot_wanted: bool,
+    /// A full posterior summary was asked for ([`Command::RequestSummary`]).
+    summary_wanted: bool,
     last_snapshot: Instant,
     last_sweep: Option<SweepRecord>,
     exit: bool,
@@ -60,6 +64,7 @@ impl Worker {
             watch,
             steps_pending: 0,
             snapshot_wanted: true,
+            summary_wanted: false,
             last_snapshot: Instant::now(),
             last_sweep: None,
             exit: false,
@@ -123,6 +128,9 @@ impl Worker {
         if self.snapshot_wanted {
             self.send_snapshot();
         }
+        if self.summary_wanted {
+            self.send_summary();
+        }
         self.outbox.flush();
         let wait = if self.outbox.has_pending() {
             RETRY_WAIT
@@ -167,6 +175,9 @@ impl Worker {
         }
         if self.snapshot_wanted || self.last_snapshot.elapsed() >= self.options.snapshot_interval {
             self.send_snapshot();
+        }
+        if self.summary_wanted {
+            self.send_summary();
         }
         self.outbox.flush();
         true
@@ -242,7 +253,31 @@ impl Worker {
                 self.snapshot_wanted = true;
             }
             Command::RequestSnapshot => self.snapshot_wanted = true,
+            Command::SetMask {
+                image,
+                missing,
+                values,
+            } => match self.sampler.set_image_mask(image, &missing, &values) {
+                Ok(()) => self.snapshot_wanted = true,
+                Err(err) => self.error(format!("mask of image {image} not changed: {err}")),
+            },
+            Command::RequestSummary => self.summary_wanted = true,
         }
+    }
+
+    /// Sends the posterior mean and std of all N x D pixels.
+    fn send_summary(&mut self) {
+        let s = &self.sampler;
+        let summary = FullSummary {
+            iteration: s.iteration(),
+            n: self.n,
+            d: s.w().nrows(),
+            samples_in_moments: s.samples_in_moments(),
+            mean: s.reconstruction(),
+            std: s.posterior_std(),
+        };
+        self.outbox.push(Event::Summary(Box::new(summary)));
+        self.summary_wanted = false;
     }
 
     fn send_snapshot(&mut self) {

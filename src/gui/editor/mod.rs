@@ -13,7 +13,7 @@ mod workbench;
 
 pub use mask_editor::EditorAction;
 pub use recent::RecentParams;
-pub use workbench::Editors;
+pub use workbench::{EditorTab, Editors};
 
 #[cfg(test)]
 pub use draw_digit::{DrawDigit, DrawTool};

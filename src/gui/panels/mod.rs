@@ -5,6 +5,7 @@
 pub mod data;
 pub mod mask;
 pub mod model;
+pub mod painted;
 
 use egui::{Color32, Response, RichText, Ui};
 use gibbs_fa::experiment::NOTEBOOK_SEED;
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 pub use data::{DataSettings, SourceChoice};
 pub use mask::MaskSettings;
+pub use painted::PaintedMasks;
 
 /// Everything the user sets up, remembered between runs of the app.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -22,6 +24,8 @@ pub struct Settings {
     pub data: DataSettings,
     pub masks: MaskSettings,
     pub model: SamplerSettings,
+    /// Masks painted by hand, laid over the generated ones.
+    pub painted: PaintedMasks,
 }
 
 impl Default for Settings {
@@ -38,6 +42,7 @@ impl Default for Settings {
                 seed: NOTEBOOK_SEED,
             },
             model: SamplerSettings::default(),
+            painted: PaintedMasks::default(),
         }
     }
 }
@@ -82,6 +87,9 @@ pub fn restart_reasons(active: &Settings, edited: &Settings) -> Vec<&'static str
     let mut reasons = data::restart_reasons(&active.data, &edited.data);
     if active.masks != edited.masks {
         reasons.push("masks");
+    }
+    if active.painted != edited.painted {
+        reasons.push("painted masks");
     }
     reasons.extend(model::restart_reasons(&active.model, &edited.model));
     reasons

@@ -75,6 +75,12 @@ impl Views {
         }
     }
 
+    /// The digit whose "Edit mask" button was pressed in the reconstructions view, if any
+    /// (taken once).
+    pub fn take_edit_request(&mut self) -> Option<usize> {
+        self.reconstructions.take_edit_request()
+    }
+
     /// Scrolls the reconstruction list so image `index` is the first row (on the next frame).
     #[cfg(test)]
     pub fn scroll_reconstructions_to(&mut self, index: usize) {
@@ -95,7 +101,11 @@ impl Views {
 }
 
 /// The version of a texture slot: which state (experiment) and which data within it, so a
-/// texture is re-uploaded after a reset or a new snapshot and at no other time.
+/// texture is re-uploaded after a reset, a mask applied in place or a new snapshot, and at no
+/// other time.
 fn slot_version(live: &LiveState, data_version: u64) -> u64 {
-    (live.generation() << 32) ^ data_version
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (live.generation(), live.mask_version(), data_version).hash(&mut h);
+    h.finish()
 }

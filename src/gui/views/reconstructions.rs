@@ -32,9 +32,17 @@ pub struct ReconstructionsView {
     /// Whether the persisted position has been applied since start.
     #[serde(skip)]
     restored: bool,
+    /// The digit whose "Edit mask" button was pressed, for the app to open in the editor.
+    #[serde(skip)]
+    edit_request: Option<usize>,
 }
 
 impl ReconstructionsView {
+    /// The digit the user asked to edit the mask of (taken once).
+    pub fn take_edit_request(&mut self) -> Option<usize> {
+        self.edit_request.take()
+    }
+
     /// Makes image `index` the first row on the next frame.
     pub fn scroll_to(&mut self, index: usize) {
         self.go_to = index;
@@ -110,9 +118,12 @@ impl ReconstructionsView {
             let step = row_height + ui.spacing().item_spacing.y;
             area = area.vertical_scroll_offset(row as f32 * step);
         }
+        let edit = &mut self.edit_request;
         let output = area.show_rows(ui, row_height, n, |ui, rows| {
             for index in rows.clone() {
-                draw_row(ui, live, textures, index, side, &std_map);
+                if draw_row(ui, live, textures, index, side, &std_map) {
+                    *edit = Some(index);
+                }
             }
             rows
         });
@@ -150,7 +161,8 @@ fn header(ui: &mut egui::Ui, side: f32, std_map: &ColourMap, has_snapshot: bool)
     });
 }
 
-/// One digit: its text column and four images.
+/// One digit: its text column and four images. Returns true when its "Edit mask" button
+/// was clicked.
 fn draw_row(
     ui: &mut egui::Ui,
     live: &LiveState,
@@ -158,7 +170,8 @@ fn draw_row(
     index: usize,
     side: f32,
     std_map: &ColourMap,
-) {
+) -> bool {
+    let mut edit = false;
     let (height, width) = live.image_shape();
     let size = Vec2::splat(side);
     let fixed = slot_version(live, 0);
@@ -171,7 +184,13 @@ fn draw_row(
         ui.allocate_ui(Vec2::new(TEXT_COLUMN, side), |ui| {
             ui.set_width(TEXT_COLUMN);
             ui.vertical(|ui| {
-                ui.label(RichText::new(format!("#{index}")).strong());
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new(format!("#{index}")).strong());
+                    edit = ui
+                        .small_button("Edit mask")
+                        .on_hover_text("Open this digit in the mask editor")
+                        .clicked();
+                });
                 if let Some(label) = live.label(index) {
                     ui.label(format!("label {label}"));
                 }
@@ -274,6 +293,7 @@ fn draw_row(
             None => placeholder(ui, size, live.has_snapshot()),
         }
     });
+    edit
 }
 
 /// An empty frame where an image will appear once the sampler has summarised it.

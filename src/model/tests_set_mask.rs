@@ -1,0 +1,182 @@
+//! Changing one image's mask mid-chain ([`GibbsSampler::set_image_mask`]): the state must equal
+//! one whose cached statistics are recomputed from scratch, and the chain must sweep on.
+
+use super::state::{MissingIndex, ModelState};
+use super::{GibbsSampler, ModelError, Problem, SamplerSettings, Schedule};
+
+const N: usize = 40;
+const D: usize = 24;
+
+fn truth() -> Vec<f32> {
+    (0..N * D)
+        .map(|k| {
+            let (i, j) = (k / D, k % D);
+            100.0 + 60.0 * ((i as f32 * 0.37 + j as f32 * 0.21).sin()) + (k % 7) as f32
+        })
+        .collect()
+}
+
+fn mask() -> Vec<bool> {
+    (0..N * D)
+        .map(|k| (k * 2654435761usize) % 97 < 30)
+        .collect()
+}
+
+fn sampler(schedule: Schedule) -> GibbsSampler {
+    let x = truth();
+    let problem = Problem {
+        n: N,
+        d: D,
+        x_observed: x.clone(),
+        missing: mask(),
+        x_true: Some(x),
+    };
+    let mut settings = SamplerSettings {
+        schedule,
+        sweeps: 100,
+        burn_in: 3,
+        seed: 7,
+        ..SamplerSettings::default()
+    };
+    settings.hyper.m = 3;
+    GibbsSampler::new(&problem, &settings).unwrap()
+}
+
+fn row_major(state: &ModelState) -> Vec<f32> {
+    let x = state.x();
+    (0..N * D).map(|k| x[(k / D, k % D)]).collect()
+}
+
+/// Image 5's new mask: reveals what was hidden in the left half, hides the right half.
+fn new_row(old: &[bool]) -> Vec<bool> {
+    (0..D)
+        .map(|j| {
+            if j < D / 2 {
+                false
+            } else {
+                !old[j] || j % 3 == 0
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn set_image_mask_matches_a_state_rebuilt_from_scratch_and_sweeps_on() {
+    for schedule in [Schedule::Notebook, Schedule::Blocked] {
+        let mut s = sampler(schedule);
+        for _ in 0..6 {
+            s.sweep();
+        }
+        assert!(s.samples_in_moments() > 0);
+        let image = 5;
+        let x_true = truth();
+        let values = &x_true[image * D..(image + 1) * D];
+        let mut full = mask();
+        let row = new_row(&full[image * D..(image + 1) * D]);
+        let before = row_major(s.state());
+        full[image * D..(image + 1) * D].copy_from_slice(&row);
+        let iteration = s.iteration();
+
+        s.set_image_mask(image, &row, values).unwrap();
+
+        // The index is the one built from the new full mask.
+        assert_eq!(
+            *s.state().missing(),
+            MissingIndex::from_row_major(N, D, &full)
+        );
+        // Revealed pixels hold the data, newly hidden ones their last value, others untouched.
+        let after = row_major(s.state());
+        for k in 0..N * D {
+            let (i, j) = (k / D, k % D);
+            let expected = if i == image && !row[j] {
+                values[j]
+            } else {
+                before[k]
+            };
+            assert_eq!(after[k].to_bits(), expected.to_bits(), "pixel {k}");
+        }
+        // Cached column statistics equal a state built from scratch on the same X.
+        let mut fresh = ModelState::new(N, D, &after, &full, 3).unwrap();
+        fresh.set_z(s.state().z().clone()).unwrap();
+        fresh.set_w(s.state().w().clone()).unwrap();
+        fresh.set_mu(s.state().mu()).unwrap();
+        fresh.set_sigmasq(s.state().sigmasq()).unwrap();
+        assert_eq!(s.state().colsum, fresh.colsum);
+        assert_eq!(s.state().colsumsq, fresh.colsumsq);
+        assert_eq!(s.state_mut().residual_sums(), fresh.residual_sums());
+        // The truth follows the new index, so the RMSE is scored on the new missing set.
+        let idx = s.state().missing().clone();
+        let expected_truth: Vec<f32> = idx
+            .rows()
+            .iter()
+            .zip(idx.cols())
+            .map(|(&i, &j)| x_true[i as usize * D + j as usize])
+            .collect();
+        assert_eq!(s.truth_missing(), Some(expected_truth.as_slice()));
+        // The moments restarted, the iteration counter did not.
+        assert_eq!(s.samples_in_moments(), 0);
+        assert_eq!(s.iteration(), iteration);
+        assert!(s.rmse_mean_impute().is_some_and(f64::is_finite));
+
+        for _ in 0..8 {
+            let r = s.sweep();
+            assert!(r.log_joint.is_finite());
+            assert!(r.rmse_sample.is_some_and(f64::is_finite));
+        }
+        assert_eq!(s.iteration(), iteration + 8);
+        // The X_miss step keeps the cached sums in step with X after the change.
+        let x_now = row_major(s.state());
+        let rebuilt = ModelState::new(N, D, &x_now, &full, 3).unwrap();
+        for j in 0..D {
+            let (a, b) = (s.state().colsum[j], rebuilt.colsum[j]);
+            assert!(
+                (a - b).abs() <= 1e-4 * b.abs().max(1.0),
+                "colsum {j}: {a} vs {b}"
+            );
+            let (a, b) = (s.state().colsumsq[j], rebuilt.colsumsq[j]);
+            assert!(
+                (a - b).abs() <= 1e-4 * b.abs().max(1.0),
+                "colsumsq {j}: {a} vs {b}"
+            );
+        }
+        let summary = s.image_summary(image).unwrap();
+        assert!(summary.posterior_mean.iter().all(|v| v.is_finite()));
+        for j in 0..D {
+            if !row[j] {
+                assert_eq!(summary.current[j], values[j]);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_wholly_masked_image_and_bad_inputs() {
+    let mut s = sampler(Schedule::Notebook);
+    s.sweep();
+    let values = truth()[..D].to_vec();
+    s.set_image_mask(0, &[true; D], &values).unwrap();
+    for _ in 0..3 {
+        assert!(s.sweep().log_joint.is_finite());
+    }
+    let before = s.state().missing().clone();
+    assert_eq!(
+        s.set_image_mask(N, &[false; D], &values),
+        Err(ModelError::ImageOutOfRange { index: N, n: N })
+    );
+    assert!(matches!(
+        s.set_image_mask(0, &[false; 3], &values),
+        Err(ModelError::ShapeMismatch { .. })
+    ));
+    let mut bad = values.clone();
+    bad[2] = f32::NAN;
+    assert!(matches!(
+        s.set_image_mask(0, &[false; D], &bad),
+        Err(ModelError::NonFiniteInput { .. })
+    ));
+    // NaN where the new mask hides the pixel is never read.
+    let mut row = [false; D];
+    row[2] = true;
+    s.set_image_mask(0, &row, &bad).unwrap();
+    assert_ne!(*s.state().missing(), before);
+    assert!(s.sweep().log_joint.is_finite());
+}
