@@ -65,23 +65,8 @@ pub struct DataArgs {
     #[arg(long, default_value_t = 0.1)]
     pub speckle_p: f64,
     /// Image shape HxW, for CSV or 2-D IDX files whose pixel count is not 784 or a square.
-    #[arg(long, value_name = "HxW", value_parser = parse_shape)]
+    #[arg(long, value_name = "HxW", value_parser = super::parse_shape)]
     pub shape: Option<(usize, usize)>,
-}
-
-/// Parses "28x28" (also "28X28" or "28,28") into (height, width).
-fn parse_shape(s: &str) -> Result<(usize, usize), String> {
-    let (h, w) = s
-        .split_once(['x', 'X', ','])
-        .ok_or_else(|| format!("expected HxW such as 28x28, got {s:?}"))?;
-    let parse = |v: &str| {
-        v.trim()
-            .parse::<usize>()
-            .ok()
-            .filter(|&n| n > 0)
-            .ok_or_else(|| format!("{v:?} is not a positive whole number"))
-    };
-    Ok((parse(h)?, parse(w)?))
 }
 
 pub fn run(args: DataArgs) -> anyhow::Result<()> {

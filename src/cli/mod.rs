@@ -26,6 +26,22 @@ pub enum Command {
     Run(run::RunArgs),
 }
 
+/// Parses "28x28" (also "28X28" or "28,28") into (height, width),
+/// for the `--shape` flag of both subcommands.
+pub(crate) fn parse_shape(s: &str) -> Result<(usize, usize), String> {
+    let (h, w) = s
+        .split_once(['x', 'X', ','])
+        .ok_or_else(|| format!("expected HxW such as 28x28, got {s:?}"))?;
+    let parse = |v: &str| {
+        v.trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| format!("{v:?} is not a positive whole number"))
+    };
+    Ok((parse(h)?, parse(w)?))
+}
+
 /// Runs a subcommand, printing any error with its causes; exit code 1 on failure.
 pub fn run(command: Command) -> ExitCode {
     let result = match command {

@@ -60,7 +60,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "PATH")]
     pub data: Option<PathBuf>,
     /// Image shape HxW, for CSV or 2-D IDX files whose pixel count is not 784 or a square.
-    #[arg(long, value_name = "HxW", value_parser = parse_shape)]
+    #[arg(long, value_name = "HxW", value_parser = super::parse_shape)]
     pub shape: Option<(usize, usize)>,
     /// Folder for the results (created if needed).
     #[arg(long, value_name = "DIR")]
@@ -128,21 +128,6 @@ pub struct RunArgs {
     /// Skip the PNG figures (the CSV, IDX and JSON files are still written).
     #[arg(long)]
     pub no_figures: bool,
-}
-
-/// Parses "28x28" (also "28X28" or "28,28") into (height, width).
-fn parse_shape(s: &str) -> Result<(usize, usize), String> {
-    let (h, w) = s
-        .split_once(['x', 'X', ','])
-        .ok_or_else(|| format!("expected HxW such as 28x28, got {s:?}"))?;
-    let parse = |v: &str| {
-        v.trim()
-            .parse::<usize>()
-            .ok()
-            .filter(|&n| n > 0)
-            .ok_or_else(|| format!("{v:?} is not a positive whole number"))
-    };
-    Ok((parse(h)?, parse(w)?))
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
