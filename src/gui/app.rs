@@ -6,7 +6,7 @@
 //! rebuilds the chain on a background job when a setting needs a restart. Nothing here blocks
 //! for long: files, masks and the sampler's construction all happen off the UI thread.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use super::controls::{self, FRAME_WINDOW, FrameStats, RunAction, RunClock, RunStatus};
 use super::editor::{EditorAction, EditorTab, Editors};
 use super::export::{self, ExportSources, Exporter};
-use super::jobs::{BuildRequest, Built, DatasetKey, Job, Outcome, build_chain, retire};
+use super::jobs::{BuildRequest, Built, DatasetKey, Job, Outcome, Restore, build_chain, retire};
 use super::live::LiveState;
 use super::panels::{self, Settings, data::DataPanel};
 use super::pca_view::PcaView;
@@ -71,6 +71,8 @@ pub struct AppOptions {
     /// Close the window this long after the start, the way a user closes it (measuring how
     /// fast the app exits mid-run).
     pub close_after: Option<Duration>,
+    /// A session file to reopen on the first frame (instead of building the settings' chain).
+    pub session: Option<PathBuf>,
 }
 
 /// What is remembered between runs (egui remembers the theme, zoom and window state itself).
@@ -139,6 +141,12 @@ struct Chain {
 /// The settings and data source the user wants, as compared with the chain's.
 type Wanted = (Settings, DataSource);
 
+/// A session being reopened: the settings to go back to if it cannot be.
+struct PendingRestore {
+    previous: Settings,
+    file_name: String,
+}
+
 /// The desktop app.
 pub struct GibbsApp {
     /// The settings as edited in the side panel.
@@ -165,6 +173,8 @@ pub struct GibbsApp {
     restart_confirmed: bool,
     /// Run the next chain built (autostart, or the previous chain was running).
     run_next: bool,
+    /// The build in progress reopens a session.
+    pending_restore: Option<PendingRestore>,
     errors: Vec<ErrorNote>,
     frames: FrameStats,
     options: AppOptions,
@@ -210,6 +220,7 @@ impl GibbsApp {
             last_wanted: None,
             restart_confirmed: false,
             run_next: options.autostart,
+            pending_restore: None,
             errors: Vec::new(),
             frames: FrameStats::default(),
             options,
@@ -255,6 +266,7 @@ impl GibbsApp {
                 planned: chain.settings.model.sweeps,
                 sweeps_per_second: chain.live.sweeps_per_second(),
                 elapsed: chain.clock.elapsed(),
+                restored: chain.live.restored().is_some(),
             },
             None => RunStatus {
                 state: None,
@@ -262,6 +274,7 @@ impl GibbsApp {
                 planned: self.settings.model.sweeps,
                 sweeps_per_second: None,
                 elapsed: Duration::ZERO,
+                restored: false,
             },
         }
     }
@@ -272,6 +285,12 @@ impl GibbsApp {
     /// current chain's experiment is reused when its data and masks are unchanged (a reset or
     /// a new M), and the loaded dataset when only N, noise or masks changed.
     fn start_build(&mut self, ctx: &egui::Context, run: bool) {
+        self.pending_restore = None;
+        self.start_build_with(ctx, run, None);
+    }
+
+    /// [`Self::start_build`], reopening `restore` when given.
+    fn start_build_with(&mut self, ctx: &egui::Context, run: bool, restore: Option<Restore>) {
         let (settings, source) = self.wanted();
         let experiment = self.chain.as_ref().and_then(|c| {
             (ExperimentKey::of(&c.settings, &c.source) == ExperimentKey::of(&settings, &source))
@@ -285,6 +304,7 @@ impl GibbsApp {
             dataset,
             experiment,
             run,
+            restore,
         };
         let repaint = ctx.clone();
         self.build = Some(Job::spawn("building the experiment", ctx, move |p| {
@@ -302,9 +322,26 @@ impl GibbsApp {
             return;
         };
         self.build = None;
+        let restoring = self.pending_restore.take();
         match outcome {
             Outcome::Finished(built) => self.install(built),
-            Outcome::Cancelled => {}
+            Outcome::Cancelled => {
+                if let Some(restore) = restoring {
+                    self.settings = restore.previous;
+                }
+            }
+            Outcome::Failed(detail) if restoring.is_some() => {
+                if let Some(restore) = restoring {
+                    self.settings = restore.previous;
+                    self.run_next = false;
+                    self.push_error(ErrorNote::new(
+                        format!("Could not open the session {}", restore.file_name),
+                        format!(
+                            "{detail}\n\nThe current chain and settings are kept as they were."
+                        ),
+                    ));
+                }
+            }
             Outcome::Failed(detail) => {
                 self.failed = Some(self.wanted());
                 self.run_next = false;
@@ -446,10 +483,34 @@ impl GibbsApp {
         )
     }
 
-    /// Opens a saved session: its data source, N, noise, mask and model settings become the
-    /// settings, and its masks, where they differ from the generated ones, painted overrides;
-    /// the chain is then rebuilt from them (the traces start again).
-    pub(crate) fn open_session(&mut self, ctx: &egui::Context, session: Session) {
+    /// Reads the session file at `path` and reopens it ([`Self::open_session`]); a damaged,
+    /// truncated or foreign file is refused with an error banner and changes nothing.
+    pub(crate) fn open_session_file(&mut self, ctx: &egui::Context, path: &Path) {
+        let file_name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        match Session::load(path) {
+            Ok(session) => self.open_session(ctx, session, &file_name),
+            Err(e) => self.push_error(ErrorNote::new(
+                format!("Could not open the session {file_name}"),
+                format!(
+                    "{e}\n\nFile: {}\nThe current chain and settings are kept as they were.",
+                    path.display()
+                ),
+            )),
+        }
+    }
+
+    /// Reopens a saved session. Its data source, N, noise, mask and model settings become the
+    /// settings, and its masks, where they differ from the generated ones, painted overrides.
+    /// The chain is rebuilt in the background from the session's data, loaded afresh and
+    /// checked against the session's fingerprint, with its masks as saved; the views then show
+    /// its traces and posterior summaries, labelled as restored, until Start samples a new
+    /// chain from sweep 0 (the saved latent state Z, X_miss is not in the file). If the data
+    /// cannot be loaded or differs, an error banner says so and the current chain and
+    /// settings stay.
+    pub(crate) fn open_session(&mut self, ctx: &egui::Context, session: Session, file_name: &str) {
         let (source, _, _, _) = session.data.source();
         let mut settings = self.settings.clone();
         settings.data.source = match source {
@@ -475,14 +536,34 @@ impl GibbsApp {
                     panels::PaintedMasks::difference(&generated.missing, &m.missing, m.d());
             }
             Err(e) => {
-                self.push_error(ErrorNote::new("Could not open the session", e.to_string()));
+                self.push_error(ErrorNote::new(
+                    format!("Could not open the session {file_name}"),
+                    e.to_string(),
+                ));
                 return;
             }
         }
-        self.settings = settings;
-        self.failed = None;
+        // Kept to go back to if the session cannot be reopened (the settings from before any
+        // session still being reopened).
+        let replaced = std::mem::replace(&mut self.settings, settings);
+        let previous = self
+            .pending_restore
+            .take()
+            .map_or(replaced, |pending| pending.previous);
         self.build = None;
-        self.start_build(ctx, false);
+        self.run_next = false;
+        self.start_build_with(
+            ctx,
+            false,
+            Some(Restore {
+                session: Arc::new(session),
+                file_name: file_name.to_owned(),
+            }),
+        );
+        self.pending_restore = Some(PendingRestore {
+            previous,
+            file_name: file_name.to_owned(),
+        });
     }
 
     /// Sends settings that apply at the next sweep to the running sampler.
@@ -666,8 +747,8 @@ impl GibbsApp {
                     .on_hover_text("Show how long the UI takes per frame (debug readout)");
             },
         );
-        if let Some(session) = opened {
-            self.open_session(&ui.ctx().clone(), session);
+        if let Some(path) = opened {
+            self.open_session_file(&ui.ctx().clone(), &path);
         }
         action
     }
@@ -837,6 +918,7 @@ impl GibbsApp {
             return;
         }
         let building = self.build.is_some();
+        let opening = self.pending_restore.as_ref().map(|p| p.file_name.clone());
         let long = chain.clock.elapsed() >= LONG_RUN && chain.handle.state() != RunState::Stopped;
         let colour = Color32::from_rgb(220, 130, 40);
         let mut revert = false;
@@ -849,7 +931,12 @@ impl GibbsApp {
                     ui.label(
                         RichText::new(format!("Changed: {}.", reasons.join(", "))).color(colour),
                     );
-                    if building {
+                    if let Some(name) = &opening {
+                        ui.spinner();
+                        ui.label(format!(
+                            "Opening the session {name}: loading and checking its data…"
+                        ));
+                    } else if building {
                         ui.spinner();
                         ui.label("Restarting the chain with the new settings…");
                     } else if long && !self.restart_confirmed {
@@ -1026,6 +1113,24 @@ impl GibbsApp {
         Some(Self::session_of(chain, self.dataset.as_ref()))
     }
 
+    /// Asks for the posterior mean and std to be exported to `path`, as the export menu does.
+    #[cfg(test)]
+    pub(crate) fn export_summary_to(&mut self, path: PathBuf) {
+        self.exporter.request_summary_to(path);
+    }
+
+    /// Waits for the export in progress and returns its outcome.
+    #[cfg(test)]
+    pub(crate) fn export_outcome(&mut self, ctx: &egui::Context) -> Option<Result<String, String>> {
+        self.exporter.wait_for_outcome(ctx)
+    }
+
+    /// Presses a run control.
+    #[cfg(test)]
+    pub(crate) fn press(&mut self, ctx: &egui::Context, action: RunAction) {
+        self.act(ctx, action);
+    }
+
     #[cfg(test)]
     pub(crate) fn workspace(&self) -> Workspace {
         self.workspace
@@ -1046,6 +1151,9 @@ impl eframe::App for GibbsApp {
     fn ui(&mut self, ui: &mut Ui, frame: &mut eframe::Frame) {
         let started = Instant::now();
         let ctx = ui.ctx().clone();
+        if let Some(path) = self.options.session.take() {
+            self.open_session_file(&ctx, &path);
+        }
         self.poll_build();
         self.drain_events(&ctx);
         if let Some(chain) = &self.chain {
@@ -1062,7 +1170,9 @@ impl eframe::App for GibbsApp {
             ui.add_space(1.0);
         });
         if let Some(chain) = &mut self.chain {
-            if self.exporter.take_summary_request() {
+            // A restored session's own pixel posterior is written as saved; otherwise the
+            // sampler is asked for its current one.
+            if self.exporter.take_summary_request() && !chain.live.has_restored_pixels() {
                 chain.live.clear_full_summary();
                 chain.handle.send(Command::RequestSummary);
             }

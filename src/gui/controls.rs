@@ -36,6 +36,8 @@ pub struct RunStatus {
     pub planned: usize,
     pub sweeps_per_second: Option<f64>,
     pub elapsed: Duration,
+    /// The views show a reopened session; the chain itself has not sampled yet.
+    pub restored: bool,
 }
 
 impl RunStatus {
@@ -106,6 +108,12 @@ pub fn ui(ui: &mut Ui, status: &RunStatus) -> Option<RunAction> {
     );
     let (main_label, main_tip) = match (status.state, status.iteration) {
         (Some(RunState::Running), _) => ("Pause", "Pause after this sweep (space)"),
+        (Some(RunState::Paused), _) if status.restored => (
+            "Start",
+            "Sample a new chain from sweep 0 with the session's settings, masks and seed; its \
+             sweeps replace the restored ones (the saved latent state is not in the file) \
+             (space)",
+        ),
         (Some(RunState::Paused), 0) => ("Start", "Start sampling (space)"),
         (Some(RunState::Paused), _) => ("Resume", "Go on sampling (space)"),
         (Some(RunState::Finished), _) => (
@@ -268,6 +276,7 @@ mod tests {
             planned: 200,
             sweeps_per_second: Some(10.0),
             elapsed: Duration::ZERO,
+            restored: false,
         };
         assert_eq!(status.remaining(), Some(Duration::from_secs(15)));
         assert_eq!(status.toggle_action(), Some(RunAction::Pause));

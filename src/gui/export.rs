@@ -221,9 +221,28 @@ pub fn build_session(
         traces: session_traces(live.traces()),
         posterior: live
             .snapshot()
-            .map(|s| PosteriorSummary::from_snapshot(s, None)),
+            .map(|s| PosteriorSummary::from_snapshot(s, pixel_posterior(live, s, experiment))),
         front_end: None,
     }
+}
+
+/// The pixel posterior (every image's posterior mean and std) when the live state holds one
+/// taken at the snapshot's sweep for this experiment, so a session saves both together.
+fn pixel_posterior(
+    live: &LiveState,
+    snapshot: &gibbs_fa::sampler::Snapshot,
+    experiment: &Experiment,
+) -> Option<gibbs_fa::model::MeanStd> {
+    let full = live.full_summary()?;
+    let nd = experiment.n.checked_mul(experiment.d())?;
+    (full.iteration == snapshot.iteration
+        && (full.n, full.d) == (experiment.n, experiment.d())
+        && full.mean.len() == nd
+        && full.std.len() == nd)
+        .then(|| gibbs_fa::model::MeanStd {
+            mean: full.mean.clone(),
+            std: full.std.clone(),
+        })
 }
 
 /// Export menu state: the screenshot in flight, the background job, the last outcome.
@@ -369,10 +388,10 @@ impl Exporter {
         }
     }
 
-    /// The export and session menu (each entry opens a file dialog). Returns a session the
-    /// user opened, for the app to rebuild its experiment from. Errors show in
+    /// The export and session menu (each entry opens a file dialog). Returns the session
+    /// file the user chose to open, for the app to read and reopen. Export errors show in
     /// [`Self::status_ui`].
-    pub fn menu_ui(&mut self, ui: &mut egui::Ui, sources: ExportSources<'_>) -> Option<Session> {
+    pub fn menu_ui(&mut self, ui: &mut egui::Ui, sources: ExportSources<'_>) -> Option<PathBuf> {
         let ExportSources {
             live,
             experiment,
@@ -468,8 +487,15 @@ impl Exporter {
             ui.close();
         }
         let mut opened = None;
-        if ui.button("Open session…").clicked() {
-            opened = self.open_session();
+        if ui
+            .button("Open session…")
+            .on_hover_text(
+                "Reopen a saved session: its data is checked against the saved one, and its \
+                 traces and posterior summaries are shown as saved",
+            )
+            .clicked()
+        {
+            opened = pick_session_path();
             ui.close();
         }
         opened
@@ -623,25 +649,14 @@ impl Exporter {
                 .map_err(|e| e.to_string()),
         );
     }
+}
 
-    /// Asks for a session file and reads it; a damaged or foreign file is reported in
-    /// [`Self::status_ui`] and gives `None`.
-    fn open_session(&mut self) -> Option<Session> {
-        let path = rfd::FileDialog::new()
-            .set_title("Open a session")
-            .add_filter("gibbs-fa session", &[gibbs_fa::session::EXTENSION])
-            .pick_file()?;
-        match Session::load(&path) {
-            Ok(session) => {
-                self.status = Some(Ok(format!("Opened {}", path.display())));
-                Some(session)
-            }
-            Err(e) => {
-                self.status = Some(Err(format!("{}: {e}", path.display())));
-                None
-            }
-        }
-    }
+/// Asks which session file to open; `None` when the user cancels.
+fn pick_session_path() -> Option<PathBuf> {
+    rfd::FileDialog::new()
+        .set_title("Open a session")
+        .add_filter("gibbs-fa session", &[gibbs_fa::session::EXTENSION])
+        .pick_file()
 }
 
 /// Where the std file of an imputation export goes: beside the means, "-std" added.

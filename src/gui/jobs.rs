@@ -12,6 +12,7 @@ use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use gibbs_fa::data::{DataSource, Dataset};
 use gibbs_fa::experiment::{self, Experiment, ExperimentSpec};
 use gibbs_fa::sampler::{HandleOptions, Notify, SamplerHandle};
+use gibbs_fa::session::Session;
 
 use super::live::LiveState;
 use super::panels::Settings;
@@ -209,6 +210,47 @@ pub struct BuildRequest {
     pub dataset: Option<(DatasetKey, Arc<Dataset>)>,
     pub experiment: Option<Arc<Experiment>>,
     pub run: bool,
+    /// A session to reopen: its data is loaded afresh and checked against its fingerprint,
+    /// its masks are used as saved, and its traces and summaries fill the live state.
+    pub restore: Option<Restore>,
+}
+
+/// A session being reopened, with its file name for the views' label.
+pub struct Restore {
+    pub session: Arc<Session>,
+    pub file_name: String,
+}
+
+/// Loads a session's data from where it was saved (never from the cache: the file may have
+/// changed since) and rebuilds its experiment with its masks, refusing data that differs.
+/// Returns a note when the session has no fingerprint to check the data against.
+fn restore_experiment(
+    session: &Session,
+    progress: &Progress<Built>,
+) -> Result<(Dataset, Experiment, Option<String>), String> {
+    let source = session.data.describe();
+    progress.report(None, format!("reading {source}"));
+    let data = session
+        .data
+        .load()
+        .map_err(|e| format!("Its data could not be read: {e}\n\nThe session's data: {source}"))?;
+    if data.n < session.spec.n {
+        return Err(format!(
+            "Its data now holds {} images; the session was saved with N = {}.\n\nThe \
+             session's data: {source}",
+            data.n, session.spec.n
+        ));
+    }
+    progress.report(None, "checking the data and laying the saved masks");
+    let experiment = session
+        .rebuild(&data)
+        .map_err(|e| format!("{e}.\n\nThe session's data: {source}"))?;
+    let note = session.data_fingerprint.is_none().then(|| {
+        "The session holds no fingerprint of its data, so the data could not be checked \
+         against the one it was saved with."
+            .to_string()
+    });
+    Ok((data, experiment, note))
 }
 
 /// A chain built off the UI thread.
@@ -245,11 +287,21 @@ pub fn build_chain(
         dataset,
         experiment,
         run,
+        restore,
     } = request;
     let mut note = None;
-    let (dataset, experiment) = match experiment {
-        Some(experiment) => (dataset, experiment),
-        None => {
+    let (dataset, experiment) = match (&restore, experiment) {
+        (Some(restore), _) => {
+            let (data, built, warning) = restore_experiment(&restore.session, progress)?;
+            note = warning;
+            settings.data.n = built.n;
+            (
+                Some((DatasetKey::of(&settings, &source), Arc::new(data))),
+                Arc::new(built),
+            )
+        }
+        (None, Some(experiment)) => (dataset, experiment),
+        (None, None) => {
             let (key, data) = match dataset {
                 Some(cached) => cached,
                 None => {
@@ -291,7 +343,16 @@ pub fn build_chain(
         .validate(experiment.n, experiment.d())
         .map_err(|e| e.to_string())?;
     progress.report(None, "starting the sampler");
-    let live = LiveState::new(Arc::clone(&experiment), &settings.model);
+    let mut live = LiveState::new(Arc::clone(&experiment), &settings.model);
+    if let Some(restore) = &restore {
+        let session = &restore.session;
+        live.restore(
+            &session.traces,
+            session.posterior.as_ref(),
+            &settings.model,
+            &restore.file_name,
+        );
+    }
     let watched = live.wanted_images();
     let options = HandleOptions {
         start_paused: !run,

@@ -13,6 +13,7 @@ use egui_plot::PlotPoint;
 use gibbs_fa::experiment::Experiment;
 use gibbs_fa::model::{ImageSummary, SamplerSettings, SweepRecord};
 use gibbs_fa::sampler::{Event, FullSummary, MAX_WATCHED, RunState, Snapshot};
+use gibbs_fa::session::PosteriorSummary;
 
 /// Source of [`LiveState::generation`]: every state gets a new number, so cached textures of
 /// an older experiment are never shown for a new one.
@@ -27,6 +28,15 @@ pub struct Traces {
     pub log_joint: Vec<PlotPoint>,
     pub rmse_sample: Vec<PlotPoint>,
     pub rmse_mean: Vec<PlotPoint>,
+}
+
+/// Where the shown state came from when it was read from a session file, not sampled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RestoredFrom {
+    /// The session file's name (without its folder).
+    pub file_name: String,
+    /// The last sweep the saved chain had done.
+    pub sweep: usize,
 }
 
 /// Everything the sampler has told the UI, kept for display.
@@ -55,6 +65,8 @@ pub struct LiveState {
     summary: Option<FullSummary>,
     /// Counts masks changed in place (painted and applied without a restart).
     mask_version: u64,
+    /// Set while the traces and summaries shown are a session's, until the chain samples.
+    restored: Option<RestoredFrom>,
 }
 
 impl LiveState {
@@ -84,14 +96,176 @@ impl LiveState {
             last_error: None,
             summary: None,
             mask_version: 0,
+            restored: None,
         }
+    }
+
+    /// Shows what a saved session had found: its traces (one value per sweep, the RMSE
+    /// traces aligned to the last sweeps when they are shorter), its posterior summaries as
+    /// the newest snapshot and its pixel posterior, if saved, as the full summary. They stay
+    /// until the chain sends its first sweep (see [`Self::apply`]).
+    pub fn restore(
+        &mut self,
+        traces: &gibbs_fa::model::Traces,
+        posterior: Option<&PosteriorSummary>,
+        settings: &SamplerSettings,
+        file_name: &str,
+    ) {
+        let sweeps = traces.log_joint.len();
+        let points = |values: &[f64]| -> Vec<PlotPoint> {
+            let first = sweeps.saturating_sub(values.len()) + 1;
+            values
+                .iter()
+                .enumerate()
+                .map(|(k, &y)| PlotPoint::new((first + k) as f64, y))
+                .collect()
+        };
+        self.traces = Traces {
+            log_joint: points(&traces.log_joint),
+            rmse_sample: points(&traces.rmse_sample),
+            rmse_mean: points(&traces.rmse_posterior_mean),
+        };
+        self.last_record = None;
+        self.sweeps_per_second = None;
+        self.iteration = sweeps;
+        self.burn_in = settings.burn_in;
+        self.sweeps = settings.sweeps;
+        if let Some(p) = posterior {
+            let snapshot = Snapshot {
+                iteration: p.iteration,
+                n: self.n_images(),
+                d: p.d,
+                m: p.m,
+                image_shape: Some(self.image_shape()),
+                w: p.w.clone(),
+                mu: p.mu.clone(),
+                sigmasq: p.sigmasq.clone(),
+                posterior_mu: p.posterior_mu.clone(),
+                posterior_sigmasq: p.posterior_sigmasq.clone(),
+                samples_in_moments: p.samples_in_moments,
+                images: Vec::new(),
+                rmse_mean_impute: None,
+                missing_fraction: self.missing_fraction(),
+                last_sweep: None,
+                settings: settings.clone(),
+                state: RunState::Paused,
+            };
+            self.apply_snapshot(snapshot);
+            self.summary = p.reconstruction.as_ref().map(|r| FullSummary {
+                iteration: p.iteration,
+                n: self.n_images(),
+                d: p.d,
+                samples_in_moments: p.samples_in_moments,
+                mean: r.mean.clone(),
+                std: r.std.clone(),
+            });
+        }
+        self.restored = Some(RestoredFrom {
+            file_name: file_name.to_owned(),
+            sweep: self.iteration,
+        });
+        self.refresh_restored_images();
+    }
+
+    /// Whether the full summary shown is the pixel posterior a restored session holds (the
+    /// export can then write it without asking the new chain).
+    pub fn has_restored_pixels(&self) -> bool {
+        self.restored.is_some()
+            && self.summary.as_ref().is_some_and(|f| {
+                self.snapshot
+                    .as_ref()
+                    .is_some_and(|s| s.iteration == f.iteration && f.iteration > 0)
+            })
+    }
+
+    /// While a session with a pixel posterior is shown, the summaries of the images on screen
+    /// come from it (the saved chain's current sample is not in the file, so the posterior
+    /// mean stands in for it); rebuilt when other images come into view.
+    fn refresh_restored_images(&mut self) {
+        if !self.has_restored_pixels() {
+            return;
+        }
+        let wanted = self.wanted_images();
+        let (Some(full), Some(snapshot)) = (&self.summary, &self.snapshot) else {
+            return;
+        };
+        if snapshot
+            .images
+            .iter()
+            .map(|s| s.index)
+            .eq(wanted.iter().copied())
+        {
+            return;
+        }
+        let d = full.d;
+        let images: Vec<ImageSummary> = wanted
+            .iter()
+            .filter_map(|&index| {
+                let range = index.checked_mul(d)?..(index + 1).checked_mul(d)?;
+                let mean = full.mean.get(range.clone())?.to_vec();
+                let std = full.std.get(range)?.to_vec();
+                let rmse = missing_rmse(self.truth(index)?, self.mask(index)?, &mean);
+                Some(ImageSummary {
+                    index,
+                    current: mean.clone(),
+                    posterior_mean: mean,
+                    posterior_std: std,
+                    rmse,
+                })
+            })
+            .collect();
+        let std_max = images
+            .iter()
+            .flat_map(|s| s.posterior_std.iter().copied())
+            .filter(|v| v.is_finite())
+            .fold(0.0f32, f32::max);
+        self.std_scale = if std_max > 0.0 { std_max } else { 1.0 };
+        self.summary_index = images
+            .iter()
+            .enumerate()
+            .map(|(pos, s)| (s.index, pos))
+            .collect();
+        if let Some(snapshot) = &mut self.snapshot {
+            snapshot.images = images;
+        }
+        self.snapshot_version += 1;
+    }
+
+    /// The session the shown traces and summaries were read from, until the chain samples.
+    pub fn restored(&self) -> Option<&RestoredFrom> {
+        self.restored.as_ref()
+    }
+
+    /// The chain has started sampling after a session was restored: its sweeps replace the
+    /// saved ones (the saved chain's latent state is not in the file, so it starts at sweep 0).
+    fn leave_restored(&mut self) {
+        if self.restored.take().is_none() {
+            return;
+        }
+        self.traces = Traces::default();
+        self.iteration = 0;
+        self.last_record = None;
+        self.snapshot = None;
+        self.summary_index.clear();
+        self.std_scale = 1.0;
+        self.snapshot_version += 1;
+        self.summary = None;
     }
 
     /// Folds one event from the sampler handle into the state (traces append, newest snapshot kept).
     pub fn apply(&mut self, event: Event) {
         match event {
-            Event::Sweep(record) => self.apply_sweep(record),
-            Event::Snapshot(snapshot) => self.apply_snapshot(*snapshot),
+            Event::Sweep(record) => {
+                self.leave_restored();
+                self.apply_sweep(record);
+            }
+            // While a session is shown, the new chain's sweep-0 snapshots (sent when it is
+            // built or told which images to watch) would only hide it.
+            Event::Snapshot(snapshot) if self.restored.is_some() && snapshot.iteration == 0 => {}
+            Event::Snapshot(snapshot) => {
+                self.leave_restored();
+                self.apply_snapshot(*snapshot);
+            }
             Event::State(state) => self.run_state = Some(state),
             Event::Error(message) => self.last_error = Some(message),
             Event::Summary(summary) => self.summary = Some(*summary),
@@ -165,7 +339,10 @@ impl LiveState {
 
     /// Records which images are on screen (the reconstruction list calls this every frame).
     pub fn set_visible_images(&mut self, rows: Range<usize>) {
-        self.visible = rows;
+        if self.visible != rows {
+            self.visible = rows;
+            self.refresh_restored_images();
+        }
     }
 
     /// A number unique to this state (changes on every reset), for texture versions.
@@ -345,6 +522,18 @@ fn experiment_label(e: &Experiment, index: usize) -> Option<u8> {
 
 fn experiment_missing_fraction(e: &Experiment) -> f64 {
     e.missing_fraction()
+}
+
+/// RMSE of `estimate` against `truth` on the missing pixels (None when none is missing).
+fn missing_rmse(truth: &[f32], mask: &[bool], estimate: &[f32]) -> Option<f64> {
+    let (mut sq, mut count) = (0.0f64, 0usize);
+    for ((&t, &miss), &e) in truth.iter().zip(mask).zip(estimate) {
+        if miss {
+            sq += (f64::from(t) - f64::from(e)).powi(2);
+            count += 1;
+        }
+    }
+    (count > 0).then(|| (sq / count as f64).sqrt())
 }
 
 /// The mean of each pixel over the images where it is observed (the sampler's initial fill);

@@ -22,6 +22,8 @@ mod tests_app;
 #[cfg(test)]
 mod tests_editor;
 #[cfg(test)]
+mod tests_session;
+#[cfg(test)]
 mod tests_views;
 
 use std::path::PathBuf;
@@ -51,6 +53,9 @@ pub struct GuiArgs {
     /// Close the window after this many seconds, as a user would (measuring the exit).
     #[arg(long, value_name = "SECONDS", hide = true)]
     pub close_after: Option<f64>,
+    /// A saved session to reopen (a .gibbsfa file written by "Save session…").
+    #[arg(long, value_name = "FILE")]
+    pub session: Option<PathBuf>,
 }
 
 /// Opens the window and runs until it is closed.
@@ -66,6 +71,7 @@ pub fn run(args: GuiArgs) -> ExitCode {
             .close_after
             .filter(|s| s.is_finite() && *s >= 0.0)
             .map(std::time::Duration::from_secs_f64),
+        session: args.session,
     };
     let native = eframe::NativeOptions {
         renderer: eframe::Renderer::Glow,

@@ -787,7 +787,7 @@ fn opening_a_session_rebuilds_the_chain_with_its_masks() {
     let generation = h.state().live().map(|l| l.generation());
     let wanted = session.masks.clone();
     let ctx = h.ctx.clone();
-    h.state_mut().open_session(&ctx, session);
+    h.state_mut().open_session(&ctx, session, "edited.gibbsfa");
     wait(&mut h, "the session's chain", &|a| {
         a.live().map(|l| l.generation()) != generation && !a.is_building()
     });

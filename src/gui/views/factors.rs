@@ -39,6 +39,7 @@ impl Default for FactorsView {
 
 impl FactorsView {
     pub fn ui(&mut self, ui: &mut egui::Ui, live: &LiveState, textures: &mut TextureCache) {
+        super::restored_note(ui, live);
         let Some(snapshot) = live.snapshot() else {
             ui.heading("Factors");
             ui.label("The columns of W appear with the sampler's first snapshot: start a run.");

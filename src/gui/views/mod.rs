@@ -100,6 +100,26 @@ impl Views {
     }
 }
 
+/// Hover text of the "restored from session" label: what Start does next.
+const RESTORED_HELP: &str = "These traces and posterior summaries were read from the session \
+    file, exactly as saved. The chain's latent state (the factors Z and the sampled missing \
+    pixels) is not in the file, so Start begins a new chain from sweep 0 with the session's \
+    settings, masks and seed, and its sweeps replace what is shown here. That chain retraces \
+    the saved one unless settings or masks were changed while the saved chain ran.";
+
+/// One line saying the view shows a saved session (nothing when it shows the live chain).
+fn restored_note(ui: &mut egui::Ui, live: &LiveState) {
+    if let Some(from) = live.restored() {
+        let text = egui::RichText::new(format!(
+            "Restored from session {}, sweep {} (press Start to sample a new chain)",
+            from.file_name, from.sweep
+        ))
+        .strong()
+        .color(ui.visuals().warn_fg_color);
+        ui.label(text).on_hover_text(RESTORED_HELP);
+    }
+}
+
 /// The version of a texture slot: which state (experiment) and which data within it, so a
 /// texture is re-uploaded after a reset, a mask applied in place or a new snapshot, and at no
 /// other time.

@@ -19,6 +19,7 @@ pub struct MomentsView {}
 
 impl MomentsView {
     pub fn ui(&mut self, ui: &mut egui::Ui, live: &LiveState, textures: &mut TextureCache) {
+        super::restored_note(ui, live);
         let Some(snapshot) = live.snapshot() else {
             ui.heading("Mean and variance");
             ui.label("mu and sigma appear with the sampler's first snapshot: start a run.");

@@ -51,6 +51,7 @@ impl ReconstructionsView {
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, live: &mut LiveState, textures: &mut TextureCache) {
+        super::restored_note(ui, live);
         let n = live.n_images();
         if !self.restored {
             self.restored = true;

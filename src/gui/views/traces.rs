@@ -43,6 +43,7 @@ impl Default for TracesView {
 impl TracesView {
     pub fn ui(&mut self, ui: &mut egui::Ui, live: &LiveState) {
         let traces = live.traces();
+        super::restored_note(ui, live);
         ui.horizontal_wrapped(|ui| {
             ui.checkbox(&mut self.hide_start, "Hide the first sweeps")
                 .on_hover_text(
