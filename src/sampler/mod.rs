@@ -12,6 +12,7 @@
 //!         Event::Snapshot(snapshot) => println!("W is {} x {}", snapshot.d, snapshot.m),
 //!         Event::State(state) => println!("now {}", state.name()),
 //!         Event::Error(message) => eprintln!("{message}"),
+//!         Event::Summary(summary) => println!("posterior of {} pixels", summary.mean.len()),
 //!     }
 //! }
 //! handle.stop();
