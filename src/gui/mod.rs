@@ -18,6 +18,8 @@ mod texture;
 mod views;
 
 #[cfg(test)]
+mod test_support;
+#[cfg(test)]
 mod tests_app;
 #[cfg(test)]
 mod tests_editor;

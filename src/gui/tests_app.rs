@@ -9,33 +9,16 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use gibbs_fa::sampler::RunState;
 
-use super::app::{AppOptions, GibbsApp};
+use super::app::GibbsApp;
 use super::panels::SourceChoice;
+use super::test_support::synthetic_app;
 use super::views::ViewTab;
 
 /// Longest wait for anything (the machine is shared and small; sweeps here take ~1 ms).
 const PATIENCE: Duration = Duration::from_secs(60);
 
 fn small_app() -> Harness<'static, GibbsApp> {
-    Harness::builder()
-        .with_size([1400.0, 900.0])
-        .build_eframe(|cc| {
-            let mut app = GibbsApp::new(
-                cc,
-                AppOptions {
-                    fresh: true,
-                    n: Some(200),
-                    m: Some(5),
-                    ..AppOptions::default()
-                },
-            );
-            let s = app.settings_mut();
-            s.data.source = SourceChoice::Synthetic;
-            s.model.sweeps = 100_000;
-            s.model.burn_in = 10;
-            app.set_tab(ViewTab::Traces);
-            app
-        })
+    synthetic_app(200, 5, 100_000, 10, |app| app.set_tab(ViewTab::Traces))
 }
 
 /// Steps frames (with short real pauses, the sampler runs in real time) until `done` holds.

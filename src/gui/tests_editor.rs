@@ -553,30 +553,13 @@ fn exports_write_files_that_read_back_equal() {
 /// (the sweep count goes on, the views show the new mask) and is kept in the settings.
 #[test]
 fn apply_in_the_app_continues_the_chain_with_the_painted_mask() {
-    use super::app::{AppOptions, GibbsApp, Workspace};
-    use super::panels::SourceChoice;
+    use super::app::{GibbsApp, Workspace};
     use super::views::ViewTab;
     use egui::accesskit::Role;
 
-    let mut h = Harness::builder()
-        .with_size([1400.0, 900.0])
-        .build_eframe(|cc| {
-            let mut app = GibbsApp::new(
-                cc,
-                AppOptions {
-                    fresh: true,
-                    n: Some(120),
-                    m: Some(4),
-                    ..AppOptions::default()
-                },
-            );
-            let s = app.settings_mut();
-            s.data.source = SourceChoice::Synthetic;
-            s.model.sweeps = 100_000;
-            s.model.burn_in = 5;
-            app.set_tab(ViewTab::Reconstructions);
-            app
-        });
+    let mut h = super::test_support::synthetic_app(120, 4, 100_000, 5, |app| {
+        app.set_tab(ViewTab::Reconstructions)
+    });
     let patience = Duration::from_secs(60);
     let step_until =
         |h: &mut Harness<'_, GibbsApp>, what: &str, done: &dyn Fn(&GibbsApp) -> bool| {
@@ -749,24 +732,10 @@ fn the_posterior_export_writes_the_chains_own_summary() {
 /// from the generated ones become painted overrides, and the rebuilt chain uses them.
 #[test]
 fn opening_a_session_rebuilds_the_chain_with_its_masks() {
-    use super::app::{AppOptions, GibbsApp};
-    use super::panels::SourceChoice;
+    use super::app::GibbsApp;
 
-    let mut h = Harness::builder()
-        .with_size([1400.0, 900.0])
-        .build_eframe(|cc| {
-            let mut app = GibbsApp::new(
-                cc,
-                AppOptions {
-                    fresh: true,
-                    n: Some(60),
-                    m: Some(3),
-                    ..AppOptions::default()
-                },
-            );
-            app.settings_mut().data.source = SourceChoice::Synthetic;
-            app
-        });
+    // The default run length (200 sweeps, burn-in 100).
+    let mut h = super::test_support::synthetic_app(60, 3, 200, 100, |_| {});
     let wait = |h: &mut Harness<'_, GibbsApp>, what: &str, done: &dyn Fn(&GibbsApp) -> bool| {
         let deadline = Instant::now() + Duration::from_secs(60);
         while !done(h.state()) {

@@ -13,29 +13,12 @@ use gibbs_fa::session::{DataRecord, Session};
 use super::app::{AppOptions, GibbsApp};
 use super::controls::RunAction;
 use super::export::{session_traces, std_path_for};
-use super::panels::SourceChoice;
+use super::test_support::synthetic_app;
 use super::views::ViewTab;
 
 /// A fresh app on the synthetic digits with N images and M factors, a short run.
 fn app(n: usize, m: usize) -> Harness<'static, GibbsApp> {
-    Harness::builder()
-        .with_size([1400.0, 900.0])
-        .build_eframe(move |cc| {
-            let mut app = GibbsApp::new(
-                cc,
-                AppOptions {
-                    fresh: true,
-                    n: Some(n),
-                    m: Some(m),
-                    ..AppOptions::default()
-                },
-            );
-            let settings = app.settings_mut();
-            settings.data.source = SourceChoice::Synthetic;
-            settings.model.burn_in = 5;
-            settings.model.sweeps = 20;
-            app
-        })
+    synthetic_app(n, m, 20, 5, |_| {})
 }
 
 /// Steps the app until `done`, failing after a minute.

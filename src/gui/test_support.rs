@@ -1,0 +1,37 @@
+//! Shared set-up for the UI tests: the real app, headless, on a small synthetic problem.
+
+use egui_kittest::Harness;
+
+use super::app::{AppOptions, GibbsApp};
+use super::panels::SourceChoice;
+
+/// A fresh app (no remembered settings) on the built-in synthetic digits with `n` images,
+/// `m` factors and the given run length, in a 1400 x 900 window; `configure` adjusts the
+/// app further before the first frame.
+pub fn synthetic_app(
+    n: usize,
+    m: usize,
+    sweeps: usize,
+    burn_in: usize,
+    configure: impl FnOnce(&mut GibbsApp) + 'static,
+) -> Harness<'static, GibbsApp> {
+    Harness::builder()
+        .with_size([1400.0, 900.0])
+        .build_eframe(move |cc| {
+            let mut app = GibbsApp::new(
+                cc,
+                AppOptions {
+                    fresh: true,
+                    n: Some(n),
+                    m: Some(m),
+                    ..AppOptions::default()
+                },
+            );
+            let settings = app.settings_mut();
+            settings.data.source = SourceChoice::Synthetic;
+            settings.model.sweeps = sweeps;
+            settings.model.burn_in = burn_in;
+            configure(&mut app);
+            app
+        })
+}
