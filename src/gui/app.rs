@@ -743,6 +743,7 @@ impl GibbsApp {
             },
             |ui| {
                 theme_switch(ui);
+                zoom_switch(ui);
                 ui.toggle_value(show_frame_times, "Frame times")
                     .on_hover_text("Show how long the UI takes per frame (debug readout)");
             },
@@ -1234,6 +1235,29 @@ impl eframe::App for GibbsApp {
         };
         eframe::set_value(storage, eframe::APP_KEY, &persisted);
         self.views = persisted.views;
+    }
+}
+
+/// Zoom levels offered in the top bar (ctrl +/- and ctrl 0 work too): 150% and more for a
+/// projector in a classroom. egui remembers the zoom between runs.
+const ZOOM_LEVELS: [f32; 5] = [1.0, 1.25, 1.5, 1.75, 2.0];
+
+/// The zoom menu of the top bar.
+fn zoom_switch(ui: &mut Ui) {
+    let ctx = ui.ctx().clone();
+    let current = ctx.zoom_factor();
+    let mut chosen = current;
+    egui::ComboBox::from_label("Zoom")
+        .selected_text(format!("{:.0}%", current * 100.0))
+        .show_ui(ui, |ui| {
+            for level in ZOOM_LEVELS {
+                ui.selectable_value(&mut chosen, level, format!("{:.0}%", level * 100.0));
+            }
+        })
+        .response
+        .on_hover_text("Size of everything in the window (also ctrl + and ctrl -)");
+    if chosen != current {
+        ctx.set_zoom_factor(chosen);
     }
 }
 

@@ -77,6 +77,8 @@ impl TracesView {
         let spacing = ui.spacing().item_spacing.y;
         let height = ((ui.available_height() - 2.0 * spacing) / 2.0).max(120.0);
         let link = Id::unique("gibbs_fa_traces_x");
+        // The x axis spans the planned run from the start, so progress reads off the plot.
+        let planned = live.planned_sweeps() as f64;
 
         Plot::new("log_joint_plot")
             .height(height)
@@ -84,6 +86,8 @@ impl TracesView {
             .x_axis_label("sweep")
             .y_axis_label("log joint")
             .y_axis_min_width(Y_AXIS_WIDTH)
+            .include_x(0.0)
+            .include_x(planned)
             .link_axis(link, [true, false])
             .show(ui, |plot| {
                 if burn_in > 0.0 {
@@ -101,10 +105,13 @@ impl TracesView {
 
         Plot::new("rmse_plot")
             .height(height)
-            .legend(Legend::default().position(Corner::RightTop))
+            // Bottom left: the curves start high and fall to the right.
+            .legend(Legend::default().position(Corner::LeftBottom))
             .x_axis_label("sweep")
             .y_axis_label("RMSE on missing pixels")
             .y_axis_min_width(Y_AXIS_WIDTH)
+            .include_x(0.0)
+            .include_x(planned)
             .link_axis(link, [true, false])
             .show(ui, |plot| {
                 if burn_in > 0.0 {
