@@ -304,25 +304,45 @@ impl Exporter {
         } else {
             format!(" ({} sweeps averaged)", summary.samples_in_moments)
         };
+        let progress = Arc::new(AtomicUsize::new(0));
+        self.spawn_job(
+            ctx,
+            "Writing the posterior summary",
+            progress,
+            0,
+            move || {
+                write_mean_and_std(&path, shape, &mean, &std)
+                    .map(|saved| format!("{saved}{note}"))
+                    .map_err(|e| e.to_string())
+            },
+        );
+    }
+
+    /// Runs `work` on its own thread as the exporter's job, with `progress` out of `total`
+    /// images shown in the status line (0: a spinner only) and its outcome collected by
+    /// [`Self::poll`]; a thread that cannot start is reported at once.
+    fn spawn_job(
+        &mut self,
+        ctx: &egui::Context,
+        what: &'static str,
+        progress: Arc<AtomicUsize>,
+        total: usize,
+        work: impl FnOnce() -> Result<String, String> + Send + 'static,
+    ) {
         let (tx, rx) = crossbeam_channel::bounded(1);
         let repaint = ctx.clone();
         let spawned = std::thread::Builder::new()
             .name("gibbs-fa-export".into())
             .spawn(move || {
-                let std_path = std_path_for(&path);
-                let outcome = write_images_idx(&path, shape, &mean)
-                    .and_then(|()| write_images_idx(&std_path, shape, &std))
-                    .map(|()| format!("Saved {} and {}{note}", path.display(), std_path.display()))
-                    .map_err(|e| e.to_string());
-                let _ = tx.send(outcome);
+                let _ = tx.send(work());
                 repaint.request_repaint();
             });
         match spawned {
             Ok(_) => {
                 self.job = Some(ImputeJob {
-                    what: "Writing the posterior summary",
-                    progress: Arc::new(AtomicUsize::new(0)),
-                    total: 0,
+                    what,
+                    progress,
+                    total,
                     rx,
                 })
             }
@@ -514,43 +534,21 @@ impl Exporter {
         let total = experiment.n;
         let experiment = Arc::clone(experiment);
         let progress = Arc::new(AtomicUsize::new(0));
-        let (tx, rx) = crossbeam_channel::bounded(1);
         let counter = Arc::clone(&progress);
-        let repaint = ctx.clone();
-        let spawned = std::thread::Builder::new()
-            .name("gibbs-fa-export".into())
-            .spawn(move || {
-                let refs: Vec<&FactorParams> = params.iter().map(Arc::as_ref).collect();
-                let shape = (experiment.n, experiment.height, experiment.width);
-                let std_path = std_path_for(&path);
-                let outcome = complete_dataset(
-                    &refs,
-                    &experiment.x_true,
-                    &experiment.mask.missing,
-                    experiment.n,
-                    Some(&counter),
-                )
-                .map_err(ExportError::from)
-                .and_then(|rec| {
-                    write_images_idx(&path, shape, &rec.mean)?;
-                    write_images_idx(&std_path, shape, &rec.std)
-                })
-                .map(|()| format!("Saved {} and {}", path.display(), std_path.display()))
-                .map_err(|e| e.to_string());
-                let _ = tx.send(outcome);
-                repaint.request_repaint();
-            });
-        match spawned {
-            Ok(_) => {
-                self.job = Some(ImputeJob {
-                    what: "Imputing for export",
-                    progress,
-                    total,
-                    rx,
-                })
-            }
-            Err(e) => self.status = Some(Err(format!("could not start the export: {e}"))),
-        }
+        self.spawn_job(ctx, "Imputing for export", progress, total, move || {
+            let refs: Vec<&FactorParams> = params.iter().map(Arc::as_ref).collect();
+            let shape = (experiment.n, experiment.height, experiment.width);
+            complete_dataset(
+                &refs,
+                &experiment.x_true,
+                &experiment.mask.missing,
+                experiment.n,
+                Some(&counter),
+            )
+            .map_err(ExportError::from)
+            .and_then(|rec| write_mean_and_std(&path, shape, &rec.mean, &rec.std))
+            .map_err(|e| e.to_string())
+        });
     }
 
     /// One line: progress of a job, or the last outcome (errors in the error colour).
@@ -657,6 +655,24 @@ fn pick_session_path() -> Option<PathBuf> {
         .set_title("Open a session")
         .add_filter("gibbs-fa session", &[gibbs_fa::session::EXTENSION])
         .pick_file()
+}
+
+/// Writes a posterior mean to `path` and its std beside it ([`std_path_for`]), both as
+/// N x H x W f32 IDX; returns the "Saved ... and ..." line for the status.
+fn write_mean_and_std(
+    path: &Path,
+    shape: (usize, usize, usize),
+    mean: &[f32],
+    std: &[f32],
+) -> Result<String, ExportError> {
+    let std_path = std_path_for(path);
+    write_images_idx(path, shape, mean)?;
+    write_images_idx(&std_path, shape, std)?;
+    Ok(format!(
+        "Saved {} and {}",
+        path.display(),
+        std_path.display()
+    ))
 }
 
 /// Where the std file of an imputation export goes: beside the means, "-std" added.
