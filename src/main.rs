@@ -2,6 +2,7 @@
 //! Both front ends are thin layers over the `gibbs_fa` library.
 
 mod cli;
+#[cfg(feature = "gui")]
 mod gui;
 
 use clap::Parser;
@@ -9,7 +10,16 @@ use clap::Parser;
 fn main() -> std::process::ExitCode {
     let args = cli::Cli::parse();
     match args.command {
+        #[cfg(feature = "gui")]
         None => gui::run(args.gui),
+        #[cfg(not(feature = "gui"))]
+        None => {
+            eprintln!(
+                "this gibbs-fa was built without the desktop app (the `gui` feature); \
+                 see `gibbs-fa --help` for the headless subcommands"
+            );
+            std::process::ExitCode::FAILURE
+        }
         Some(command) => cli::run(command),
     }
 }

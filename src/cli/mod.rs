@@ -14,6 +14,7 @@ use std::process::ExitCode;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    #[cfg(feature = "gui")]
     #[command(flatten)]
     pub gui: crate::gui::GuiArgs,
 }

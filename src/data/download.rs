@@ -5,10 +5,15 @@
 //! renamed into place. A failed, cancelled or cut-off download leaves no file behind.
 
 use std::fs::File;
-use std::io::{BufReader, Read, Write};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Duration;
+use std::io::{BufReader, Read};
+use std::path::Path;
+#[cfg(feature = "download")]
+use std::{
+    io::Write,
+    path::PathBuf,
+    sync::atomic::{AtomicBool, AtomicU64, Ordering},
+    time::Duration,
+};
 
 use flate2::read::MultiGzDecoder;
 use md5::{Digest, Md5};
@@ -62,6 +67,7 @@ pub struct DownloadProgress {
     pub bytes_total: Option<u64>,
 }
 
+#[cfg(feature = "download")]
 /// Downloads the MNIST test files into the user's cache folder from the default mirrors and
 /// returns that folder.
 pub fn download_mnist_to_cache(
@@ -72,6 +78,7 @@ pub fn download_mnist_to_cache(
     download_mnist(&dir, DEFAULT_MIRRORS, progress, cancel)
 }
 
+#[cfg(feature = "download")]
 /// Downloads the MNIST test files into `target_dir` (created if needed), trying each base URL of
 /// `mirrors` in order for each file, and returns `target_dir`. Files already there with the
 /// right checksum are kept. Setting `cancel` stops the download (within one read, at most
@@ -177,6 +184,7 @@ fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> 
     Ok(got)
 }
 
+#[cfg(feature = "download")]
 /// True when `dir` already holds `file` (gzipped or raw) with the right checksum.
 fn present_and_valid(dir: &Path, file: &MnistFile) -> bool {
     [format!("{}.gz", file.name), file.name.to_string()]
@@ -185,6 +193,7 @@ fn present_and_valid(dir: &Path, file: &MnistFile) -> bool {
         .any(|p| p.is_file() && content_md5(&p).is_ok_and(|m| m == file.md5))
 }
 
+#[cfg(feature = "download")]
 fn make_agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .timeout_connect(Some(Duration::from_secs(15)))
@@ -195,6 +204,7 @@ fn make_agent() -> ureq::Agent {
         .into()
 }
 
+#[cfg(feature = "download")]
 /// One attempt at one URL: the verified temporary file and whether it is gzipped.
 fn fetch_verified(
     agent: &ureq::Agent,
@@ -271,12 +281,14 @@ fn fetch_verified(
     Ok((temp, gz))
 }
 
+#[cfg(feature = "download")]
 /// A temporary file in the target folder, removed when dropped unless `keep` is set.
 struct TempFile {
     path: PathBuf,
     keep: bool,
 }
 
+#[cfg(feature = "download")]
 impl TempFile {
     fn new(dir: &Path, name: &str) -> Self {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -286,6 +298,7 @@ impl TempFile {
     }
 }
 
+#[cfg(feature = "download")]
 impl Drop for TempFile {
     fn drop(&mut self) {
         if !self.keep {
