@@ -3,11 +3,14 @@
 //! The library holds everything but the front ends: datasets ([`data`]), mask generators
 //! ([`masks`]), PCA ([`pca`]), the model and its Gibbs sampler ([`model`]), the background
 //! sampler thread that front ends drive ([`sampler`]) and PNG figures ([`figures`]).
-//! The desktop app and the headless CLI live in the binary and only call into this crate.
+//! With the `gui` feature (on by default) it also holds the desktop app ([`gui`]), which only
+//! calls into the modules above; the headless CLI lives in the binary.
 
 pub mod data;
 pub mod experiment;
 pub mod figures;
+#[cfg(feature = "gui")]
+pub mod gui;
 pub mod masks;
 pub mod model;
 pub mod pca;

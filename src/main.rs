@@ -2,8 +2,6 @@
 //! Both front ends are thin layers over the `gibbs_fa` library.
 
 mod cli;
-#[cfg(feature = "gui")]
-mod gui;
 
 use clap::Parser;
 
@@ -11,7 +9,7 @@ fn main() -> std::process::ExitCode {
     let args = cli::Cli::parse();
     match args.command {
         #[cfg(feature = "gui")]
-        None => gui::run(args.gui),
+        None => gibbs_fa::gui::run(args.gui.into_options()),
         #[cfg(not(feature = "gui"))]
         None => {
             eprintln!(

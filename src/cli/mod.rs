@@ -1,6 +1,8 @@
 //! Command-line front end: argument parsing and the headless subcommands.
 
 mod data;
+#[cfg(feature = "gui")]
+mod gui_args;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -16,7 +18,7 @@ pub struct Cli {
     pub command: Option<Command>,
     #[cfg(feature = "gui")]
     #[command(flatten)]
-    pub gui: crate::gui::GuiArgs,
+    pub gui: gui_args::GuiArgs,
 }
 
 #[derive(Subcommand, Debug)]

@@ -5,8 +5,8 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use crate::sampler::RunState;
 use egui::{RichText, Ui};
-use gibbs_fa::sampler::RunState;
 
 /// What the user asked the run to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -184,10 +184,14 @@ pub fn ui(ui: &mut Ui, status: &RunStatus) -> Option<RunAction> {
     action
 }
 
-/// Keyboard shortcuts: space starts/pauses/resumes, S steps. Ignored while a text field has
-/// focus; the keys are consumed so a focused button does not also react to them.
+/// Keyboard shortcuts: space starts/pauses/resumes, S steps. Ignored while any widget has the
+/// keyboard focus (a text field, a button or checkbox reached with Tab): the key is that
+/// widget's then.
 pub fn shortcuts(ctx: &egui::Context, status: &RunStatus) -> Option<RunAction> {
-    if ctx.text_edit_focused() || status.state.is_none() {
+    // A focused widget owns the keyboard: space types into a text field and presses a
+    // focused button or checkbox, so it must not also toggle the run.
+    let focused = ctx.memory(|m| m.focused().is_some());
+    if focused || ctx.text_edit_focused() || status.state.is_none() {
         return None;
     }
     let (space, step) = ctx.input_mut(|i| {

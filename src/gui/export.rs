@@ -1,27 +1,34 @@
 //! Export from the app: a view as PNG (the app's own screenshot, cropped to the view), the
 //! traces as CSV, the imputed data and its posterior std as IDX, the masks as IDX.
 //!
-//! The file writers are plain functions taking a path (tests call them directly); the
-//! [`Exporter`] adds save dialogs, the screenshot round trip (the image arrives on a later
-//! frame) and a background job for the imputation, and shows errors in the window.
+//! The file writers are plain functions taking a path (tests call them directly). The
+//! [`Exporter`] runs them: the screenshot round trip (the image arrives on a later frame),
+//! the wait for the sampler's posterior summary, then one [`Job`] that builds and writes the
+//! file, and the outcome line in the window.
+//!
+//! Threads: the Exporter runs on the UI thread and never blocks; every file is built and
+//! written on the job's thread, from shared (`Arc`) data, so no big copy happens in a frame.
+//! Save dialogs are not here: the app asks for the path first (see [`super::files`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
+use crate::data::DataError;
+use crate::data::Dataset;
+use crate::data::idx::{write_idx_f32, write_idx_u8};
+use crate::experiment::Experiment;
+use crate::masks::MaskSet;
+use crate::model::SamplerSettings;
+use crate::reconstruct::{FactorParams, ReconstructError, complete_dataset};
+use crate::sampler::{FullSummary, Snapshot};
+use crate::session::{DataRecord, PosteriorSummary, Session, data_fingerprint};
 use crossbeam_channel::{Receiver, TryRecvError};
 use egui::{ColorImage, Rect};
 use egui_plot::PlotPoint;
-use gibbs_fa::data::DataError;
-use gibbs_fa::data::Dataset;
-use gibbs_fa::data::idx::{write_idx_f32, write_idx_u8};
-use gibbs_fa::experiment::Experiment;
-use gibbs_fa::masks::MaskSet;
-use gibbs_fa::model::SamplerSettings;
-use gibbs_fa::reconstruct::{FactorParams, ReconstructError, complete_dataset};
-use gibbs_fa::session::{DataRecord, PosteriorSummary, Session, data_fingerprint};
 
 use super::editor::RecentParams;
+use super::job::{Job, Outcome};
 use super::live::{LiveState, Traces};
 
 /// Why an export failed.
@@ -150,13 +157,70 @@ pub fn write_png_crop(
     })
 }
 
-/// A save dialog; `None` when the user cancels.
-fn ask_path(title: &str, file_name: &str, filter: &str, extensions: &[&str]) -> Option<PathBuf> {
-    rfd::FileDialog::new()
-        .set_title(title)
-        .set_file_name(file_name)
-        .add_filter(filter, extensions)
-        .save_file()
+/// What can be exported, each asked for by the menu and written by a job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportKind {
+    /// The view shown now, as PNG.
+    ViewPng,
+    /// The scalar traces, as CSV.
+    TracesCsv,
+    /// The chain's posterior mean and std of every pixel, as two IDX files.
+    PosteriorSummary,
+    /// The conditional completion from recent samples, as two IDX files.
+    Completion,
+    /// The masks, as IDX.
+    Masks,
+    /// Data source, settings, masks, traces and summaries in one file.
+    Session,
+}
+
+impl ExportKind {
+    pub const ALL: [ExportKind; 6] = [
+        ExportKind::ViewPng,
+        ExportKind::TracesCsv,
+        ExportKind::PosteriorSummary,
+        ExportKind::Completion,
+        ExportKind::Masks,
+        ExportKind::Session,
+    ];
+
+    /// The save dialog's title, suggested file name, filter name and extensions.
+    pub fn dialog(self) -> (&'static str, String, &'static str, Vec<&'static str>) {
+        let session = crate::session::EXTENSION;
+        match self {
+            ExportKind::ViewPng => (
+                "Save the view as PNG",
+                "view.png".into(),
+                "PNG image",
+                vec!["png"],
+            ),
+            ExportKind::TracesCsv => ("Save the traces", "traces.csv".into(), "CSV", vec!["csv"]),
+            ExportKind::PosteriorSummary => (
+                "Save the posterior mean (the std goes beside it)",
+                "posterior-mean-idx3-float".into(),
+                "IDX",
+                vec!["idx", "idx3-float"],
+            ),
+            ExportKind::Completion => (
+                "Save the imputed data (the std goes beside it)",
+                "imputed-idx3-float".into(),
+                "IDX",
+                vec!["idx", "idx3-float"],
+            ),
+            ExportKind::Masks => (
+                "Save the masks",
+                "masks-idx3-ubyte".into(),
+                "IDX",
+                vec!["idx", "idx3-ubyte"],
+            ),
+            ExportKind::Session => (
+                "Save the session",
+                format!("experiment.{session}"),
+                "gibbs-fa session",
+                vec![session],
+            ),
+        }
+    }
 }
 
 /// A screenshot on its way to a file.
@@ -165,99 +229,123 @@ struct PendingShot {
     rect: Rect,
     pixels_per_point: f32,
     rx: Receiver<Arc<ColorImage>>,
-    asked: std::time::Instant,
-}
-
-/// An imputation being computed (or files being written) for export.
-struct ImputeJob {
-    /// What the job does, for the status line.
-    what: &'static str,
-    progress: Arc<AtomicUsize>,
-    total: usize,
-    rx: Receiver<Result<String, String>>,
+    asked: Instant,
 }
 
 /// The chain's posterior summary asked for, to be written to `path` when it arrives.
 struct PendingSummary {
     path: PathBuf,
-    asked: std::time::Instant,
+    asked: Instant,
     /// The request still has to go to the sampler (the app sends it).
     unsent: bool,
 }
 
 /// Longest wait for the sampler's answer to a summary request (it answers after the sweep
 /// in progress).
-const SUMMARY_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
+const SUMMARY_PATIENCE: Duration = Duration::from_secs(30);
 
-/// What the export menu needs from the app.
+/// What an export needs from the app, borrowed for the moment it starts.
 pub struct ExportSources<'a> {
     pub live: &'a LiveState,
-    /// The experiment the sampler runs on (masks, X_true).
-    pub experiment: &'a Arc<Experiment>,
     /// Recent posterior samples (from [`super::editor::Editors::params`]), for the imputation.
     pub samples: &'a RecentParams,
     /// The area of the view shown now, in points, for the PNG.
     pub view_rect: Rect,
-    /// Builds the session to save; called only when the user saves (see [`build_session`]).
-    pub session: &'a dyn Fn() -> Session,
+    /// The session's parts (see [`SessionParts`]), taken only when a session is saved.
+    pub session: &'a dyn Fn() -> SessionParts,
 }
 
-/// A session of the running experiment: `data` says where its images came from (and
-/// `dataset` is what was loaded from there, for the fingerprint), with the live traces and the
-/// newest snapshot's posterior summaries.
-pub fn build_session(
-    data: DataRecord,
-    dataset: Option<&Dataset>,
-    experiment: &Experiment,
-    settings: &SamplerSettings,
-    live: &LiveState,
-) -> Session {
-    Session {
-        data,
-        data_fingerprint: dataset.and_then(|d| data_fingerprint(d, experiment.n)),
-        spec: experiment.spec.clone(),
-        settings: settings.clone(),
-        masks: experiment.mask.clone(),
-        traces: session_traces(live.traces()),
-        posterior: live
-            .snapshot()
-            .map(|s| PosteriorSummary::from_snapshot(s, pixel_posterior(live, s, experiment))),
-        front_end: None,
+/// What a session is built from, all cheap to take on the UI thread (shared or small): the
+/// session itself (with the data's fingerprint, a pass over the data) is built on a job's
+/// thread by [`SessionParts::build`].
+pub struct SessionParts {
+    pub data: DataRecord,
+    /// What was loaded from `data`, for the fingerprint.
+    pub dataset: Option<Arc<Dataset>>,
+    pub experiment: Arc<Experiment>,
+    pub settings: SamplerSettings,
+    pub traces: crate::model::Traces,
+    pub snapshot: Option<Snapshot>,
+    pub full: Option<Arc<FullSummary>>,
+}
+
+impl SessionParts {
+    /// The parts of the session of `live`'s chain.
+    pub fn of(
+        data: DataRecord,
+        dataset: Option<Arc<Dataset>>,
+        settings: &SamplerSettings,
+        live: &LiveState,
+    ) -> Self {
+        SessionParts {
+            data,
+            dataset,
+            experiment: Arc::clone(live.experiment()),
+            settings: settings.clone(),
+            traces: session_traces(live.traces()),
+            snapshot: live.snapshot().cloned(),
+            full: live.full_summary_shared(),
+        }
+    }
+
+    /// The session: data source and fingerprint, settings, masks (painted ones too), traces,
+    /// and the newest snapshot's posterior summaries with the pixel posterior when the full
+    /// summary was taken at the same sweep.
+    pub fn build(self) -> Session {
+        let experiment = &self.experiment;
+        Session {
+            data: self.data,
+            data_fingerprint: self
+                .dataset
+                .as_deref()
+                .and_then(|d| data_fingerprint(d, experiment.n)),
+            spec: experiment.spec.clone(),
+            settings: self.settings,
+            masks: experiment.mask.clone(),
+            traces: self.traces,
+            posterior: self.snapshot.as_ref().map(|s| {
+                PosteriorSummary::from_snapshot(
+                    s,
+                    pixel_posterior(self.full.as_deref(), s, experiment),
+                )
+            }),
+            front_end: None,
+        }
     }
 }
 
-/// The pixel posterior (every image's posterior mean and std) when the live state holds one
-/// taken at the snapshot's sweep for this experiment, so a session saves both together.
+/// The pixel posterior (every image's posterior mean and std) when `full` was taken at the
+/// snapshot's sweep for this experiment, so a session saves both together.
 fn pixel_posterior(
-    live: &LiveState,
-    snapshot: &gibbs_fa::sampler::Snapshot,
+    full: Option<&FullSummary>,
+    snapshot: &Snapshot,
     experiment: &Experiment,
-) -> Option<gibbs_fa::model::MeanStd> {
-    let full = live.full_summary()?;
+) -> Option<crate::model::MeanStd> {
+    let full = full?;
     let nd = experiment.n.checked_mul(experiment.d())?;
     (full.iteration == snapshot.iteration
         && (full.n, full.d) == (experiment.n, experiment.d())
         && full.mean.len() == nd
         && full.std.len() == nd)
-        .then(|| gibbs_fa::model::MeanStd {
+        .then(|| crate::model::MeanStd {
             mean: full.mean.clone(),
             std: full.std.clone(),
         })
 }
 
-/// Export menu state: the screenshot in flight, the background job, the last outcome.
+/// Export state: the screenshot or summary awaited, the job writing, the last outcome.
 #[derive(Default)]
 pub struct Exporter {
     shot: Option<PendingShot>,
-    job: Option<ImputeJob>,
+    job: Option<Job<String>>,
     summary: Option<PendingSummary>,
     /// The last outcome: Ok(message) or Err(message), shown until the next export.
     status: Option<Result<String, String>>,
 }
 
 impl Exporter {
-    /// True while a screenshot or an imputation is on its way.
-    fn is_busy(&self) -> bool {
+    /// True while an export is on its way (one at a time).
+    pub fn is_busy(&self) -> bool {
         self.shot.is_some() || self.job.is_some() || self.summary.is_some()
     }
 
@@ -273,8 +361,68 @@ impl Exporter {
         }
     }
 
+    /// Starts exporting `kind` to `path` (chosen in a save dialog) from `sources`.
+    pub fn start(
+        &mut self,
+        ctx: &egui::Context,
+        kind: ExportKind,
+        path: PathBuf,
+        sources: ExportSources<'_>,
+    ) {
+        if self.is_busy() {
+            self.status = Some(Err("Another export is still being written.".into()));
+            return;
+        }
+        let ExportSources {
+            live,
+            samples,
+            view_rect,
+            session,
+        } = sources;
+        let saved = |path: &Path| format!("Saved {}", path.display());
+        match kind {
+            ExportKind::ViewPng => self.request_png(ctx, view_rect, path),
+            ExportKind::TracesCsv => {
+                let traces = live.traces().clone();
+                self.spawn(ctx, "Writing the traces", move |_| {
+                    write_traces_csv(&path, &traces)
+                        .map(|()| saved(&path))
+                        .map_err(|e| e.to_string())
+                });
+            }
+            ExportKind::PosteriorSummary => {
+                self.summary = Some(PendingSummary {
+                    path,
+                    asked: Instant::now(),
+                    unsent: true,
+                });
+            }
+            ExportKind::Completion => self.start_imputation(ctx, live.experiment(), samples, path),
+            ExportKind::Masks => {
+                let experiment = Arc::clone(live.experiment());
+                self.spawn(ctx, "Writing the masks", move |_| {
+                    write_masks_idx(&path, &experiment.mask)
+                        .map(|()| saved(&path))
+                        .map_err(|e| e.to_string())
+                });
+            }
+            ExportKind::Session => {
+                let parts = session();
+                self.spawn(ctx, "Saving the session", move |p| {
+                    p.report(None, "building the session");
+                    let session = parts.build();
+                    p.report(None, format!("writing {}", path.display()));
+                    session
+                        .save(&path)
+                        .map(|()| format!("Saved the session to {}", path.display()))
+                        .map_err(|e| e.to_string())
+                });
+            }
+        }
+    }
+
     /// Writes the chain's posterior mean and std once the summary asked for has arrived in
-    /// `live` (on a thread: two files of N x D floats). Call every frame.
+    /// `live`. Call every frame.
     pub fn poll_summary(&mut self, ctx: &egui::Context, live: &LiveState) {
         let Some(pending) = &self.summary else {
             return;
@@ -282,7 +430,7 @@ impl Exporter {
         if pending.unsent {
             return;
         }
-        let Some(summary) = live.full_summary() else {
+        let Some(summary) = live.full_summary_shared() else {
             if pending.asked.elapsed() > SUMMARY_PATIENCE {
                 self.status = Some(Err(
                     "The sampler did not send its posterior summary (has the chain stopped?)."
@@ -290,7 +438,7 @@ impl Exporter {
                 ));
                 self.summary = None;
             } else {
-                ctx.request_repaint_after(std::time::Duration::from_millis(50));
+                ctx.request_repaint_after(Duration::from_millis(50));
             }
             return;
         };
@@ -298,60 +446,30 @@ impl Exporter {
         self.summary = None;
         let (height, width) = live.image_shape();
         let shape = (summary.n, height, width);
-        let (mean, std) = (summary.mean.clone(), summary.std.clone());
         let note = if summary.samples_in_moments == 0 {
             " (still in burn-in: the current sample, std 0)".to_string()
         } else {
             format!(" ({} sweeps averaged)", summary.samples_in_moments)
         };
-        let progress = Arc::new(AtomicUsize::new(0));
-        self.spawn_job(
-            ctx,
-            "Writing the posterior summary",
-            progress,
-            0,
-            move || {
-                write_mean_and_std(&path, shape, &mean, &std)
-                    .map(|saved| format!("{saved}{note}"))
-                    .map_err(|e| e.to_string())
-            },
-        );
+        self.spawn(ctx, "Writing the posterior summary", move |_| {
+            write_mean_and_std(&path, shape, &summary.mean, &summary.std)
+                .map(|saved| format!("{saved}{note}"))
+                .map_err(|e| e.to_string())
+        });
     }
 
-    /// Runs `work` on its own thread as the exporter's job, with `progress` out of `total`
-    /// images shown in the status line (0: a spinner only) and its outcome collected by
-    /// [`Self::poll`]; a thread that cannot start is reported at once.
-    fn spawn_job(
+    /// Runs `work` as the exporter's job; its outcome is collected by [`Self::poll`].
+    fn spawn(
         &mut self,
         ctx: &egui::Context,
         what: &'static str,
-        progress: Arc<AtomicUsize>,
-        total: usize,
-        work: impl FnOnce() -> Result<String, String> + Send + 'static,
+        work: impl FnOnce(&super::job::Progress<String>) -> Result<String, String> + Send + 'static,
     ) {
-        let (tx, rx) = crossbeam_channel::bounded(1);
-        let repaint = ctx.clone();
-        let spawned = std::thread::Builder::new()
-            .name("gibbs-fa-export".into())
-            .spawn(move || {
-                let _ = tx.send(work());
-                repaint.request_repaint();
-            });
-        match spawned {
-            Ok(_) => {
-                self.job = Some(ImputeJob {
-                    what,
-                    progress,
-                    total,
-                    rx,
-                })
-            }
-            Err(e) => self.status = Some(Err(format!("could not start the export: {e}"))),
-        }
+        self.job = Some(Job::spawn(what, ctx, work));
     }
 
     /// Asks for a screenshot of the next frame, to be cropped to `rect` (the view, in points)
-    /// and written to `path` by [`Self::poll`].
+    /// and written to `path` by a job once it arrives.
     fn request_png(&mut self, ctx: &egui::Context, rect: Rect, path: PathBuf) {
         let (tx, rx) = crossbeam_channel::bounded(1);
         let repaint = ctx.clone();
@@ -364,23 +482,28 @@ impl Exporter {
             rect,
             pixels_per_point: ctx.pixels_per_point(),
             rx,
-            asked: std::time::Instant::now(),
+            asked: Instant::now(),
         });
         ctx.request_repaint();
     }
 
-    /// Finishes whatever arrived: writes a screenshot that came in, collects a finished job.
-    /// [`Self::status_ui`] calls it every frame.
-    fn poll(&mut self, ctx: &egui::Context) {
+    /// Finishes whatever arrived: hands a screenshot that came in to a job, collects a
+    /// finished job. [`Self::status_ui`] calls it every frame.
+    pub fn poll(&mut self, ctx: &egui::Context) {
         if let Some(shot) = &self.shot {
             match shot.rx.try_recv() {
                 Ok(image) => {
-                    let outcome =
-                        write_png_crop(&shot.path, &image, shot.rect, shot.pixels_per_point)
-                            .map(|()| format!("Saved {}", shot.path.display()))
-                            .map_err(|e| e.to_string());
-                    self.status = Some(outcome);
-                    self.shot = None;
+                    let PendingShot {
+                        path,
+                        rect,
+                        pixels_per_point,
+                        ..
+                    } = self.shot.take().expect("checked above");
+                    self.spawn(ctx, "Writing the picture", move |_| {
+                        write_png_crop(&path, &image, rect, pixels_per_point)
+                            .map(|()| format!("Saved {}", path.display()))
+                            .map_err(|e| e.to_string())
+                    });
                 }
                 Err(TryRecvError::Empty) if shot.asked.elapsed().as_secs() > 10 => {
                     self.status = Some(Err("The window did not deliver a screenshot.".into()));
@@ -393,135 +516,91 @@ impl Exporter {
                 }
             }
         }
-        if let Some(job) = &self.job {
-            match job.rx.try_recv() {
-                Ok(outcome) => {
-                    self.status = Some(outcome);
-                    self.job = None;
-                }
-                Err(TryRecvError::Empty) => {}
-                Err(TryRecvError::Disconnected) => {
-                    self.status = Some(Err("The export stopped unexpectedly.".into()));
-                    self.job = None;
-                }
-            }
-        }
-    }
-
-    /// The export and session menu (each entry opens a file dialog). Returns the session
-    /// file the user chose to open, for the app to read and reopen. Export errors show in
-    /// [`Self::status_ui`].
-    pub fn menu_ui(&mut self, ui: &mut egui::Ui, sources: ExportSources<'_>) -> Option<PathBuf> {
-        let ExportSources {
-            live,
-            experiment,
-            samples,
-            view_rect,
-            session,
-        } = sources;
-        let busy = self.is_busy();
-        if ui
-            .add_enabled(!busy, egui::Button::new("View as PNG…"))
-            .on_hover_text("A picture of the view shown now")
-            .clicked()
-            && let Some(path) = ask_path("Save the view as PNG", "view.png", "PNG image", &["png"])
+        if let Some(job) = &mut self.job
+            && let Some(outcome) = job.poll()
         {
-            self.request_png(ui.ctx(), view_rect, path);
-            ui.close();
-        }
-        if ui.button("Traces as CSV…").clicked()
-            && let Some(path) = ask_path("Save the traces", "traces.csv", "CSV", &["csv"])
-        {
-            self.status = Some(
-                write_traces_csv(&path, live.traces())
-                    .map(|()| format!("Saved {}", path.display()))
-                    .map_err(|e| e.to_string()),
-            );
-            ui.close();
-        }
-        if ui
-            .add_enabled(!busy, egui::Button::new("Posterior mean and std as IDX…"))
-            .on_hover_text(
-                "Every image with its missing pixels at the chain's own posterior mean (the \
-                 average of the sampled values after burn-in), and their posterior std; two IDX \
-                 files, written once the sampler has answered",
-            )
-            .clicked()
-            && let Some(path) = ask_path(
-                "Save the posterior mean (the std goes beside it)",
-                "posterior-mean-idx3-float",
-                "IDX",
-                &["idx", "idx3-float"],
-            )
-        {
-            self.summary = Some(PendingSummary {
-                path,
-                asked: std::time::Instant::now(),
-                unsent: true,
+            self.status = Some(match outcome {
+                Outcome::Finished(message) => Ok(message),
+                Outcome::Failed(message) => Err(message),
+                Outcome::Cancelled => Err("cancelled".into()),
             });
-            ui.close();
+            self.job = None;
         }
-        if ui
-            .add_enabled(
-                !busy && !samples.is_empty(),
-                egui::Button::new("Conditional completion as IDX…"),
-            )
-            .on_hover_text(
-                "Every image with its missing pixels at the conditional mean given its observed \
-                 pixels, averaged over the last few posterior samples of W, mu and sigma^2 (not \
-                 the chain's running average), and the std of that completion; two IDX files",
-            )
-            .clicked()
-            && let Some(path) = ask_path(
-                "Save the imputed data (the std goes beside it)",
-                "imputed-idx3-float",
-                "IDX",
-                &["idx", "idx3-float"],
-            )
-        {
-            self.start_imputation(ui.ctx(), experiment, samples, path);
-            ui.close();
-        }
-        if ui.button("Masks as IDX…").clicked()
-            && let Some(path) = ask_path(
-                "Save the masks",
-                "masks-idx3-ubyte",
-                "IDX",
-                &["idx", "idx3-ubyte"],
-            )
-        {
-            self.status = Some(
-                write_masks_idx(&path, &experiment.mask)
-                    .map(|()| format!("Saved {}", path.display()))
-                    .map_err(|e| e.to_string()),
-            );
-            ui.close();
-        }
-        ui.separator();
-        if ui
-            .button("Save session…")
-            .on_hover_text("Data source, settings, masks (painted ones too), traces and posterior summaries in one file")
-            .clicked()
-        {
-            self.save_session(&session());
-            ui.close();
-        }
-        let mut opened = None;
-        if ui
-            .button("Open session…")
-            .on_hover_text(
-                "Reopen a saved session: its data is checked against the saved one, and its \
-                 traces and posterior summaries are shown as saved",
-            )
-            .clicked()
-        {
-            opened = pick_session_path();
-            ui.close();
-        }
-        opened
     }
 
-    /// Computes the imputation of `experiment` on a thread and writes `path` (means) and
+    /// The export and session menu. Each entry returns what to export; the app asks for the
+    /// file (a save dialog on a job) and then calls [`Self::start`].
+    pub fn menu_ui(ui: &mut egui::Ui, busy: bool, has_samples: bool) -> Option<MenuChoice> {
+        let mut chosen = None;
+        let mut entry = |ui: &mut egui::Ui, enabled: bool, label: &str, tip: &str, choice| {
+            if ui
+                .add_enabled(enabled, egui::Button::new(label))
+                .on_hover_text(tip)
+                .clicked()
+            {
+                chosen = Some(choice);
+                ui.close();
+            }
+        };
+        entry(
+            ui,
+            !busy,
+            "View as PNG…",
+            "A picture of the view shown now",
+            MenuChoice::Export(ExportKind::ViewPng),
+        );
+        entry(
+            ui,
+            !busy,
+            "Traces as CSV…",
+            "One row per sweep: log joint and RMSE",
+            MenuChoice::Export(ExportKind::TracesCsv),
+        );
+        entry(
+            ui,
+            !busy,
+            "Posterior mean and std as IDX…",
+            "Every image with its missing pixels at the chain's own posterior mean (the \
+             average of the sampled values after burn-in), and their posterior std; two IDX \
+             files, written once the sampler has answered",
+            MenuChoice::Export(ExportKind::PosteriorSummary),
+        );
+        entry(
+            ui,
+            !busy && has_samples,
+            "Conditional completion as IDX…",
+            "Every image with its missing pixels at the conditional mean given its observed \
+             pixels, averaged over the last few posterior samples of W, mu and sigma^2 (not \
+             the chain's running average), and the std of that completion; two IDX files",
+            MenuChoice::Export(ExportKind::Completion),
+        );
+        entry(
+            ui,
+            !busy,
+            "Masks as IDX…",
+            "The masks (painted ones too), 1 = missing",
+            MenuChoice::Export(ExportKind::Masks),
+        );
+        ui.separator();
+        entry(
+            ui,
+            !busy,
+            "Save session…",
+            "Data source, settings, masks (painted ones too), traces and posterior summaries in one file",
+            MenuChoice::Export(ExportKind::Session),
+        );
+        entry(
+            ui,
+            true,
+            "Open session…",
+            "Reopen a saved session: its data is checked against the saved one, and its \
+             traces and posterior summaries are shown as saved",
+            MenuChoice::OpenSession,
+        );
+        chosen
+    }
+
+    /// Computes the imputation of `experiment` on a job and writes `path` (means) and
     /// `path` + "-std".
     fn start_imputation(
         &mut self,
@@ -531,41 +610,53 @@ impl Exporter {
         path: PathBuf,
     ) {
         let params: Vec<Arc<FactorParams>> = samples.samples().cloned().collect();
-        let total = experiment.n;
         let experiment = Arc::clone(experiment);
-        let progress = Arc::new(AtomicUsize::new(0));
-        let counter = Arc::clone(&progress);
-        self.spawn_job(ctx, "Imputing for export", progress, total, move || {
+        self.spawn(ctx, "Imputing for export", move |progress| {
+            let total = experiment.n;
+            let counter = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let done = Arc::clone(&counter);
             let refs: Vec<&FactorParams> = params.iter().map(Arc::as_ref).collect();
             let shape = (experiment.n, experiment.height, experiment.width);
-            complete_dataset(
-                &refs,
-                &experiment.x_true,
-                &experiment.mask.missing,
-                experiment.n,
-                Some(&counter),
-            )
-            .map_err(ExportError::from)
-            .and_then(|rec| write_mean_and_std(&path, shape, &rec.mean, &rec.std))
-            .map_err(|e| e.to_string())
+            std::thread::scope(|scope| {
+                let watcher = scope.spawn(|| {
+                    while done.load(std::sync::atomic::Ordering::Relaxed) < total
+                        && !progress.cancelled()
+                    {
+                        let k = done.load(std::sync::atomic::Ordering::Relaxed);
+                        progress.report(
+                            Some(k as f32 / total.max(1) as f32),
+                            format!("{k} of {total} images"),
+                        );
+                        std::thread::sleep(Duration::from_millis(100));
+                    }
+                });
+                let result = complete_dataset(
+                    &refs,
+                    &experiment.x_true,
+                    &experiment.mask.missing,
+                    experiment.n,
+                    Some(&counter),
+                )
+                .map_err(ExportError::from)
+                .and_then(|rec| write_mean_and_std(&path, shape, &rec.mean, &rec.std))
+                .map_err(|e| e.to_string());
+                done.store(total, std::sync::atomic::Ordering::Relaxed);
+                let _ = watcher.join();
+                result
+            })
         });
     }
 
     /// One line: progress of a job, or the last outcome (errors in the error colour).
     pub fn status_ui(&mut self, ui: &mut egui::Ui) {
         self.poll(ui.ctx());
+        let mut cancel = false;
         if let Some(job) = &self.job {
             ui.horizontal(|ui| {
                 ui.spinner();
-                let done = job.progress.load(Ordering::Relaxed);
-                if job.total > 0 {
-                    ui.label(format!("{}: {done} of {} images", job.what, job.total));
-                } else {
-                    ui.label(format!("{}…", job.what));
-                }
+                ui.label(format!("{}: {}", job.label(), job.status()));
+                cancel = ui.small_button("Cancel").clicked();
             });
-            ui.ctx()
-                .request_repaint_after(std::time::Duration::from_millis(100));
         } else if self.shot.is_some() {
             ui.label("Taking the picture…");
         } else if self.summary.is_some() {
@@ -573,6 +664,9 @@ impl Exporter {
                 ui.spinner();
                 ui.label("Waiting for the sampler's posterior summary…");
             });
+        }
+        if cancel && let Some(job) = &self.job {
+            job.cancel();
         }
         let mut dismiss = false;
         if let Some(status) = &self.status {
@@ -591,70 +685,47 @@ impl Exporter {
             self.status = None;
         }
     }
-}
 
-/// The live traces in the library's form (one value per sweep, in order) for a session; the
-/// per-sweep times are not kept by the live state, so they are left empty.
-pub fn session_traces(traces: &Traces) -> gibbs_fa::model::Traces {
-    let ys = |points: &[PlotPoint]| points.iter().map(|p| p.y).collect();
-    gibbs_fa::model::Traces {
-        log_joint: ys(&traces.log_joint),
-        rmse_sample: ys(&traces.rmse_sample),
-        rmse_posterior_mean: ys(&traces.rmse_mean),
-        seconds: Vec::new(),
-    }
-}
-
-#[cfg(test)]
-impl Exporter {
     /// Asks for the chain's posterior summary to be written to `path`, as the menu entry
-    /// does after its save dialog.
+    /// does after its save dialog (tests only).
+    #[cfg(test)]
     pub fn request_summary_to(&mut self, path: PathBuf) {
         self.summary = Some(PendingSummary {
             path,
-            asked: std::time::Instant::now(),
+            asked: Instant::now(),
             unsent: true,
         });
     }
 
-    /// Waits (up to 10 s) for the export in progress and returns its outcome.
+    /// Waits (up to 60 s) for the export in progress and returns its outcome (tests only).
+    #[cfg(test)]
     pub fn wait_for_outcome(&mut self, ctx: &egui::Context) -> Option<Result<String, String>> {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while (self.job.is_some() || self.shot.is_some()) && std::time::Instant::now() < deadline {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while (self.job.is_some() || self.shot.is_some()) && Instant::now() < deadline {
             self.poll(ctx);
-            std::thread::sleep(std::time::Duration::from_millis(5));
+            std::thread::sleep(Duration::from_millis(5));
         }
         self.status.take()
     }
 }
 
-impl Exporter {
-    /// Asks where to save `session` and writes it; the outcome shows in [`Self::status_ui`].
-    fn save_session(&mut self, session: &Session) {
-        let name = format!("experiment.{}", gibbs_fa::session::EXTENSION);
-        let Some(path) = ask_path(
-            "Save the session",
-            &name,
-            "gibbs-fa session",
-            &[gibbs_fa::session::EXTENSION],
-        ) else {
-            return;
-        };
-        self.status = Some(
-            session
-                .save(&path)
-                .map(|()| format!("Saved the session to {}", path.display()))
-                .map_err(|e| e.to_string()),
-        );
-    }
+/// A menu entry chosen: something to export, or a session to open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MenuChoice {
+    Export(ExportKind),
+    OpenSession,
 }
 
-/// Asks which session file to open; `None` when the user cancels.
-fn pick_session_path() -> Option<PathBuf> {
-    rfd::FileDialog::new()
-        .set_title("Open a session")
-        .add_filter("gibbs-fa session", &[gibbs_fa::session::EXTENSION])
-        .pick_file()
+/// The live traces in the library's form (one value per sweep, in order) for a session; the
+/// per-sweep times are not kept by the live state, so they are left empty.
+pub fn session_traces(traces: &Traces) -> crate::model::Traces {
+    let ys = |points: &[PlotPoint]| points.iter().map(|p| p.y).collect();
+    crate::model::Traces {
+        log_joint: ys(&traces.log_joint),
+        rmse_sample: ys(&traces.rmse_sample),
+        rmse_posterior_mean: ys(&traces.rmse_mean),
+        seconds: Vec::new(),
+    }
 }
 
 /// Writes a posterior mean to `path` and its std beside it ([`std_path_for`]), both as

@@ -9,11 +9,11 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::experiment::Experiment;
+use crate::model::{ImageSummary, SamplerSettings, SweepRecord};
+use crate::sampler::{Event, FullSummary, MAX_WATCHED, RunState, Snapshot};
+use crate::session::PosteriorSummary;
 use egui_plot::PlotPoint;
-use gibbs_fa::experiment::Experiment;
-use gibbs_fa::model::{ImageSummary, SamplerSettings, SweepRecord};
-use gibbs_fa::sampler::{Event, FullSummary, MAX_WATCHED, RunState, Snapshot};
-use gibbs_fa::session::PosteriorSummary;
 
 /// Source of [`LiveState::generation`]: every state gets a new number, so cached textures of
 /// an older experiment are never shown for a new one.
@@ -23,7 +23,7 @@ static GENERATIONS: AtomicU64 = AtomicU64::new(1);
 const SPEED_SMOOTHING: f64 = 0.2;
 
 /// Points of the scalar traces, one per sweep, as egui_plot borrows them (x = sweep number).
-#[derive(Default, Debug)]
+#[derive(Clone, Default, Debug)]
 pub struct Traces {
     pub log_joint: Vec<PlotPoint>,
     pub rmse_sample: Vec<PlotPoint>,
@@ -57,12 +57,13 @@ pub struct LiveState {
     std_scale: f32,
     snapshot_version: u64,
     baseline_rmse: Option<f64>,
-    /// Observed mean of each pixel (the sampler's initial fill), for per-image baselines.
-    column_means: Vec<f64>,
+    /// Per-pixel sums: the observed mean of each pixel (the sampler's initial fill), for
+    /// per-image baselines, and what the overall baseline needs.
+    columns: ColumnStats,
     visible: Range<usize>,
     last_error: Option<String>,
     /// The newest answer to `Command::RequestSummary` (the whole posterior mean and std).
-    summary: Option<FullSummary>,
+    summary: Option<Arc<FullSummary>>,
     /// Counts masks changed in place (painted and applied without a restart).
     mask_version: u64,
     /// Set while the traces and summaries shown are a session's, until the chain samples.
@@ -73,8 +74,8 @@ impl LiveState {
     /// A fresh state for a new experiment (new data/masks/M, or reset). `experiment` holds x_true,
     /// the masks, height/width, labels: what the views show next to the sampler's output.
     pub fn new(experiment: Arc<Experiment>, settings: &SamplerSettings) -> Self {
-        let column_means = column_means(&experiment);
-        let baseline_rmse = column_mean_rmse(&experiment, &column_means);
+        let columns = ColumnStats::of(&experiment);
+        let baseline_rmse = columns.baseline_rmse();
         let n = experiment_n(&experiment);
         LiveState {
             generation: GENERATIONS.fetch_add(1, Ordering::Relaxed),
@@ -91,7 +92,7 @@ impl LiveState {
             std_scale: 1.0,
             snapshot_version: 0,
             baseline_rmse,
-            column_means,
+            columns,
             visible: 0..n.min(8),
             last_error: None,
             summary: None,
@@ -106,7 +107,7 @@ impl LiveState {
     /// until the chain sends its first sweep (see [`Self::apply`]).
     pub fn restore(
         &mut self,
-        traces: &gibbs_fa::model::Traces,
+        traces: &crate::model::Traces,
         posterior: Option<&PosteriorSummary>,
         settings: &SamplerSettings,
         file_name: &str,
@@ -151,13 +152,15 @@ impl LiveState {
                 state: RunState::Paused,
             };
             self.apply_snapshot(snapshot);
-            self.summary = p.reconstruction.as_ref().map(|r| FullSummary {
-                iteration: p.iteration,
-                n: self.n_images(),
-                d: p.d,
-                samples_in_moments: p.samples_in_moments,
-                mean: r.mean.clone(),
-                std: r.std.clone(),
+            self.summary = p.reconstruction.as_ref().map(|r| {
+                Arc::new(FullSummary {
+                    iteration: p.iteration,
+                    n: self.n_images(),
+                    d: p.d,
+                    samples_in_moments: p.samples_in_moments,
+                    mean: r.mean.clone(),
+                    std: r.std.clone(),
+                })
             });
         }
         self.restored = Some(RestoredFrom {
@@ -268,7 +271,7 @@ impl LiveState {
             }
             Event::State(state) => self.run_state = Some(state),
             Event::Error(message) => self.last_error = Some(message),
-            Event::Summary(summary) => self.summary = Some(*summary),
+            Event::Summary(summary) => self.summary = Some(Arc::new(*summary)),
         }
     }
 
@@ -418,7 +421,7 @@ impl LiveState {
         let truth = self.truth(index)?;
         let mask = self.mask(index)?;
         let (mut sq, mut count) = (0.0f64, 0usize);
-        for ((&t, &miss), &mean) in truth.iter().zip(mask).zip(&self.column_means) {
+        for ((&t, &miss), &mean) in truth.iter().zip(mask).zip(&self.columns.means) {
             if miss {
                 sq += (t as f64 - mean).powi(2);
                 count += 1;
@@ -438,14 +441,34 @@ impl LiveState {
         self.std_scale
     }
 
-    /// Takes an experiment whose masks changed in place (same data, same chain): the views
-    /// redraw the masks, the baseline follows the new missing set, the traces stay.
-    pub fn set_masks_changed(&mut self, experiment: Arc<Experiment>) {
-        self.column_means = column_means(&experiment);
-        self.baseline_rmse = column_mean_rmse(&experiment, &self.column_means);
-        self.experiment = experiment;
+    /// Gives image `image` the mask `missing` (length D, true = missing) in place, as the
+    /// running chain's sampler got it with `Command::SetMask`: only that image changes, and
+    /// the baseline's sums are updated for it alone. Returns `Ok(false)` when the experiment
+    /// is shared with a job right now (a PCA, an export): nothing changed, try again later.
+    pub fn set_image_mask(&mut self, image: usize, missing: &[bool]) -> Result<bool, String> {
+        let Some(experiment) = Arc::get_mut(&mut self.experiment) else {
+            return Ok(false);
+        };
+        let d = experiment.d();
+        let old: Vec<bool> = experiment_mask(experiment, image)
+            .ok_or_else(|| format!("image {image} is not among the {} images", experiment.n))?
+            .to_vec();
+        experiment
+            .set_image_mask(image, missing)
+            .map_err(|e| e.to_string())?;
+        let truth = &experiment.x_true[image * d..(image + 1) * d];
+        self.columns.add(truth, &old, false);
+        self.columns.add(truth, missing, true);
+        self.columns.refresh_means();
+        self.baseline_rmse = self.columns.baseline_rmse();
         self.mask_version += 1;
         self.summary = None;
+        Ok(true)
+    }
+
+    /// The experiment the views show (data, noise, masks).
+    pub fn experiment(&self) -> &Arc<Experiment> {
+        &self.experiment
     }
 
     /// How many times masks changed in place (for texture versions).
@@ -455,7 +478,12 @@ impl LiveState {
 
     /// The newest full posterior summary the sampler sent, if any.
     pub fn full_summary(&self) -> Option<&FullSummary> {
-        self.summary.as_ref()
+        self.summary.as_deref()
+    }
+
+    /// The same, shared, for a job that writes it.
+    pub fn full_summary_shared(&self) -> Option<Arc<FullSummary>> {
+        self.summary.clone()
     }
 
     /// Forgets the full summary (before asking for a fresh one).
@@ -490,7 +518,7 @@ impl LiveState {
 
     /// Fraction of all pixels that are missing.
     pub fn missing_fraction(&self) -> f64 {
-        experiment_missing_fraction(&self.experiment)
+        self.columns.missing_fraction()
     }
 }
 
@@ -520,10 +548,6 @@ fn experiment_label(e: &Experiment, index: usize) -> Option<u8> {
     e.labels.as_ref()?.get(index).copied()
 }
 
-fn experiment_missing_fraction(e: &Experiment) -> f64 {
-    e.missing_fraction()
-}
-
 /// RMSE of `estimate` against `truth` on the missing pixels (None when none is missing).
 fn missing_rmse(truth: &[f32], mask: &[bool], estimate: &[f32]) -> Option<f64> {
     let (mut sq, mut count) = (0.0f64, 0usize);
@@ -536,44 +560,97 @@ fn missing_rmse(truth: &[f32], mask: &[bool], estimate: &[f32]) -> Option<f64> {
     (count > 0).then(|| (sq / count as f64).sqrt())
 }
 
-/// The mean of each pixel over the images where it is observed (the sampler's initial fill);
-/// 0 for a pixel never observed, as nothing better is known.
-fn column_means(e: &Experiment) -> Vec<f64> {
-    let d = e.d();
-    let mut sums = vec![0.0f64; d];
-    let mut counts = vec![0usize; d];
-    if d == 0 {
-        return sums;
-    }
-    for (row, mask) in e.x_true.chunks_exact(d).zip(e.mask.missing.chunks_exact(d)) {
-        for (((&x, &miss), sum), count) in row.iter().zip(mask).zip(&mut sums).zip(&mut counts) {
-            if !miss && x.is_finite() {
-                *sum += x as f64;
-                *count += 1;
-            }
-        }
-    }
-    sums.iter()
-        .zip(&counts)
-        .map(|(&s, &c)| if c > 0 { s / c as f64 } else { 0.0 })
-        .collect()
+/// Per-pixel sums behind the column-mean baseline: observed sums and counts (the means, which
+/// are the sampler's initial fill) and the truth's sums over the missing entries. Kept so that
+/// one image's new mask updates them in O(D) instead of a pass over N x D on the UI thread.
+#[derive(Clone, Debug, Default)]
+struct ColumnStats {
+    observed_sum: Vec<f64>,
+    observed_count: Vec<u64>,
+    missing_sum: Vec<f64>,
+    missing_sumsq: Vec<f64>,
+    missing_count: Vec<u64>,
+    /// Mean of each pixel over the images where it is observed; 0 for a pixel never
+    /// observed, as nothing better is known.
+    means: Vec<f64>,
+    /// Pixels in all images (N x D), for the missing fraction.
+    total: u64,
 }
 
-/// RMSE on all missing pixels of filling each with its column mean: the baseline, known before
-/// the first snapshot. None with nothing missing.
-fn column_mean_rmse(e: &Experiment, means: &[f64]) -> Option<f64> {
-    let d = means.len();
-    if d == 0 {
-        return None;
-    }
-    let (mut sq, mut count) = (0.0f64, 0usize);
-    for (row, mask) in e.x_true.chunks_exact(d).zip(e.mask.missing.chunks_exact(d)) {
-        for ((&t, &miss), &mean) in row.iter().zip(mask).zip(means) {
-            if miss {
-                sq += (t as f64 - mean).powi(2);
-                count += 1;
+impl ColumnStats {
+    /// One pass over the experiment (done where the live state is built: a job's thread).
+    fn of(e: &Experiment) -> Self {
+        let d = e.d();
+        let mut stats = ColumnStats {
+            observed_sum: vec![0.0; d],
+            observed_count: vec![0; d],
+            missing_sum: vec![0.0; d],
+            missing_sumsq: vec![0.0; d],
+            missing_count: vec![0; d],
+            means: vec![0.0; d],
+            total: (e.n * d) as u64,
+        };
+        if d > 0 {
+            for (row, mask) in e.x_true.chunks_exact(d).zip(e.mask.missing.chunks_exact(d)) {
+                stats.add(row, mask, true);
             }
         }
+        stats.refresh_means();
+        stats
     }
-    (count > 0).then(|| (sq / count as f64).sqrt())
+
+    /// Adds (or with `add` false, takes away) one image with its mask.
+    fn add(&mut self, truth: &[f32], mask: &[bool], add: bool) {
+        let sign = if add { 1.0 } else { -1.0 };
+        for (j, (&x, &miss)) in truth.iter().zip(mask).enumerate() {
+            let x = f64::from(x);
+            if !x.is_finite() {
+                continue;
+            }
+            let (sums, counts) = if miss {
+                self.missing_sumsq[j] += sign * x * x;
+                (&mut self.missing_sum, &mut self.missing_count)
+            } else {
+                (&mut self.observed_sum, &mut self.observed_count)
+            };
+            sums[j] += sign * x;
+            counts[j] = if add {
+                counts[j] + 1
+            } else {
+                counts[j].saturating_sub(1)
+            };
+        }
+    }
+
+    fn refresh_means(&mut self) {
+        for ((mean, &sum), &count) in self
+            .means
+            .iter_mut()
+            .zip(&self.observed_sum)
+            .zip(&self.observed_count)
+        {
+            *mean = if count > 0 { sum / count as f64 } else { 0.0 };
+        }
+    }
+
+    /// RMSE on all missing pixels of filling each with its column mean: the baseline, known
+    /// before the first snapshot. None with nothing missing. Uses
+    /// sum (t - m)^2 = S2 - 2 m S1 + c m^2 per pixel, in f64.
+    fn baseline_rmse(&self) -> Option<f64> {
+        let mut sq = 0.0f64;
+        let mut count = 0u64;
+        for j in 0..self.means.len() {
+            let (m, c) = (self.means[j], self.missing_count[j]);
+            sq += self.missing_sumsq[j] - 2.0 * m * self.missing_sum[j] + c as f64 * m * m;
+            count += c;
+        }
+        (count > 0).then(|| (sq.max(0.0) / count as f64).sqrt())
+    }
+
+    fn missing_fraction(&self) -> f64 {
+        if self.total == 0 {
+            return 0.0;
+        }
+        self.missing_count.iter().sum::<u64>() as f64 / self.total as f64
+    }
 }

@@ -1,80 +1,52 @@
 //! The desktop app: `gibbs-fa` with no subcommand opens a window in which the notebook's
 //! experiment is set up, sampled on a background thread and watched live.
 //!
-//! [`app`] holds the app itself, [`panels`] the settings, [`controls`] the run controls,
-//! [`jobs`] the background work (loading, downloading), [`live`] what the sampler reported and
-//! [`views`] the pictures drawn from it, [`editor`] the mask editor and draw-a-digit canvas,
-//! [`pca_view`] the PCA comparison and [`export`] the files the app writes.
+//! The parts, each with one job (imports form a tree: `app` at the top, `job`, `notes` and
+//! `command` at the leaves):
+//! - [`app`] wires them together and applies the frame's commands;
+//! - [`chain`] owns the running chain, its build job and the pending restart;
+//! - [`command`] is every user action as one enum, queued by the panels;
+//! - [`job`] is the one background-work type (progress, cancel, outcome);
+//! - [`settings`] holds what the user sets up and the one restart key;
+//! - [`notes`] the banners; [`files`] file dialogs and dropped files;
+//! - [`chrome`] the top bar, status bar and restart banner; [`panels`] the settings panel;
+//! - [`controls`] the run controls; [`live`] what the sampler reported; [`views`] the
+//!   pictures drawn from it; [`editor`] the mask editor and draw-a-digit canvas;
+//!   [`pca_view`] the PCA comparison; [`export`] the files the app writes.
+//!
+//! Threads: the UI thread runs everything here within a frame; slow work runs as jobs, the
+//! sampler on its own thread (see [`crate::sampler`]).
 
 mod app;
+mod chain;
+mod chrome;
+mod command;
 mod controls;
 mod editor;
 mod export;
-mod jobs;
+mod files;
+mod job;
 mod live;
+mod notes;
 mod panels;
 mod pca_view;
+mod settings;
 mod texture;
 mod views;
 
 #[cfg(test)]
-mod test_support;
-#[cfg(test)]
-mod tests_app;
-#[cfg(test)]
-mod tests_editor;
-#[cfg(test)]
-mod tests_session;
-#[cfg(test)]
-mod tests_views;
+mod tests;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Options for the desktop app given on the command line.
-#[derive(clap::Args, Debug, Default)]
-pub struct GuiArgs {
-    /// Data to open in the app: a folder holding MNIST, an IDX or CSV file, or a folder of PNGs.
-    #[arg(long, value_name = "PATH")]
-    pub data: Option<PathBuf>,
-    /// Start sampling as soon as the experiment is built.
-    #[arg(long)]
-    pub autostart: bool,
-    /// Number of images N for this start (overrides the remembered value).
-    #[arg(long = "images", value_name = "N", hide = true)]
-    pub n: Option<usize>,
-    /// Number of factors M for this start (overrides the remembered value).
-    #[arg(long = "factors", value_name = "M", hide = true)]
-    pub m: Option<usize>,
-    /// Print UI frame times to stderr every two seconds.
-    #[arg(long, hide = true)]
-    pub frame_log: bool,
-    /// Ignore the remembered settings (reproducible screenshots).
-    #[arg(long, hide = true)]
-    pub fresh: bool,
-    /// Close the window after this many seconds, as a user would (measuring the exit).
-    #[arg(long, value_name = "SECONDS", hide = true)]
-    pub close_after: Option<f64>,
-    /// A saved session to reopen (a .gibbsfa file written by "Save session…").
-    #[arg(long, value_name = "FILE")]
-    pub session: Option<PathBuf>,
-}
+pub use app::{AppOptions, GibbsApp};
+pub use command::AppCommand;
+pub use controls::RunAction;
+pub use export::ExportKind;
+pub use panels::SourceChoice;
 
 /// Opens the window and runs until it is closed.
-pub fn run(args: GuiArgs) -> ExitCode {
-    let options = app::AppOptions {
-        data: args.data,
-        autostart: args.autostart,
-        n: args.n,
-        m: args.m,
-        frame_log: args.frame_log,
-        fresh: args.fresh,
-        close_after: args
-            .close_after
-            .filter(|s| s.is_finite() && *s >= 0.0)
-            .map(std::time::Duration::from_secs_f64),
-        session: args.session,
-    };
+pub fn run(options: AppOptions) -> ExitCode {
     let native = eframe::NativeOptions {
         renderer: eframe::Renderer::Glow,
         viewport: egui::ViewportBuilder::default()

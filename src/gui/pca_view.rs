@@ -2,18 +2,19 @@
 //! (missing pixels shown as 255, as the notebook does) and of X_true side by side, and both
 //! cumulative variance-explained curves with the number of components needed for 90%.
 //!
-//! PCA of a 10,000 x 784 matrix takes a second or two, so it runs on its own thread whenever
-//! the experiment (data or masks) changes; the view shows a spinner meanwhile and never blocks.
+//! PCA of a 10,000 x 784 matrix takes a second or two, so it runs as a job whenever the
+//! experiment's data or masks change; the view (UI thread) shows a spinner meanwhile and never
+//! blocks.
 
 use std::sync::Arc;
 
-use crossbeam_channel::{Receiver, TryRecvError};
+use crate::experiment::Experiment;
+use crate::masks::masked_display;
+use crate::pca::Pca;
 use egui::Color32;
 use egui_plot::{Corner, HLine, Legend, Line, LineStyle, Plot, PlotPoint, PlotPoints, VLine};
-use gibbs_fa::experiment::Experiment;
-use gibbs_fa::masks::masked_display;
-use gibbs_fa::pca::Pca;
 
+use super::job::{Job, Outcome};
 use super::texture::{ColourMap, TextureCache, cell_side, colour_image, pixel_image, value_text};
 
 /// Components shown per side.
@@ -56,14 +57,6 @@ impl PcaPair {
     }
 }
 
-/// Whether two experiments hold the same X_true and masks (what the PCA depends on).
-fn same_data(a: &Experiment, b: &Experiment) -> bool {
-    a.n == b.n
-        && (a.height, a.width) == (b.height, b.width)
-        && a.mask == b.mask
-        && a.x_true == b.x_true
-}
-
 /// Cumulative explained fraction against the number of components, starting at (0, 0).
 fn curve(pca: &Pca) -> Vec<PlotPoint> {
     std::iter::once(PlotPoint::new(0.0, 0.0))
@@ -76,91 +69,52 @@ fn curve(pca: &Pca) -> Vec<PlotPoint> {
         .collect()
 }
 
-/// A PCA in progress for one experiment.
-struct Pending {
-    experiment: Arc<Experiment>,
-    rx: Receiver<Result<PcaPair, String>>,
-}
-
 /// The PCA view's state: the newest result, the job in progress, cached textures. Results
-/// are keyed by the experiment they belong to (held, so its address identifies it).
+/// are keyed by the data version of the experiment they belong to (see
+/// [`super::chain::Chain::data_version`]): a new M or seed on the same data keeps its PCA.
 #[derive(Default)]
 pub struct PcaView {
-    result: Option<(Arc<Experiment>, Arc<PcaPair>)>,
-    error: Option<(Arc<Experiment>, String)>,
-    pending: Option<Pending>,
+    result: Option<(u64, Arc<PcaPair>)>,
+    error: Option<(u64, String)>,
+    pending: Option<(u64, Job<PcaPair>)>,
     textures: TextureCache,
     /// Bumped with every new result, for texture versions.
     version: u64,
 }
 
 impl PcaView {
-    /// Starts a PCA of `experiment` unless one for it is done or running.
-    pub fn request(&mut self, ctx: &egui::Context, experiment: &Arc<Experiment>) {
-        let same = |e: &Arc<Experiment>| Arc::ptr_eq(e, experiment);
-        // A new experiment with the same data and masks (a new seed or M) keeps its PCA.
-        // (Checked once per new experiment: later frames find the job already running.)
-        let running = self.pending.as_ref().is_some_and(|p| same(&p.experiment));
-        if let Some((old, pair)) = &self.result
-            && !running
-            && !same(old)
-            && same_data(old, experiment)
-        {
-            self.result = Some((Arc::clone(experiment), Arc::clone(pair)));
-        }
-        let done = self.result.as_ref().is_some_and(|(e, _)| same(e))
-            || self.error.as_ref().is_some_and(|(e, _)| same(e));
+    /// Starts a PCA of `experiment` (whose data version is `data`) unless one for it is done
+    /// or running. A job for older data is dropped (it cancels; its thread ends on its own).
+    pub fn request(&mut self, ctx: &egui::Context, experiment: &Arc<Experiment>, data: u64) {
+        let running = self.pending.as_ref().is_some_and(|(v, _)| *v == data);
+        let done = self.result.as_ref().is_some_and(|(v, _)| *v == data)
+            || self.error.as_ref().is_some_and(|(v, _)| *v == data);
         if done || running {
             return;
         }
         let for_job = Arc::clone(experiment);
-        let (tx, rx) = crossbeam_channel::bounded(1);
-        let ctx = ctx.clone();
-        let spawned = std::thread::Builder::new()
-            .name("gibbs-fa-pca".into())
-            .spawn(move || {
-                let result = PcaPair::compute(&for_job);
-                // The receiver is gone when a newer experiment replaced this one: fine.
-                let _ = tx.send(result);
-                ctx.request_repaint();
-            });
-        match spawned {
-            // A job for an older experiment is dropped with its receiver; its thread ends
-            // on its own.
-            Ok(_) => {
-                self.pending = Some(Pending {
-                    experiment: Arc::clone(experiment),
-                    rx,
-                })
-            }
-            Err(e) => {
-                self.error = Some((Arc::clone(experiment), format!("could not start PCA: {e}")))
-            }
-        }
+        let job = Job::spawn("computing PCA", ctx, move |_| PcaPair::compute(&for_job));
+        self.pending = Some((data, job));
     }
 
     /// Collects a finished job, if any.
     pub fn poll(&mut self) {
-        let Some(pending) = &self.pending else {
+        let Some((data, job)) = &mut self.pending else {
             return;
         };
-        let experiment = Arc::clone(&pending.experiment);
-        match pending.rx.try_recv() {
-            Ok(Ok(pair)) => {
-                self.result = Some((experiment, Arc::new(pair)));
+        let data = *data;
+        let Some(outcome) = job.poll() else {
+            return;
+        };
+        self.pending = None;
+        match outcome {
+            Outcome::Finished(pair) => {
+                self.result = Some((data, Arc::new(pair)));
                 self.error = None;
-                self.pending = None;
                 self.version += 1;
             }
-            Ok(Err(message)) => {
-                self.error = Some((experiment, message));
-                self.pending = None;
-            }
-            Err(TryRecvError::Empty) => {}
-            Err(TryRecvError::Disconnected) => {
-                self.error = Some((experiment, "the PCA thread stopped".into()));
-                self.pending = None;
-            }
+            Outcome::Failed(message) => self.error = Some((data, message)),
+            Outcome::Cancelled => {}
         }
     }
 
@@ -170,33 +124,33 @@ impl PcaView {
         self.pending.is_some()
     }
 
-    /// The newest finished result and the experiment it belongs to.
+    /// The newest finished result and the data version it belongs to.
     #[cfg(test)]
-    pub fn result(&self) -> Option<(&Arc<Experiment>, &PcaPair)> {
-        self.result.as_ref().map(|(e, p)| (e, p.as_ref()))
+    pub fn result(&self) -> Option<(u64, &PcaPair)> {
+        self.result.as_ref().map(|(v, p)| (*v, p.as_ref()))
     }
 
-    /// Draws the view for `experiment` (the one the sampler runs on), starting or collecting
-    /// its PCA as needed.
-    pub fn ui(&mut self, ui: &mut egui::Ui, experiment: &Arc<Experiment>) {
+    /// Draws the view for `experiment` (the one the sampler runs on, data version `data`),
+    /// starting or collecting its PCA as needed.
+    pub fn ui(&mut self, ui: &mut egui::Ui, experiment: &Arc<Experiment>, data: u64) {
         self.textures.begin_frame(600);
         self.poll();
-        self.request(ui.ctx(), experiment);
+        self.request(ui.ctx(), experiment, data);
         if self.pending.is_some() {
             ui.horizontal(|ui| {
                 ui.spinner();
                 ui.label("Computing principal components of the masked data and of X_true…");
             });
         }
-        if let Some((e, message)) = &self.error
-            && Arc::ptr_eq(e, experiment)
+        if let Some((v, message)) = &self.error
+            && *v == data
         {
             ui.colored_label(ui.visuals().error_fg_color, message);
         }
-        let Some((result_experiment, pair)) = self.result.clone() else {
+        let Some((result_data, pair)) = self.result.clone() else {
             return;
         };
-        if !Arc::ptr_eq(&result_experiment, experiment) {
+        if result_data != data {
             ui.small("Showing the PCA of the previous experiment until the new one is ready.");
         }
         let k_masked = pair.masked.components_for(TARGET);

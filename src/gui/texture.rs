@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use gibbs_fa::figures::Colormap;
+use crate::figures::Colormap;
 
 use egui::{
     Color32, ColorImage, Context, Rect, Response, Sense, TextureHandle, TextureId, Ui, Vec2,

@@ -1,8 +1,8 @@
 //! Draw a digit: a blank canvas the user inks with a soft brush, then hides part of, to see
 //! whether the model can guess what is under the mask (its completion and posterior std).
 
+use crate::masks::paint_stroke;
 use egui::{Key, KeyboardShortcut, Modifiers};
-use gibbs_fa::masks::paint_stroke;
 
 use super::brush::ink_segment;
 use super::canvas::{PixelCanvas, StrokeStep, canvas_sides};
@@ -87,7 +87,7 @@ impl DrawDigit {
 
     /// The last completion computed.
     #[cfg(test)]
-    pub fn reconstruction(&self) -> Option<&gibbs_fa::reconstruct::Reconstruction> {
+    pub fn reconstruction(&self) -> Option<&crate::reconstruct::Reconstruction> {
         self.preview.reconstruction()
     }
 

@@ -2,8 +2,8 @@
 //! stroke-level undo and redo), and the model's completion recomputed at every change from
 //! the newest posterior samples. "Apply" hands the painted mask to the app for the sampler.
 
+use crate::masks::paint_stroke;
 use egui::{Color32, ColorImage, Key, KeyboardShortcut, Modifiers};
-use gibbs_fa::masks::paint_stroke;
 
 use super::canvas::{PixelCanvas, StrokeStep, canvas_sides};
 use super::history::History;
@@ -141,7 +141,7 @@ impl MaskEditor {
 
     /// The last completion computed by [`Self::refresh`] or the UI.
     #[cfg(test)]
-    pub fn reconstruction(&self) -> Option<&gibbs_fa::reconstruct::Reconstruction> {
+    pub fn reconstruction(&self) -> Option<&crate::reconstruct::Reconstruction> {
         self.preview.reconstruction()
     }
 

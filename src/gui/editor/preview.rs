@@ -1,7 +1,7 @@
 //! The model's completion of the image being edited, with its posterior std: recomputed only
 //! when the mask, the image or the posterior samples change, and drawn from cached textures.
 
-use gibbs_fa::reconstruct::Reconstruction;
+use crate::reconstruct::Reconstruction;
 
 use super::recent::RecentParams;
 use crate::gui::texture::{

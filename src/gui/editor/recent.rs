@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use gibbs_fa::reconstruct::{
+use crate::reconstruct::{
     FactorParams, ReconstructError, Reconstruction, conditional, conditional_mixture,
 };
 

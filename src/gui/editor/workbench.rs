@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use gibbs_fa::reconstruct::{FactorParams, ReconstructError};
-use gibbs_fa::sampler::Snapshot;
+use crate::reconstruct::{FactorParams, ReconstructError};
+use crate::sampler::Snapshot;
 use nalgebra::DMatrix;
 
 use super::draw_digit::DrawDigit;

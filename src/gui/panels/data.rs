@@ -1,21 +1,27 @@
 //! The Data section: where the digits come from (MNIST found by the library's search order, a
 //! file or folder the user picks, or the built-in synthetic digits, always labelled as such),
 //! how many, how much noise, and the seed; plus downloading MNIST into the cache when it is
-//! missing, on a background thread with a progress bar and a cancel button.
+//! missing, on a background job with a progress bar and a cancel button.
+//!
+//! UI thread; file dialogs are asked for as commands (the app opens them on a job), and the
+//! only file-system access, the probe for MNIST files in a chosen folder, runs once per path.
 
+use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
+use crate::data::DataSource;
+use crate::data::download::{DownloadProgress, download_mnist_to_cache};
+use crate::data::locate::{SearchPlaces, holds_mnist};
+use crate::experiment::NOTEBOOK_SEED;
 use egui::{RichText, Ui};
-use gibbs_fa::data::DataSource;
-use gibbs_fa::data::download::{DownloadProgress, download_mnist_to_cache};
-use gibbs_fa::data::locate::{SearchPlaces, holds_mnist};
-use gibbs_fa::experiment::NOTEBOOK_SEED;
 use serde::{Deserialize, Serialize};
 
 use super::{Effect, row};
-use crate::gui::app::ErrorNote;
-use crate::gui::jobs::{Job, Outcome};
+use crate::gui::command::{AppCommand, Commands};
+use crate::gui::files::Purpose;
+use crate::gui::job::{Job, Outcome};
+use crate::gui::notes::ErrorNote;
 
 /// Images in the MNIST test set: the slider's top end before the file has been read.
 const MNIST_TEST_IMAGES: usize = 10_000;
@@ -61,24 +67,6 @@ impl Default for DataSettings {
     }
 }
 
-/// Names of the data settings that differ (all of them restart the chain).
-pub fn restart_reasons(active: &DataSettings, edited: &DataSettings) -> Vec<&'static str> {
-    let mut reasons = Vec::new();
-    if active.source != edited.source {
-        reasons.push("data source");
-    }
-    if active.n != edited.n {
-        reasons.push("N");
-    }
-    if active.noise_std != edited.noise_std {
-        reasons.push("noise");
-    }
-    if active.seed != edited.seed {
-        reasons.push("data seed");
-    }
-    reasons
-}
-
 /// The Data section's state that is not a setting: where the library looks, what it found,
 /// the download and file-dialog jobs.
 pub struct DataPanel {
@@ -90,7 +78,11 @@ pub struct DataPanel {
     /// The path being typed.
     path_text: String,
     download: Option<Job<PathBuf>>,
-    dialog: Option<Job<Option<PathBuf>>>,
+    /// The last path probed for MNIST files and whether it holds them. [`Self::resolve`] runs
+    /// several times a frame; the probe reads the folder, so it runs once per chosen path.
+    probe: RefCell<Option<(PathBuf, bool)>>,
+    /// How many times the file system was probed (tests check the cache).
+    probes: Cell<usize>,
 }
 
 impl DataPanel {
@@ -104,7 +96,8 @@ impl DataPanel {
             available: None,
             path_text: String::new(),
             download: None,
-            dialog: None,
+            probe: RefCell::new(None),
+            probes: Cell::new(0),
         }
     }
 
@@ -112,10 +105,29 @@ impl DataPanel {
     pub fn resolve(&self, choice: &SourceChoice) -> DataSource {
         match choice {
             SourceChoice::Auto => self.auto_source.clone(),
-            SourceChoice::Path(p) if holds_mnist(p) => DataSource::Mnist(p.clone()),
+            SourceChoice::Path(p) if self.probe_mnist(p) => DataSource::Mnist(p.clone()),
             SourceChoice::Path(p) => DataSource::File(p.clone()),
             SourceChoice::Synthetic => DataSource::Synthetic,
         }
+    }
+
+    /// Whether `path` holds MNIST, probed once per path (see `probe`).
+    fn probe_mnist(&self, path: &Path) -> bool {
+        if let Some((probed, mnist)) = &*self.probe.borrow()
+            && probed == path
+        {
+            return *mnist;
+        }
+        let mnist = holds_mnist(path);
+        self.probes.set(self.probes.get() + 1);
+        *self.probe.borrow_mut() = Some((path.to_path_buf(), mnist));
+        mnist
+    }
+
+    /// How many times the file system was probed for MNIST.
+    #[cfg(test)]
+    pub fn probe_count(&self) -> usize {
+        self.probes.get()
     }
 
     /// Told by the app once a dataset was loaded: the N slider's top end.
@@ -154,35 +166,32 @@ impl DataPanel {
                 )),
             }
         }
-        if let Some(job) = &mut self.dialog
-            && let Some(outcome) = job.poll()
-        {
-            self.dialog = None;
-            match outcome {
-                Outcome::Finished(Some(path)) => {
-                    self.path_text = path.display().to_string();
-                    self.choose_path(settings, path);
-                }
-                Outcome::Finished(None) | Outcome::Cancelled => {}
-                Outcome::Failed(detail) => {
-                    errors.push(ErrorNote::new("The file dialog failed", detail));
-                }
-            }
-        }
     }
 
-    fn choose_path(&mut self, settings: &mut DataSettings, path: PathBuf) {
+    /// Makes `path` the data source (a path typed, picked in a dialog or dropped).
+    pub fn choose_path(&mut self, settings: &mut DataSettings, path: PathBuf) {
+        self.path_text = path.display().to_string();
+        // Chosen again: look again (files may have been added since).
+        *self.probe.get_mut() = None;
         if settings.source != SourceChoice::Path(path.clone()) {
             self.available = None;
             settings.source = SourceChoice::Path(path);
         }
     }
 
-    /// Draws the section. Problems (a failed download) are pushed to `errors`.
-    pub fn ui(&mut self, ui: &mut Ui, settings: &mut DataSettings, errors: &mut Vec<ErrorNote>) {
+    /// Draws the section. Problems (a failed download) are pushed to `errors`; file dialogs
+    /// are asked for through `commands`.
+    pub fn ui(
+        &mut self,
+        ui: &mut Ui,
+        settings: &mut DataSettings,
+        errors: &mut Vec<ErrorNote>,
+        commands: &mut Commands,
+        dialog_open: bool,
+    ) {
         self.poll_jobs(settings, errors);
         let before = settings.source.clone();
-        self.source_ui(ui, settings);
+        self.source_ui(ui, settings, commands, dialog_open);
         if settings.source != before {
             self.available = None;
         }
@@ -229,7 +238,13 @@ impl DataPanel {
             });
     }
 
-    fn source_ui(&mut self, ui: &mut Ui, settings: &mut DataSettings) {
+    fn source_ui(
+        &mut self,
+        ui: &mut Ui,
+        settings: &mut DataSettings,
+        commands: &mut Commands,
+        dialog_open: bool,
+    ) {
         let auto_label = match &self.auto_source {
             DataSource::Mnist(_) => "MNIST (found automatically)",
             _ => "MNIST (not found: synthetic digits)",
@@ -244,7 +259,7 @@ impl DataPanel {
             if !self.path_text.trim().is_empty() {
                 self.choose_path(settings, path);
             } else {
-                self.start_dialog(ui.ctx(), false);
+                commands.push(AppCommand::Ask(Purpose::OpenData { folder: false }));
             }
         }
         ui.radio_value(
@@ -255,7 +270,7 @@ impl DataPanel {
         ui.add_space(4.0);
         match settings.source.clone() {
             SourceChoice::Auto => self.auto_status_ui(ui),
-            SourceChoice::Path(path) => self.path_ui(ui, settings, &path),
+            SourceChoice::Path(path) => self.path_ui(ui, settings, &path, commands, dialog_open),
             SourceChoice::Synthetic => {
                 ui.label(
                     RichText::new(
@@ -297,7 +312,14 @@ impl DataPanel {
         }
     }
 
-    fn path_ui(&mut self, ui: &mut Ui, settings: &mut DataSettings, path: &Path) {
+    fn path_ui(
+        &mut self,
+        ui: &mut Ui,
+        settings: &mut DataSettings,
+        path: &Path,
+        commands: &mut Commands,
+        dialog_open: bool,
+    ) {
         if self.path_text.is_empty() {
             self.path_text = path.display().to_string();
         }
@@ -316,20 +338,20 @@ impl DataPanel {
             }
         });
         ui.horizontal(|ui| {
-            let idle = self.dialog.is_none();
+            let idle = !dialog_open;
             if ui
                 .add_enabled(idle, egui::Button::new("Browse file…"))
                 .on_hover_text("An IDX file (gzipped or raw) or a CSV file")
                 .clicked()
             {
-                self.start_dialog(ui.ctx(), false);
+                commands.push(AppCommand::Ask(Purpose::OpenData { folder: false }));
             }
             if ui
                 .add_enabled(idle, egui::Button::new("Browse folder…"))
                 .on_hover_text("A folder holding MNIST files, or a folder of PNG images")
                 .clicked()
             {
-                self.start_dialog(ui.ctx(), true);
+                commands.push(AppCommand::Ask(Purpose::OpenData { folder: true }));
             }
             if !idle {
                 ui.spinner();
@@ -342,26 +364,6 @@ impl DataPanel {
             .small()
             .weak(),
         );
-    }
-
-    /// Opens the system's file dialog on a background thread so the window keeps drawing.
-    fn start_dialog(&mut self, ctx: &egui::Context, folder: bool) {
-        if self.dialog.is_some() {
-            return;
-        }
-        let label = if folder {
-            "choosing a folder"
-        } else {
-            "choosing a file"
-        };
-        self.dialog = Some(Job::spawn(label, ctx, move |_| {
-            let dialog = rfd::FileDialog::new().set_title("Data for gibbs-fa");
-            Ok(if folder {
-                dialog.pick_folder()
-            } else {
-                dialog.pick_file()
-            })
-        }));
     }
 
     fn download_ui(&mut self, ui: &mut Ui) {
@@ -385,7 +387,7 @@ impl DataPanel {
                 });
             }
             None if !matches!(self.auto_source, DataSource::Mnist(_)) => {
-                let target = gibbs_fa::data::locate::cache_dir()
+                let target = crate::data::locate::cache_dir()
                     .map(|p| p.display().to_string())
                     .unwrap_or_else(|| "the cache folder".into());
                 if ui
@@ -454,5 +456,28 @@ impl DataPanel {
 impl Default for DataPanel {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Resolving a chosen folder many times (several times a frame) probes the file system
+    /// once; choosing it again probes again.
+    #[test]
+    fn the_mnist_probe_runs_once_per_chosen_path() {
+        let dir = std::env::temp_dir();
+        let mut panel = DataPanel::new();
+        let choice = SourceChoice::Path(dir.clone());
+        let first = panel.resolve(&choice);
+        for _ in 0..100 {
+            assert_eq!(panel.resolve(&choice), first);
+        }
+        assert_eq!(panel.probe_count(), 1);
+        let mut settings = DataSettings::default();
+        panel.choose_path(&mut settings, dir);
+        panel.resolve(&choice);
+        assert_eq!(panel.probe_count(), 2);
     }
 }

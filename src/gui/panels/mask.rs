@@ -1,9 +1,9 @@
 //! The Masks section: the notebook's mix or a single kind, each generator's parameters, the
 //! seed, a button for a fresh draw, and the fraction of pixels the masks hide.
 
+use crate::experiment::NOTEBOOK_SEED;
+use crate::masks::{MaskKind, MaskParams};
 use egui::{RichText, Ui};
-use gibbs_fa::experiment::NOTEBOOK_SEED;
-use gibbs_fa::masks::{MaskKind, MaskParams};
 use serde::{Deserialize, Serialize};
 
 use super::{Effect, row};

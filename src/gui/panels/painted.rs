@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::experiment::Experiment;
 use egui::{RichText, Ui};
-use gibbs_fa::experiment::Experiment;
 use serde::{Deserialize, Serialize};
 
 /// Hand-painted masks by image number. Each is stored packed as a string of '0' and '1'

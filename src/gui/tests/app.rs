@@ -4,15 +4,18 @@
 
 use std::time::{Duration, Instant};
 
+use crate::sampler::RunState;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use gibbs_fa::sampler::RunState;
 
-use super::app::GibbsApp;
-use super::panels::SourceChoice;
-use super::test_support::synthetic_app;
-use super::views::ViewTab;
+use super::support::synthetic_app;
+use crate::gui::app::GibbsApp;
+use crate::gui::command::AppCommand;
+use crate::gui::live::LiveState;
+use crate::gui::notes::MAX_NOTES;
+use crate::gui::panels::SourceChoice;
+use crate::gui::views::ViewTab;
 
 /// Longest wait for anything (the machine is shared and small; sweeps here take ~1 ms).
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -206,4 +209,182 @@ fn a_bad_file_shows_an_error_and_the_app_stays_usable() {
         generation(a) != old && !a.is_building()
     });
     assert_eq!(h.state().live().map(|l| l.n_images()), Some(150));
+}
+
+/// Space with a widget focused (reached with Tab) belongs to that widget: it must not also
+/// start the run.
+#[test]
+fn space_on_a_focused_widget_does_not_toggle_the_run() {
+    let mut h = small_app();
+    step_until(&mut h, "the first chain", |a| {
+        a.handle_state() == Some(RunState::Paused) && !a.is_building()
+    });
+    h.get_by_label("Frame times").focus();
+    h.step();
+    assert!(h.get_by_label("Frame times").is_focused());
+    h.key_press(egui::Key::Space);
+    h.step();
+    step_for(&mut h, Duration::from_millis(300));
+    assert_eq!(h.state().handle_state(), Some(RunState::Paused));
+    assert_eq!(iteration(h.state()), 0, "space started the run");
+    assert!(
+        h.query_by_label_contains("frame CPU worst").is_some(),
+        "space pressed the focused toggle"
+    );
+}
+
+/// However often a problem is reported, the banners stay few and distinct.
+#[test]
+fn banners_are_capped_and_not_repeated() {
+    let mut h = small_app();
+    step_until(&mut h, "the first chain", |a| {
+        a.live().is_some() && !a.is_building()
+    });
+    for k in 0..12 {
+        // Images that do not exist: each refusal is a banner.
+        h.state_mut().queue(AppCommand::EditImage(1_000 + k % 6));
+        h.state_mut().queue(AppCommand::EditImage(1_000 + k % 6));
+        h.step();
+    }
+    let errors = h.state().errors();
+    assert!(!errors.is_empty());
+    assert!(errors.len() <= MAX_NOTES, "{} banners", errors.len());
+    for (k, a) in errors.iter().enumerate() {
+        assert!(
+            errors[k + 1..].iter().all(|b| b != a),
+            "banner shown twice: {a:?}"
+        );
+    }
+}
+
+/// The "Restore all defaults" tooltip names the default N.
+#[test]
+fn the_defaults_tooltip_names_the_default_n() {
+    let mut h = small_app();
+    h.step();
+    h.get_by_label("Restore all defaults").hover();
+    // Tooltips wait for the pointer to rest (half a second of frames).
+    for _ in 0..60 {
+        h.step();
+    }
+    let n = crate::gui::settings::Settings::default().data.n;
+    assert_eq!(n, 10_000);
+    assert!(
+        h.query_by_label_contains("on N = 10,000").is_some(),
+        "the tooltip does not say N = 10,000"
+    );
+}
+
+/// "Keep this chain" after a long run puts every restart setting back, painted masks too,
+/// and the chain goes on.
+#[test]
+fn keep_this_chain_reverts_painted_masks_too() {
+    let mut h = small_app();
+    step_until(&mut h, "the first chain", |a| {
+        a.live().is_some() && !a.is_building()
+    });
+    let chain = generation(h.state());
+    let before = h.state().settings().clone();
+    let d = h.state().live().unwrap().mask(0).unwrap().len();
+    let settings = h.state_mut().settings_mut();
+    settings.painted.set(3, &vec![true; d]);
+    settings.data.noise_std += 1.0;
+    h.state_mut().queue(AppCommand::KeepChain);
+    h.step();
+    step_for(&mut h, Duration::from_millis(600));
+    assert_eq!(h.state().settings(), &before);
+    assert_eq!(generation(h.state()), chain, "the chain was rebuilt");
+}
+
+/// A file dropped onto the window, as the windowing backend hands it to egui.
+#[derive(Debug)]
+struct Dropped(std::path::PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+fn dropped(path: std::path::PathBuf) -> std::sync::Arc<dyn egui::DroppedFile + Send + Sync> {
+    std::sync::Arc::new(Dropped(path))
+}
+
+/// Files dropped onto the window open as a user expects: a data folder becomes the source,
+/// a session reopens.
+#[test]
+fn dropped_files_open() {
+    let mut h = small_app();
+    step_until(&mut h, "the first chain", |a| {
+        a.live().is_some() && !a.is_building()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let session = h.state().current_session().unwrap();
+    let path = dir.path().join("dropped.gibbsfa");
+    session.save(&path).unwrap();
+    let chain = generation(h.state());
+    h.input_mut().dropped_files.push(dropped(path));
+    h.step();
+    assert!(
+        h.state().is_building(),
+        "the dropped session is being opened"
+    );
+    step_until(&mut h, "the dropped session", |a| {
+        !a.is_building() && a.live().is_some_and(|l| l.restored().is_some())
+    });
+    assert_ne!(generation(h.state()), chain);
+    assert!(h.state().errors().is_empty(), "{:?}", h.state().errors());
+
+    let folder = dir.path().join("pngs");
+    std::fs::create_dir(&folder).unwrap();
+    h.input_mut().dropped_files.push(dropped(folder.clone()));
+    h.step();
+    assert_eq!(
+        h.state().settings().data.source,
+        SourceChoice::Path(folder),
+        "the dropped folder is the data source"
+    );
+}
+
+/// A painted mask changes the running chain's experiment in place (no copy of the data),
+/// and the column-mean baseline follows it exactly.
+#[test]
+fn applying_a_painted_mask_changes_only_that_image_in_place() {
+    let mut h = small_app();
+    step_until(&mut h, "the first chain", |a| {
+        a.live().is_some() && !a.is_building()
+    });
+    let live = h.state().live().unwrap();
+    let before = std::sync::Arc::as_ptr(live.experiment());
+    let masks_before = live.experiment().mask.clone();
+    let d = live.mask(0).unwrap().len();
+    let painted: Vec<bool> = (0..d).map(|j| j % 3 == 0).collect();
+    h.state_mut().queue(AppCommand::ApplyMask {
+        image: 5,
+        missing: painted.clone(),
+    });
+    h.step();
+    let live = h.state().live().unwrap();
+    assert_eq!(std::sync::Arc::as_ptr(live.experiment()), before, "copied");
+    assert_eq!(live.mask(5), Some(painted.as_slice()));
+    let after = &live.experiment().mask;
+    for i in (0..after.n).filter(|&i| i != 5) {
+        assert_eq!(after.image(i), masks_before.image(i), "image {i} changed");
+    }
+    // The baseline equals one computed from scratch on the new masks.
+    let fresh = LiveState::new(
+        std::sync::Arc::new((**live.experiment()).clone()),
+        &h.state().chain_settings().unwrap().model,
+    );
+    let (got, want) = (
+        live.baseline_rmse().unwrap(),
+        fresh.baseline_rmse().unwrap(),
+    );
+    assert!((got - want).abs() <= 1e-9 * want, "{got} vs {want}");
+    assert!((live.missing_fraction() - fresh.missing_fraction()).abs() < 1e-12);
+    assert!(h.state().errors().is_empty(), "{:?}", h.state().errors());
 }

@@ -5,16 +5,16 @@
 
 use std::sync::Arc;
 
+use crate::data::{DataOrigin, Dataset};
+use crate::experiment::{Experiment, ExperimentSpec, build};
+use crate::model::{ImageSummary, MeanStd, SamplerSettings, StepTimes, SweepRecord};
+use crate::sampler::{Event, RunState, Snapshot};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use gibbs_fa::data::{DataOrigin, Dataset};
-use gibbs_fa::experiment::{Experiment, ExperimentSpec, build};
-use gibbs_fa::model::{ImageSummary, MeanStd, SamplerSettings, StepTimes, SweepRecord};
-use gibbs_fa::sampler::{Event, RunState, Snapshot};
 
-use super::live::LiveState;
-use super::texture::{ColourMap, INVALID, colour_image, max_abs};
-use super::views::{ViewTab, Views};
+use crate::gui::live::LiveState;
+use crate::gui::texture::{ColourMap, INVALID, colour_image, max_abs};
+use crate::gui::views::{ViewTab, Views};
 
 const H: usize = 28;
 const W: usize = 28;
@@ -576,8 +576,8 @@ fn colour_range_and_overlay_toggles_redraw_their_images() {
 
 #[test]
 fn a_real_sampler_run_folds_and_draws() {
-    use gibbs_fa::model::Hyperparameters;
-    use gibbs_fa::sampler::{Command, HandleOptions, SamplerHandle};
+    use crate::model::Hyperparameters;
+    use crate::sampler::{Command, HandleOptions, SamplerHandle};
     use std::time::{Duration, Instant};
 
     let e = experiment(12);

@@ -5,16 +5,17 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::sampler::RunState;
+use crate::session::{DataRecord, Session};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use gibbs_fa::sampler::RunState;
-use gibbs_fa::session::{DataRecord, Session};
 
-use super::app::{AppOptions, GibbsApp};
-use super::controls::RunAction;
-use super::export::{session_traces, std_path_for};
-use super::test_support::synthetic_app;
-use super::views::ViewTab;
+use super::support::synthetic_app;
+use crate::gui::app::{AppOptions, GibbsApp};
+use crate::gui::command::AppCommand;
+use crate::gui::controls::RunAction;
+use crate::gui::export::{ExportKind, session_traces, std_path_for};
+use crate::gui::views::ViewTab;
 
 /// A fresh app on the synthetic digits with N images and M factors, a short run.
 fn app(n: usize, m: usize) -> Harness<'static, GibbsApp> {
@@ -50,7 +51,10 @@ fn generation(h: &Harness<'_, GibbsApp>) -> Option<u64> {
 /// Exports the posterior mean and std of every pixel to `path` (and its "-std" sibling)
 /// through the export menu's path, and returns both files' bytes.
 fn export_pixels(h: &mut Harness<'_, GibbsApp>, path: &Path) -> (Vec<u8>, Vec<u8>) {
-    h.state_mut().export_summary_to(path.to_path_buf());
+    h.state_mut().queue(AppCommand::ExportTo(
+        ExportKind::PosteriorSummary,
+        path.to_path_buf(),
+    ));
     let std_path = std_path_for(path);
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut outcome = None;
@@ -72,8 +76,9 @@ fn export_pixels(h: &mut Harness<'_, GibbsApp>, path: &Path) -> (Vec<u8>, Vec<u8
 
 /// Opens `path` in the app and waits until any rebuild it started has ended.
 fn open(h: &mut Harness<'_, GibbsApp>, path: &Path) {
-    let ctx = h.ctx.clone();
-    h.state_mut().open_session_file(&ctx, path);
+    h.state_mut()
+        .queue(AppCommand::OpenSession(path.to_path_buf()));
+    h.step();
     wait(h, "the session's build to end", &|a| !a.is_building());
     for _ in 0..5 {
         h.step();
@@ -128,8 +133,10 @@ fn a_reopened_session_shows_exactly_what_was_saved_and_start_retraces_it() {
     wait(&mut fresh, "the fresh app's chain", &|a| {
         a.live().is_some() && !a.is_building()
     });
-    let ctx = fresh.ctx.clone();
-    fresh.state_mut().open_session_file(&ctx, &path);
+    fresh
+        .state_mut()
+        .queue(AppCommand::OpenSession(path.to_path_buf()));
+    fresh.step();
     wait(&mut fresh, "the restored chain", &|a| {
         !a.is_building() && a.live().is_some_and(|l| l.restored().is_some())
     });

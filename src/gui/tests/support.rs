@@ -2,8 +2,8 @@
 
 use egui_kittest::Harness;
 
-use super::app::{AppOptions, GibbsApp};
-use super::panels::SourceChoice;
+use crate::gui::app::{AppOptions, GibbsApp};
+use crate::gui::panels::SourceChoice;
 
 /// A fresh app (no remembered settings) on the built-in synthetic digits with `n` images,
 /// `m` factors and the given run length, in a 1400 x 900 window; `configure` adjusts the

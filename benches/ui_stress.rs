@@ -1,0 +1,195 @@
+//! UI stress benchmark: the real app (headless, egui_kittest) on MNIST at N = 10,000, M = 50,
+//! driven through a script of real actions while chains sample: start, 20 restarts by
+//! changing M and the masks, paint and apply a mask, save a session and open it, every export
+//! but the PNG (a headless harness renders no pixels), switch the data source and back, stop.
+//!
+//! Every frame's CPU time (the app's `ui` plus egui's layout, as `Harness::step` runs it) is
+//! recorded; the benchmark prints `max_frame_ms`, `p99_frame_ms` and `frames`. Frames are
+//! paced at about 60 a second, as a window would be.
+//!
+//! Run: `GIBBS_FA_DATA=../shared/data/mnist cargo bench --bench ui_stress`
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use gibbs_fa::gui::{AppCommand, AppOptions, ExportKind, GibbsApp, RunAction, SourceChoice};
+
+/// One frame every 16 ms, as a 60 Hz display asks for.
+const FRAME: Duration = Duration::from_millis(16);
+/// Longest wait for any step of the script.
+const PATIENCE: Duration = Duration::from_secs(300);
+
+struct Bench {
+    h: Harness<'static, GibbsApp>,
+    frames_ms: Vec<f64>,
+}
+
+impl Bench {
+    /// One frame, timed, then the rest of the 16 ms.
+    fn frame(&mut self) {
+        let start = Instant::now();
+        self.h.step();
+        let spent = start.elapsed();
+        self.frames_ms.push(spent.as_secs_f64() * 1000.0);
+        if let Some(rest) = FRAME.checked_sub(spent) {
+            std::thread::sleep(rest);
+        }
+    }
+
+    fn until(&mut self, what: &str, done: impl Fn(&GibbsApp) -> bool) {
+        let deadline = Instant::now() + PATIENCE;
+        while !done(self.h.state()) {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            self.frame();
+        }
+    }
+
+    fn frames(&mut self, count: usize) {
+        for _ in 0..count {
+            self.frame();
+        }
+    }
+
+    fn sweeps(&self) -> usize {
+        self.h.state().live().map_or(0, |l| l.iteration())
+    }
+
+    fn generation(&self) -> u64 {
+        self.h.state().live().map_or(0, |l| l.generation())
+    }
+
+    fn command(&mut self, command: AppCommand) {
+        self.h.state_mut().queue(command);
+        self.frame();
+    }
+
+    /// Waits for the chain built after a restart setting changed, then for a few sweeps.
+    fn until_rebuilt(&mut self, old: u64, what: &str) {
+        self.until(what, |a| {
+            a.live().is_some_and(|l| l.generation() != old) && !a.is_building()
+        });
+        let at = self.sweeps();
+        self.until("sweeps on the new chain", |a| {
+            a.live().is_some_and(|l| l.iteration() >= at + 2)
+        });
+    }
+}
+
+fn data_dir() -> PathBuf {
+    match std::env::var_os("GIBBS_FA_DATA") {
+        Some(dir) => PathBuf::from(dir),
+        None => {
+            eprintln!("GIBBS_FA_DATA is not set: point it at the folder holding MNIST");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn main() {
+    let data = data_dir();
+    let out = tempfile::tempdir().expect("a temporary folder");
+    let mut bench = Bench {
+        h: Harness::builder()
+            .with_size([1400.0, 900.0])
+            .build_eframe(move |cc| {
+                let mut app = GibbsApp::new(
+                    cc,
+                    AppOptions {
+                        fresh: true,
+                        n: Some(10_000),
+                        m: Some(50),
+                        data: Some(data),
+                        ..AppOptions::default()
+                    },
+                );
+                // A long run, so the chains sample throughout the script.
+                app.settings_mut().model.sweeps = 100_000;
+                app
+            }),
+        frames_ms: Vec::new(),
+    };
+
+    // Start.
+    bench.until("the first chain", |a| {
+        a.live().is_some() && !a.is_building()
+    });
+    bench.command(AppCommand::Run(RunAction::Start));
+    bench.until("sweeps", |a| a.live().is_some_and(|l| l.iteration() >= 5));
+    eprintln!("started; {} frames so far", bench.frames_ms.len());
+
+    // 20 restarts: M and the masks in turn.
+    for k in 0..20 {
+        let old = bench.generation();
+        let settings = bench.h.state_mut().settings_mut();
+        if k % 2 == 0 {
+            settings.model.hyper.m = if settings.model.hyper.m == 50 { 40 } else { 50 };
+        } else {
+            settings.masks.seed += 1;
+        }
+        bench.until_rebuilt(old, "a restarted chain");
+    }
+    eprintln!("20 restarts; {} frames so far", bench.frames_ms.len());
+
+    // Paint and apply a mask (a band through digit 3).
+    let d = 784;
+    let missing: Vec<bool> = (0..d).map(|j| (j / 28) % 7 == 3).collect();
+    bench.command(AppCommand::ApplyMask { image: 3, missing });
+    bench.frames(30);
+
+    // Save a session, open it.
+    let session = out.path().join("stress.gibbsfa");
+    export(&mut bench, ExportKind::Session, &session);
+    let old = bench.generation();
+    bench.command(AppCommand::OpenSession(session));
+    bench.until("the reopened session", |a| {
+        a.live().is_some_and(|l| l.generation() != old) && !a.is_building()
+    });
+    bench.command(AppCommand::Run(RunAction::Start));
+    bench.until("sweeps after reopening", |a| {
+        a.live().is_some_and(|l| l.iteration() >= 3)
+    });
+
+    // Every export but the PNG.
+    for (kind, name) in [
+        (ExportKind::TracesCsv, "traces.csv"),
+        (ExportKind::PosteriorSummary, "posterior-idx3-float"),
+        (ExportKind::Completion, "completion-idx3-float"),
+        (ExportKind::Masks, "masks-idx3-ubyte"),
+    ] {
+        export(&mut bench, kind, &out.path().join(name));
+    }
+
+    // Switch the data source and back.
+    let mnist = bench.h.state().settings().data.source.clone();
+    let old = bench.generation();
+    bench.h.state_mut().settings_mut().data.source = SourceChoice::Synthetic;
+    bench.until_rebuilt(old, "the synthetic digits");
+    let old = bench.generation();
+    bench.h.state_mut().settings_mut().data.source = mnist;
+    bench.until_rebuilt(old, "MNIST again");
+
+    // Stop.
+    bench.command(AppCommand::Run(RunAction::Stop));
+    bench.frames(30);
+    let errors = bench.h.state().errors().to_vec();
+    assert!(errors.is_empty(), "the script earned no banner: {errors:?}");
+
+    let mut sorted = bench.frames_ms.clone();
+    sorted.sort_by(f64::total_cmp);
+    let frames = sorted.len();
+    let p99 = sorted[((frames as f64 * 0.99).ceil() as usize).clamp(1, frames) - 1];
+    let max = sorted[frames - 1];
+    let median = sorted[frames / 2];
+    println!("frames {frames}");
+    println!("median_frame_ms {median:.2}");
+    println!("p99_frame_ms {p99:.2}");
+    println!("max_frame_ms {max:.2}");
+}
+
+/// Exports `kind` to `path` as the menu does after its dialog, and waits for the file.
+fn export(bench: &mut Bench, kind: ExportKind, path: &Path) {
+    bench.command(AppCommand::ExportTo(kind, path.to_path_buf()));
+    bench.until("the export", |a| !a.is_busy());
+    assert!(path.exists(), "{} was not written", path.display());
+}

@@ -1,0 +1,56 @@
+//! Every user action as one value: panels, menus, shortcuts and dropped files queue an
+//! [`AppCommand`]; the app applies the queue once per frame, after drawing, in order. Panels
+//! thus never reach into the chain or open files themselves, and tests can drive the app
+//! with the same commands a click sends.
+//!
+//! Plain data on the UI thread.
+
+use std::path::PathBuf;
+
+use super::controls::RunAction;
+use super::export::ExportKind;
+use super::files::Purpose;
+
+/// Something the user asked for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AppCommand {
+    /// Start, pause, step, stop, reset or extend the run.
+    Run(RunAction),
+    /// Discard a long run for the pending restart settings.
+    ConfirmRestart,
+    /// Undo the pending restart settings: the chain goes on.
+    KeepChain,
+    /// The notebook's settings (the data source stays).
+    RestoreDefaults,
+    /// Open the system dialog for `Purpose` (on a job); its path becomes another command.
+    Ask(Purpose),
+    /// Export to a file chosen in a dialog.
+    ExportTo(ExportKind, PathBuf),
+    /// Reopen a saved session.
+    OpenSession(PathBuf),
+    /// Use this file or folder as the data.
+    UseData(PathBuf),
+    /// Lay the masks of this IDX file over the current images (as painted masks).
+    OpenMasks(PathBuf),
+    /// Put a painted mask into the running chain.
+    ApplyMask { image: usize, missing: Vec<bool> },
+    /// Open image `index` in the mask editor.
+    EditImage(usize),
+}
+
+/// The commands queued during a frame.
+#[derive(Default)]
+pub struct Commands {
+    queue: Vec<AppCommand>,
+}
+
+impl Commands {
+    pub fn push(&mut self, command: AppCommand) {
+        self.queue.push(command);
+    }
+
+    /// Takes the queued commands, oldest first.
+    pub fn take(&mut self) -> Vec<AppCommand> {
+        std::mem::take(&mut self.queue)
+    }
+}

@@ -1,0 +1,213 @@
+//! What the user sets up ([`Settings`], remembered between runs) and, in one place, which of
+//! it needs a new chain: the [`RestartKey`]. The restart banner's reasons, the caches of
+//! loaded data and built experiments, and "Keep this chain" all go through it, so the list of
+//! restart settings is written once.
+//!
+//! Plain data, used on the UI thread and sent to build jobs by value; nothing here blocks.
+
+use serde::{Deserialize, Serialize};
+
+use super::panels::{DataSettings, MaskSettings, PaintedMasks};
+use crate::data::DataSource;
+use crate::experiment::NOTEBOOK_SEED;
+use crate::masks::MaskParams;
+use crate::model::SamplerSettings;
+
+/// Everything the user sets up, remembered between runs of the app.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub data: DataSettings,
+    pub masks: MaskSettings,
+    pub model: SamplerSettings,
+    /// Masks painted by hand, laid over the generated ones.
+    pub painted: PaintedMasks,
+}
+
+impl Default for Settings {
+    /// The notebook's experiment as the SPEC gives it: N = 10,000, M = 50, its hyperparameters,
+    /// 200 sweeps with the second half averaged, its masks. A sweep takes tens of milliseconds,
+    /// so the whole run answers within seconds; a smaller N is not cheaper in what matters, since
+    /// with M = 50 and a few thousand digits the posterior mean is no better than column means
+    /// (a property of the model, checked against an independent implementation).
+    fn default() -> Self {
+        Settings {
+            data: DataSettings::default(),
+            masks: MaskSettings {
+                params: MaskParams::default(),
+                seed: NOTEBOOK_SEED,
+            },
+            model: SamplerSettings::default(),
+            painted: PaintedMasks::default(),
+        }
+    }
+}
+
+/// The settings that decide a chain from sweep 0 (data, masks, M, the sampler's seed), with
+/// the data source resolved to what it means now. Two settings with equal keys can share a
+/// chain; the rest of [`Settings`] applies to a running chain at its next sweep.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RestartKey {
+    /// What the data choice means (MNIST found where, which file).
+    pub source: DataSource,
+    pub data: DataSettings,
+    pub masks: MaskSettings,
+    pub painted: PaintedMasks,
+    pub m: usize,
+    pub seed: u64,
+}
+
+/// Which loaded dataset can be reused: the source, plus N and the seed for synthetic digits
+/// (they are generated at exactly N).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DatasetKey {
+    pub source: DataSource,
+    pub synthetic: Option<(usize, u64)>,
+}
+
+/// Which built experiment (data with noise and masks) can be reused: everything in the
+/// restart key but M and the sampler's seed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExperimentKey {
+    source: DataSource,
+    data: DataSettings,
+    masks: MaskSettings,
+    painted: PaintedMasks,
+}
+
+impl RestartKey {
+    /// The key of `settings` with its data choice resolved to `source`.
+    pub fn of(settings: &Settings, source: DataSource) -> Self {
+        RestartKey {
+            source,
+            data: settings.data.clone(),
+            masks: settings.masks.clone(),
+            painted: settings.painted.clone(),
+            m: settings.model.hyper.m,
+            seed: settings.model.seed,
+        }
+    }
+
+    /// The names of the restart settings that differ from `other` (empty: same chain).
+    pub fn reasons(&self, other: &RestartKey) -> Vec<&'static str> {
+        let (a, b) = (self, other);
+        let mut reasons = Vec::new();
+        if a.data.source != b.data.source || a.source != b.source {
+            reasons.push("data source");
+        }
+        let checks = [
+            (a.data.n != b.data.n, "N"),
+            (a.data.noise_std != b.data.noise_std, "noise"),
+            (a.data.seed != b.data.seed, "data seed"),
+            (a.masks != b.masks, "masks"),
+            (a.painted != b.painted, "painted masks"),
+            (a.m != b.m, "M"),
+            (a.seed != b.seed, "sampler seed"),
+        ];
+        reasons.extend(
+            checks
+                .iter()
+                .filter(|(differs, _)| *differs)
+                .map(|(_, r)| *r),
+        );
+        reasons
+    }
+
+    /// Puts this key's restart settings into `settings`, leaving the rest ("Keep this chain").
+    pub fn revert(&self, settings: &mut Settings) {
+        settings.data = self.data.clone();
+        settings.masks = self.masks.clone();
+        settings.painted = self.painted.clone();
+        settings.model.hyper.m = self.m;
+        settings.model.seed = self.seed;
+    }
+
+    /// The loaded data this key can reuse.
+    pub fn dataset(&self) -> DatasetKey {
+        DatasetKey {
+            source: self.source.clone(),
+            synthetic: (self.source == DataSource::Synthetic)
+                .then_some((self.data.n, self.data.seed)),
+        }
+    }
+
+    /// The built experiment this key can reuse.
+    pub fn experiment(&self) -> ExperimentKey {
+        ExperimentKey {
+            source: self.source.clone(),
+            data: self.data.clone(),
+            masks: self.masks.clone(),
+            painted: self.painted.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(settings: &Settings) -> RestartKey {
+        RestartKey::of(settings, DataSource::Synthetic)
+    }
+
+    #[test]
+    fn reasons_name_what_needs_a_restart() {
+        let a = Settings::default();
+        assert!(key(&a).reasons(&key(&a)).is_empty());
+
+        let mut live = a.clone();
+        live.model.hyper.kappa0 = 0.5;
+        live.model.sweeps = 500;
+        assert!(key(&a).reasons(&key(&live)).is_empty());
+
+        let mut b = a.clone();
+        b.model.hyper.m = 7;
+        b.masks.seed += 1;
+        b.data.n = 300;
+        b.painted.set(3, &[true; 4]);
+        let reasons = key(&a).reasons(&key(&b));
+        for r in ["N", "masks", "M", "painted masks"] {
+            assert!(reasons.contains(&r), "{reasons:?} lacks {r}");
+        }
+        let moved = RestartKey::of(&a, DataSource::File("/elsewhere".into()));
+        assert_eq!(key(&a).reasons(&moved), ["data source"]);
+    }
+
+    /// "Keep this chain" puts back every restart setting, painted masks included, and keeps
+    /// the edits that apply at the next sweep.
+    #[test]
+    fn revert_restores_every_restart_setting_and_keeps_live_ones() {
+        let chain = Settings::default();
+        let mut edited = chain.clone();
+        edited.data.n = 123;
+        edited.data.noise_std = 7.0;
+        edited.data.seed = 9;
+        edited.masks.seed = 11;
+        edited.painted.set(2, &[true; 4]);
+        edited.model.hyper.m = 3;
+        edited.model.seed = 99;
+        edited.model.hyper.kappa0 = 0.25;
+        let chain_key = key(&chain);
+        assert!(!chain_key.reasons(&key(&edited)).is_empty());
+        chain_key.revert(&mut edited);
+        assert!(chain_key.reasons(&key(&edited)).is_empty());
+        assert_eq!(
+            edited.model.hyper.kappa0, 0.25,
+            "a live setting was reverted"
+        );
+    }
+
+    #[test]
+    fn cache_keys_follow_the_restart_key() {
+        let a = Settings::default();
+        let mut b = a.clone();
+        b.model.hyper.m = 5;
+        assert_eq!(key(&a).experiment(), key(&b).experiment());
+        b.masks.seed += 1;
+        assert_ne!(key(&a).experiment(), key(&b).experiment());
+        assert_eq!(key(&a).dataset(), key(&b).dataset());
+        b.data.n = 50;
+        // Synthetic digits are generated at exactly N.
+        assert_ne!(key(&a).dataset(), key(&b).dataset());
+    }
+}

@@ -1,0 +1,8 @@
+//! The GUI's tests: the real app driven headless with egui_kittest, and its parts (views,
+//! editors, sessions, exports) on small problems.
+
+mod app;
+mod editor;
+mod session;
+mod support;
+mod views;
