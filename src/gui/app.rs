@@ -185,6 +185,10 @@ impl GibbsApp {
             }
             AppCommand::ConfirmRestart => self.chains.confirm_restart(),
             AppCommand::KeepChain => self.chains.keep_chain(&mut self.settings),
+            AppCommand::CancelBuild => {
+                self.chains
+                    .cancel_build(&mut self.settings, &mut self.notes);
+            }
             AppCommand::RestoreDefaults => {
                 let source = self.settings.data.source.clone();
                 self.settings = Settings::default();
@@ -373,6 +377,9 @@ impl GibbsApp {
             ui.horizontal(|ui| {
                 ui.spinner();
                 ui.label(format!("Building the experiment: {status}"));
+                if ui.small_button("Cancel").clicked() {
+                    self.commands.push(AppCommand::CancelBuild);
+                }
             });
         }
         self.exporter.status_ui(ui);

@@ -174,11 +174,17 @@ pub fn restart_banner(
                 if let Some(name) = opening {
                     ui.spinner();
                     ui.label(format!(
-                        "Opening the session {name}: loading and checking its data…"
+                        "Opening the session {name}: {}…",
+                        chains.build_status().unwrap_or("starting")
                     ));
+                    cancel_button(ui, commands);
                 } else if chains.is_building() {
                     ui.spinner();
-                    ui.label("Restarting the chain with the new settings…");
+                    ui.label(format!(
+                        "Restarting the chain with the new settings: {}…",
+                        chains.build_status().unwrap_or("starting")
+                    ));
+                    cancel_button(ui, commands);
                 } else if chains.is_long_run() && !chains.restart_confirmed() {
                     ui.label(format!(
                         "Applying restarts the chain and discards its {} sweeps.",
@@ -203,6 +209,16 @@ pub fn restart_banner(
                 }
             });
         });
+}
+
+fn cancel_button(ui: &mut Ui, commands: &mut Commands) {
+    if ui
+        .small_button("Cancel")
+        .on_hover_text("Stop building; the current chain goes on")
+        .clicked()
+    {
+        commands.push(AppCommand::CancelBuild);
+    }
 }
 
 /// Files dragged over the window: what dropping them will do. Dropped files become commands.

@@ -20,6 +20,8 @@ pub enum AppCommand {
     ConfirmRestart,
     /// Undo the pending restart settings: the chain goes on.
     KeepChain,
+    /// Stop building a chain (or reopening a session); the current one stays.
+    CancelBuild,
     /// The notebook's settings (the data source stays).
     RestoreDefaults,
     /// Open the system dialog for `Purpose` (on a job); its path becomes another command.

@@ -406,6 +406,28 @@ impl ChainManager {
         self.start_build(ctx, settings, wanted, run);
     }
 
+    /// Stops the build in progress (reading data or a session). With a chain running, the
+    /// restart settings go back to the chain's, which goes on; without one, the same settings
+    /// are not built again until they change.
+    pub fn cancel_build(&mut self, settings: &mut Settings, notes: &mut Notes) {
+        let Some(building) = self.building.take() else {
+            return;
+        };
+        self.run_next = false;
+        if building.restore.is_some() {
+            return;
+        }
+        if self.chain.is_some() {
+            self.keep_chain(settings);
+        } else {
+            self.failed = Some(building.requested);
+            notes.push(ErrorNote::note(
+                "Building the experiment was cancelled. Change the settings at the left to \
+                 build one.",
+            ));
+        }
+    }
+
     /// The user agreed to discard a long run for the pending changes.
     pub fn confirm_restart(&mut self) {
         self.restart_confirmed = true;
@@ -515,8 +537,15 @@ impl ChainManager {
             missing: missing.clone(),
             values,
         });
-        chain.settings.painted.set(image, &missing);
-        chain.key.painted.set(image, &missing);
+        let mut painted = chain.key.painted.clone();
+        painted.set(image, &missing);
+        // Share the edited settings' map when equal, so comparing them each frame stays a
+        // pointer comparison.
+        if painted == settings.painted {
+            painted = settings.painted.clone();
+        }
+        chain.settings.painted = painted.clone();
+        chain.key.painted = painted;
         chain.unlaid.push((image, missing));
         chain.lay_unlaid(notes);
     }

@@ -2,24 +2,27 @@
 //! generated masks: they survive restarts (a new M, a reset) and runs of the app.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::experiment::Experiment;
 use egui::{RichText, Ui};
 use serde::{Deserialize, Serialize};
 
 /// Hand-painted masks by image number. Each is stored packed as a string of '0' and '1'
-/// (one per pixel, row-major, '1' = missing) so the remembered settings stay small.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// (one per pixel, row-major, '1' = missing) so the remembered settings stay small. The map is
+/// shared: settings are cloned and compared every frame, and a mask file can paint thousands
+/// of images, so a clone is a pointer copy and equal clones compare by pointer first.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PaintedMasks {
-    images: BTreeMap<usize, String>,
+    images: Arc<BTreeMap<usize, String>>,
 }
 
 impl PaintedMasks {
     /// Records `missing` as the mask of image `image` (replacing an earlier one).
     pub fn set(&mut self, image: usize, missing: &[bool]) {
         let packed = missing.iter().map(|&m| if m { '1' } else { '0' }).collect();
-        self.images.insert(image, packed);
+        Arc::make_mut(&mut self.images).insert(image, packed);
     }
 
     /// The painted mask of `image`, if any.
@@ -100,7 +103,7 @@ impl PaintedMasks {
                 .on_hover_text("Go back to the generated masks (restarts the chain)")
                 .clicked()
             {
-                self.images.clear();
+                self.images = Arc::default();
                 cleared = true;
             }
         });

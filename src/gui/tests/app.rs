@@ -388,3 +388,24 @@ fn applying_a_painted_mask_changes_only_that_image_in_place() {
     assert!((live.missing_fraction() - fresh.missing_fraction()).abs() < 1e-12);
     assert!(h.state().errors().is_empty(), "{:?}", h.state().errors());
 }
+
+/// Cancelling a restart keeps the running chain and puts the settings back.
+#[test]
+fn cancelling_a_build_keeps_the_chain() {
+    let mut h = small_app();
+    step_until(&mut h, "the first chain", |a| {
+        a.live().is_some() && !a.is_building()
+    });
+    let chain = generation(h.state());
+    let before = h.state().settings().clone();
+    h.state_mut().settings_mut().data.n = 180;
+    step_until(&mut h, "the restart", |a| a.is_building());
+    h.state_mut().queue(AppCommand::CancelBuild);
+    h.step();
+    assert!(!h.state().is_building());
+    step_for(&mut h, Duration::from_millis(600));
+    assert!(!h.state().is_building(), "the cancelled build came back");
+    assert_eq!(generation(h.state()), chain);
+    assert_eq!(h.state().settings(), &before);
+    assert!(h.state().errors().is_empty(), "{:?}", h.state().errors());
+}
