@@ -13,6 +13,8 @@ use crate::experiment::Experiment;
 use crate::model::{ImageSummary, SamplerSettings, SweepRecord};
 use crate::sampler::{Event, FullSummary, MAX_WATCHED, RunState, Snapshot};
 use crate::session::PosteriorSummary;
+
+use super::job::retire;
 use egui_plot::PlotPoint;
 
 /// Source of [`LiveState::generation`]: every state gets a new number, so cached textures of
@@ -252,7 +254,7 @@ impl LiveState {
         self.summary_index.clear();
         self.std_scale = 1.0;
         self.snapshot_version += 1;
-        self.summary = None;
+        self.set_full_summary(None);
     }
 
     /// Folds one event from the sampler handle into the state (traces append, newest snapshot kept).
@@ -271,7 +273,7 @@ impl LiveState {
             }
             Event::State(state) => self.run_state = Some(state),
             Event::Error(message) => self.last_error = Some(message),
-            Event::Summary(summary) => self.summary = Some(Arc::new(*summary)),
+            Event::Summary(summary) => self.set_full_summary(Some(Arc::new(*summary))),
         }
     }
 
@@ -462,7 +464,7 @@ impl LiveState {
         self.columns.refresh_means();
         self.baseline_rmse = self.columns.baseline_rmse();
         self.mask_version += 1;
-        self.summary = None;
+        self.set_full_summary(None);
         Ok(true)
     }
 
@@ -488,7 +490,15 @@ impl LiveState {
 
     /// Forgets the full summary (before asking for a fresh one).
     pub fn clear_full_summary(&mut self) {
-        self.summary = None;
+        self.set_full_summary(None);
+    }
+
+    /// Replaces the full summary; the old one (two N x D arrays, freeing them takes
+    /// milliseconds) is dropped on the janitor thread.
+    fn set_full_summary(&mut self, summary: Option<Arc<FullSummary>>) {
+        if let Some(old) = std::mem::replace(&mut self.summary, summary) {
+            retire(old);
+        }
     }
 
     /// Number of images N.

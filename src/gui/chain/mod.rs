@@ -341,8 +341,10 @@ impl ChainManager {
                 self.data_versions
             }
         };
+        // The old chain's sampler handle joins its thread when dropped, and its experiment
+        // and summaries free hundreds of megabytes: all of it goes to the janitor.
         if let Some(old) = self.chain.take() {
-            retire(old.handle);
+            retire(old);
         }
         // Start was pressed while this chain was being built paused.
         if std::mem::take(&mut self.run_next) && handle.state() == RunState::Paused {
@@ -619,7 +621,7 @@ impl ChainManager {
     /// progress, so the app exits at once (the process ends the thread).
     pub fn shut_down(&mut self) {
         if let Some(chain) = self.chain.take() {
-            retire(chain.handle);
+            retire(chain);
         }
         self.building = None;
     }
