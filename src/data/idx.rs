@@ -471,14 +471,13 @@ fn write_idx(
             "dims {dims:?} do not match the {len} values given"
         )));
     }
-    let file = File::create(path).map_err(|e| DataError::io(path, "creating", e))?;
-    let mut out = BufWriter::new(file);
     let mut header = vec![0u8, 0, ty.code(), dims.len() as u8];
     for &s in dims {
         header.extend_from_slice(&(s as u32).to_be_bytes());
     }
-    out.write_all(&header)
-        .and_then(|()| write_data(&mut out))
-        .and_then(|()| out.flush())
-        .map_err(|e| DataError::io(path, "writing", e))
+    crate::atomic_write::write_with(path, |out| {
+        out.write_all(&header)?;
+        write_data(out)
+    })?;
+    Ok(())
 }
