@@ -29,23 +29,25 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Why a file could not be written. The target is untouched (an older file of that name is
 /// still whole) and no temporary file is left behind.
 #[derive(Debug, thiserror::Error)]
-#[error("could not write {path}: {stage} failed: {source}")]
+#[error("could not write {path} while {stage}: {error}")]
 pub struct AtomicWriteError {
     /// The file that was to be written (its final name).
     pub path: PathBuf,
     /// What failed: "creating a temporary file", "writing", "syncing to disk",
     /// "renaming into place" or "checking the path".
     pub stage: &'static str,
-    pub source: std::io::Error,
+    /// The operating system's error (part of the message, so front ends can show
+    /// `to_string()` alone).
+    pub error: std::io::Error,
 }
 
 impl AtomicWriteError {
     /// True when the disk (or a file-size limit) ran out of room.
     pub fn is_out_of_space(&self) -> bool {
         matches!(
-            self.source.kind(),
+            self.error.kind(),
             std::io::ErrorKind::StorageFull | std::io::ErrorKind::FileTooLarge
-        ) || matches!(self.source.raw_os_error(), Some(27 | 28)) // EFBIG, ENOSPC
+        ) || matches!(self.error.raw_os_error(), Some(27 | 28)) // EFBIG, ENOSPC
     }
 }
 
@@ -57,10 +59,10 @@ pub fn write_with<F>(path: &Path, fill: F) -> Result<(), AtomicWriteError>
 where
     F: FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
 {
-    let fail = |stage: &'static str, source: std::io::Error| AtomicWriteError {
+    let fail = |stage: &'static str, error: std::io::Error| AtomicWriteError {
         path: path.to_path_buf(),
         stage,
-        source,
+        error,
     };
     let name = path.file_name().ok_or_else(|| {
         fail(
@@ -93,6 +95,18 @@ where
         let _ = dir.sync_all();
     }
     Ok(())
+}
+
+/// Makes a write beyond the process's file-size limit (RLIMIT_FSIZE, `ulimit -f`) fail with
+/// an error (EFBIG) that [`write_with`] reports and cleans up after, instead of the default
+/// SIGXFSZ killing the process mid-write and leaving the temporary file behind. Call once at
+/// start-up from a front end (the CLI does); a no-op where the signal does not exist.
+pub fn ignore_file_size_signal() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to SIG_IGN touches no memory of ours.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
 }
 
 /// Writes `bytes` to `path` atomically (see [`write_with`]).

@@ -319,3 +319,53 @@ fn blocked_and_notebook_agree_on_mnist_sigmasq() {
     assert!(worst.0 < 6.0, "pixel {}: |z| = {:.2}", worst.1, worst.0);
     assert!(beyond_3 < 30, "{beyond_3} pixels beyond |z| = 3");
 }
+
+/// The sampler thread surfaces fallbacks: each sweep's counts in its `Event::Sweep` record,
+/// the run's total through `SamplerHandle::fallbacks` (what a status bar shows).
+#[test]
+fn sampler_thread_reports_fallbacks_per_sweep_and_in_total() {
+    use gibbs_fa::sampler::{Event, HandleOptions, SamplerHandle};
+    use std::time::{Duration, Instant};
+    for (prior, per_sweep) in [
+        (Prior::Isotropic, 0u64),
+        (
+            Prior::Decaying {
+                tau0: 1.0,
+                rho: 0.5,
+            },
+            10,
+        ),
+    ] {
+        let settings = SamplerSettings {
+            prior,
+            sweeps: 12,
+            burn_in: 6,
+            ..SamplerSettings::default()
+        };
+        let mut handle = SamplerHandle::spawn(
+            small_problem(120, 9, 5),
+            settings,
+            HandleOptions::default(),
+            None,
+        )
+        .expect("spawn");
+        let mut seen = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while seen.len() < 12 && Instant::now() < deadline {
+            if let Some(Event::Sweep(r)) = handle.recv_timeout(Duration::from_millis(100)) {
+                seen.push(r.fallbacks);
+            }
+        }
+        assert_eq!(seen.len(), 12, "not every sweep arrived");
+        for f in &seen {
+            assert_eq!(f.prior_precision_clamped, per_sweep, "{f:?}");
+            assert_eq!(f.total(), per_sweep, "{}", f.describe());
+        }
+        let total = handle.fallbacks();
+        assert_eq!(total.total(), 12 * per_sweep, "{}", total.describe());
+        if per_sweep == 0 {
+            assert_eq!(total.describe(), "no numerical fallbacks");
+        }
+        handle.stop();
+    }
+}
