@@ -6,6 +6,7 @@
 //! With the `gui` feature (on by default) it also holds the desktop app ([`gui`]), which only
 //! calls into the modules above; the headless CLI lives in the binary.
 
+pub mod atomic_write;
 pub mod data;
 pub mod experiment;
 pub mod figures;

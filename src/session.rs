@@ -9,7 +9,6 @@
 //! Every length is checked against the bytes that are really there before anything is
 //! allocated, so a damaged, truncated or foreign file gives a [`SessionError`], never a panic.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use md5::{Digest, Md5};
@@ -56,6 +55,9 @@ pub enum SessionError {
     DataMismatch { what: String },
     #[error(transparent)]
     Experiment(#[from] ExperimentError),
+    /// The file could not be written (disk full, read-only folder, ...); nothing partial was left.
+    #[error(transparent)]
+    Write(#[from] crate::atomic_write::AtomicWriteError),
 }
 
 /// Where the images came from, enough to load them again.
@@ -227,28 +229,8 @@ impl Session {
     /// half a session behind under the real name).
     pub fn save(&self, path: &Path) -> Result<(), SessionError> {
         let bytes = self.to_bytes()?;
-        let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
-        tmp_name.push(".partial");
-        let tmp = path.with_file_name(tmp_name);
-        let io = |action, source| SessionError::Io {
-            path: path.to_path_buf(),
-            action,
-            source,
-        };
-        let written = std::fs::File::create(&tmp)
-            .map_err(|e| io("create", e))
-            .and_then(|mut file| {
-                file.write_all(&bytes).map_err(|e| io("write", e))?;
-                file.sync_all().map_err(|e| io("write", e))
-            })
-            .and_then(|()| {
-                std::fs::rename(&tmp, path).map_err(|e| io("rename the saved file to", e))
-            });
-        if written.is_err() {
-            // Best effort: the error that matters is the one returned.
-            let _ = std::fs::remove_file(&tmp);
-        }
-        written
+        crate::atomic_write::write_bytes(path, &bytes)?;
+        Ok(())
     }
 
     /// Reads a session from `path`.

@@ -96,6 +96,25 @@ fn check_outputs(out: &Path, n: usize, (h, w): (usize, usize), m: usize, sweeps:
             "summary.json lacks {key}: {summary}"
         );
     }
+    // Every kind of numerical fallback is present, and a healthy run needed none.
+    let fallbacks = summary["fallbacks"]
+        .as_object()
+        .unwrap_or_else(|| panic!("summary.json lacks the fallbacks object: {summary}"));
+    for kind in [
+        "cholesky_jitter",
+        "cholesky_identity",
+        "sigmasq_mode",
+        "sigmasq_clamped",
+        "prior_precision_clamped",
+        "truth_missing",
+    ] {
+        assert_eq!(
+            fallbacks.get(kind),
+            Some(&serde_json::json!(0)),
+            "{kind}: {summary}"
+        );
+    }
+    assert_eq!(summary["fallbacks_total"], 0);
     assert_eq!(summary["n"], n);
     assert_eq!(summary["d"], d);
     assert_eq!(summary["m"], m);
@@ -370,4 +389,60 @@ fn bad_input_fails_with_a_clear_message() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
+}
+
+/// A full disk (a file-size limit set in the child before it runs): the run fails with a clear
+/// error naming the file, and leaves no partial or temporary file in the output folder.
+#[test]
+fn run_on_a_full_disk_fails_cleanly_without_partial_files() {
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut cmd = isolated(dir.path());
+    cmd.args([
+        "run",
+        "--n",
+        "120",
+        "--m",
+        "4",
+        "--sweeps",
+        "6",
+        "--threads",
+        "1",
+    ])
+    .arg("--out")
+    .arg(&out);
+    // SAFETY: only async-signal-safe libc calls between fork and exec.
+    unsafe {
+        // SIGXFSZ keeps its default (kill): the CLI itself must ignore it and report EFBIG.
+        cmd.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 64 * 1024,
+                rlim_max: 64 * 1024,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let output = cmd.output().expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "the run should fail: {stderr}");
+    assert!(
+        stderr.contains("could not write") && stderr.contains(&*out.to_string_lossy()),
+        "unclear error: {stderr}"
+    );
+    // 120 x 784 f32 values do not fit under 64 KiB: the reconstruction is not there at all.
+    assert!(!out.join("reconstruction.idx").exists());
+    for entry in std::fs::read_dir(&out).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        assert!(!name.starts_with('.'), "temporary file left: {name}");
+        // Whatever was written is whole: the small CSV tables end with a newline.
+        if name.ends_with(".csv") {
+            let text = std::fs::read_to_string(entry.path()).unwrap();
+            assert!(text.ends_with('\n'), "{name} is cut short");
+        }
+    }
 }

@@ -104,22 +104,39 @@ impl Moments {
 /// Compares empirical moments with exact mean and covariance; returns the largest |z|.
 fn check_gaussian(what: &str, mom: &Moments, mean: &DVector<f64>, cov: &DMatrix<f64>) -> f64 {
     let (em, ec) = (mom.mean(), mom.cov());
+    // Finiteness first: `f64::max` skips NaN, so a conditional drawing NaN would pass below.
+    assert_finite(what, "empirical means", em.iter());
+    assert_finite(what, "empirical covariances", ec.iter());
+    assert_finite(
+        what,
+        "exact means and covariances",
+        mean.iter().chain(cov.iter()),
+    );
     let k = mean.len();
     let n = mom.count;
     let mut worst: f64 = 0.0;
     for a in 0..k {
         let z = (em[a] - mean[a]) / (cov[(a, a)] / n).sqrt();
+        assert!(z.is_finite(), "{what}: z of mean {a} is {z}");
         worst = worst.max(z.abs());
         for b in 0..=a {
             // Var of an empirical covariance of Gaussians: (S_aa S_bb + S_ab^2) / n.
             let se = ((cov[(a, a)] * cov[(b, b)] + cov[(a, b)].powi(2)) / n).sqrt();
             let z = (ec[(a, b)] - cov[(a, b)]) / se;
+            assert!(z.is_finite(), "{what}: z of covariance ({a}, {b}) is {z}");
             worst = worst.max(z.abs());
         }
     }
     eprintln!("{what}: largest |z| = {worst:.2} over {k} means and their covariances");
     assert!(worst < Z_MAX, "{what}: |z| = {worst:.2}");
     worst
+}
+
+/// Fails when any value is NaN or infinite (statistical checks must not skip them).
+fn assert_finite<'a>(what: &str, which: &str, values: impl Iterator<Item = &'a f64>) {
+    for (k, v) in values.enumerate() {
+        assert!(v.is_finite(), "{what}: {which}: value {k} is {v}");
+    }
 }
 
 fn state_f64(s: &ModelState) -> (DMatrix<f64>, Params) {
@@ -321,14 +338,21 @@ fn check_scalar_moments(
     draws: &[Vec<f64>],
     log_density: &dyn Fn(usize, f64) -> f64,
 ) -> f64 {
+    // Finiteness first: `f64::max` skips NaN, so NaN draws would pass below.
+    assert_finite(what, "draws", draws.iter().flatten());
     let mut worst: f64 = 0.0;
     for d in 0..D {
         let fs: [&dyn Fn(f64) -> f64; 3] = [&|s| s, &|s: f64| s.ln(), &|s| 1.0 / s];
         let exact = quadrature(|s| log_density(d, s), &fs);
+        assert_finite(what, "quadrature", exact.iter());
         for (j, f) in fs.iter().enumerate() {
             let vals: Vec<f64> = draws.iter().map(|v| f(v[d])).collect();
             let (m, se) = iid_mean_se(&vals);
             let z = (m - exact[j]) / se;
+            assert!(
+                z.is_finite(),
+                "{what}: z of moment {j} of column {d} is {z}"
+            );
             worst = worst.max(z.abs());
         }
     }

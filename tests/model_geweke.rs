@@ -157,6 +157,14 @@ fn successive_conditional(
 /// Largest |z| over the test functions, and the index where it occurs.
 fn compare(mc: &[Vec<f64>], sc: &[Vec<f64>]) -> (f64, usize) {
     let k = mc[0].len();
+    // Finiteness first: `>` is false for NaN, so NaN test functions would pass below.
+    for (name, sim) in [("marginal-conditional", mc), ("successive-conditional", sc)] {
+        for (t, g) in sim.iter().enumerate() {
+            if let Some(j) = g.iter().position(|v| !v.is_finite()) {
+                panic!("{name} simulator, draw {t}: test function {j} is {}", g[j]);
+            }
+        }
+    }
     let mut worst = (0.0, 0);
     for j in 0..k {
         let a: Vec<f64> = mc.iter().map(|g| g[j]).collect();
@@ -164,6 +172,10 @@ fn compare(mc: &[Vec<f64>], sc: &[Vec<f64>]) -> (f64, usize) {
         let (ma, sa) = iid_mean_se(&a);
         let (mb, sb) = batch_mean_se(&b, 50);
         let z = (ma - mb) / (sa * sa + sb * sb).sqrt();
+        assert!(
+            z.is_finite(),
+            "test function {j}: z = {z} ({ma} +- {sa} vs {mb} +- {sb})"
+        );
         if z.abs() > worst.0 {
             worst = (z.abs(), j);
         }

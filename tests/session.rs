@@ -301,7 +301,8 @@ fn saving_into_a_missing_folder_is_an_error_and_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("no-such-folder").join("s.gibbsfa");
     let err = sample_session(false).save(&path).unwrap_err();
-    assert!(matches!(err, SessionError::Io { .. }), "{err}");
+    assert!(matches!(err, SessionError::Write(_)), "{err}");
+    assert!(err.to_string().contains("s.gibbsfa"), "{err}");
     // A good save leaves exactly the session file behind (no temporary file).
     let good = dir.path().join("s.gibbsfa");
     sample_session(false).save(&good).unwrap();

@@ -47,6 +47,9 @@ pub(crate) fn parse_shape(s: &str) -> Result<(usize, usize), String> {
 
 /// Runs a subcommand, printing any error with its causes; exit code 1 on failure.
 pub fn run(command: Command) -> ExitCode {
+    // A write past a file-size limit then fails with an error (reported, temporary file
+    // removed) instead of the signal killing the process mid-write.
+    gibbs_fa::atomic_write::ignore_file_size_signal();
     let result = match command {
         Command::Data(args) => data::run(args),
         Command::Run(args) => run::run(args),

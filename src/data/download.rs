@@ -146,6 +146,10 @@ pub fn download_mnist(
             .map_err(|e| DataError::io(&final_path, "moving the download into place", e))?;
         temp.keep = true;
     }
+    // Make the renames durable too (best effort; the files themselves were synced before).
+    if let Ok(dir) = File::open(target_dir) {
+        let _ = dir.sync_all();
+    }
     Ok(target_dir.to_path_buf())
 }
 

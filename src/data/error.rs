@@ -6,6 +6,10 @@ use std::path::PathBuf;
 /// What went wrong while reading, writing, finding or downloading data.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
+    /// A file could not be written (disk full, read-only folder, ...); nothing partial was left.
+    #[error(transparent)]
+    Write(#[from] crate::atomic_write::AtomicWriteError),
+
     /// The operating system refused an operation on the file (missing, permissions, disk full).
     #[error("{path}: {action} failed: {source}")]
     Io {

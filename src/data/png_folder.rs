@@ -62,15 +62,31 @@ pub fn read_png_folder(folder: &Path) -> Result<Dataset, DataError> {
     })
 }
 
+/// Largest ratio of decoded pixel bytes to PNG file size accepted (deflate's limit is ~1032).
+const MAX_PNG_EXPANSION: u64 = 1100;
+
 fn read_luma(file: &Path) -> Result<image::GrayImage, DataError> {
     let png_err = |detail: String| DataError::Png {
         path: file.to_path_buf(),
         detail,
     };
+    let file_len = std::fs::metadata(file)
+        .map_err(|e| DataError::io(file, "reading", e))?
+        .len();
     let reader = image::ImageReader::open(file).map_err(|e| DataError::io(file, "opening", e))?;
-    let reader = reader
+    let mut reader = reader
         .with_guessed_format()
         .map_err(|e| DataError::io(file, "reading", e))?;
+    // A PNG header may claim any size; the decoder allocates what it claims before reading
+    // the data. Deflate expands at most ~1032:1, so a real image's pixels fit in 1100 times
+    // the file's size: refuse to allocate more (found by fuzzing: a 69-byte file claiming
+    // 20000 x 20000 pixels made the reader allocate 400 MB).
+    let mut limits = image::Limits::default();
+    let justified = file_len
+        .saturating_mul(MAX_PNG_EXPANSION)
+        .saturating_add(64 * 1024);
+    limits.max_alloc = Some(limits.max_alloc.map_or(justified, |m| m.min(justified)));
+    reader.limits(limits);
     let img = reader.decode().map_err(|e| png_err(e.to_string()))?;
     if img.width() == 0 || img.height() == 0 {
         return Err(png_err("image has no pixels".into()));

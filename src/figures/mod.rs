@@ -45,6 +45,8 @@ pub enum FigureError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Write(#[from] crate::atomic_write::AtomicWriteError),
     #[error("could not write {path}: {source}")]
     Save {
         path: PathBuf,
@@ -75,10 +77,11 @@ pub fn save_png(image: &RgbImage, path: &Path) -> Result<(), FigureError> {
             source,
         })?;
     }
-    image
-        .save_with_format(path, image::ImageFormat::Png)
-        .map_err(|source| FigureError::Save {
-            path: path.to_path_buf(),
-            source,
-        })
+    // Encoded straight into a temporary file that is renamed when complete (atomic_write).
+    crate::atomic_write::write_with(path, |w| {
+        image
+            .write_to(w, image::ImageFormat::Png)
+            .map_err(std::io::Error::other)
+    })?;
+    Ok(())
 }

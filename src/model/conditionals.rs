@@ -9,7 +9,7 @@ use super::linalg::{SharedFactor, matmul_into, to_f32};
 use super::par::map_chunk_pairs_mut;
 use super::rng::StepRng;
 use super::state::{ModelState, SIGMASQ_RANGE, column_residual_ss};
-use super::{Hyperparameters, Prior};
+use super::{Fallbacks, Hyperparameters, Prior};
 use nalgebra::{DMatrix, DMatrixView, Dyn};
 use rand::rngs::SmallRng;
 use rand_distr::{Distribution, Gamma, StandardNormal};
@@ -24,6 +24,7 @@ pub fn sample_z(state: &mut ModelState, rng: &StepRng) {
     });
     let j = DMatrix::<f64>::identity(m, m) + ws.transpose() * &ws;
     let factor = SharedFactor::new(j);
+    factor.record(&mut state.fallbacks);
     // K = S^-1 W J^-1 (D x M), so the mean is Xc K = X K - 1 (mu^T K): one big GEMM.
     let sw = DMatrix::<f64>::from_fn(d, m, |dd, a| {
         state.w[(dd, a)] as f64 / state.sigmasq[dd] as f64
@@ -48,18 +49,17 @@ pub fn sample_z(state: &mut ModelState, rng: &StepRng) {
     state.invalidate_fitted();
 }
 
-/// Z^T Z (M x M, f64) through a GEMM on the transposed copy of Z, and sum_n z_n.
+/// Z^T Z (M x M) and sum_n z_n, accumulated in f64 (SPEC 9: they enter differences in the
+/// blocked step, and Z^T Z + prior must stay positive definite). An f64 GEMM of Z^T (copied)
+/// times Z: M x N x M, a few ms at N = 10,000, M = 50.
 fn latent_gram(state: &ModelState) -> (DMatrix<f64>, Vec<f64>) {
-    let zt = state.z.transpose();
+    let z64 = state.z.map(|v| v as f64);
+    let zt = z64.transpose();
     let m = zt.nrows();
-    let mut ztz = DMatrix::<f32>::zeros(m, m);
-    matmul_into(&mut ztz, &zt, &state.z);
-    let sumz = state
-        .z
-        .column_iter()
-        .map(|c| c.iter().map(|&v| v as f64).sum())
-        .collect();
-    (ztz.map(|v| v as f64), sumz)
+    let mut ztz = DMatrix::<f64>::zeros(m, m);
+    ztz.gemm(1.0, &zt, &z64, 0.0);
+    let sumz = z64.column_iter().map(|c| c.iter().sum()).collect();
+    (ztz, sumz)
 }
 
 /// X^T Z (D x M) in f64.
@@ -102,6 +102,7 @@ pub fn sample_w(state: &mut ModelState, hyper: &Hyperparameters, prior: &Prior, 
         b[(a, a)] += precision[a];
     }
     let factor = SharedFactor::new(b);
+    factor.record(&mut state.fallbacks);
     // Xc^T Z = X^T Z - mu (sum z)^T, and the mean rows Xc^T Z B^-1 (D x M).
     let mut cross = data_cross(state);
     for a in 0..m {
@@ -162,37 +163,59 @@ pub fn sample_sigmasq(
             .sum();
         let mu = state.mu[dd] as f64;
         let scale_sum = hyper.nu0 * hyper.sigmasq0 + residual_ss + w_quad + hyper.lambda0 * mu * mu;
-        state.sigmasq[dd] = draw_scaled_inv_chi2(nu, scale_sum, &mut r);
+        state.sigmasq[dd] = draw_scaled_inv_chi2(nu, scale_sum, &mut r, &mut state.fallbacks);
     }
 }
 
 /// Draws sigma^2 ~ Scaled-Inv-chi^2(nu, s^2) given nu and nu s^2 (`scale_sum`): with
 /// g ~ Gamma(shape nu/2, rate nu s^2 / 2), sigma^2 = 1/g, clamped to [`SIGMASQ_RANGE`].
-fn draw_scaled_inv_chi2(nu: f64, scale_sum: f64, rng: &mut SmallRng) -> f32 {
+/// A Gamma that cannot be built (unreachable with validated hyperparameters) falls back to
+/// the mode; both that and a clamp are counted in `fallbacks`.
+fn draw_scaled_inv_chi2(
+    nu: f64,
+    scale_sum: f64,
+    rng: &mut SmallRng,
+    fallbacks: &mut Fallbacks,
+) -> f32 {
     let rate = scale_sum.max(f64::MIN_POSITIVE) / 2.0;
     let draw = match Gamma::new(nu / 2.0, 1.0 / rate) {
         Ok(gamma) => 1.0 / gamma.sample(rng),
-        // Unreachable with validated hyperparameters; fall back to the mode.
-        Err(_) => scale_sum / (nu + 2.0),
+        Err(_) => {
+            fallbacks.sigmasq_mode += 1;
+            scale_sum / (nu + 2.0)
+        }
     };
-    let draw = if draw.is_finite() {
-        draw
+    let value = draw as f32;
+    if value.is_finite() && (SIGMASQ_RANGE.0..=SIGMASQ_RANGE.1).contains(&value) {
+        value
     } else {
-        SIGMASQ_RANGE.1 as f64
-    };
-    (draw as f32).clamp(SIGMASQ_RANGE.0, SIGMASQ_RANGE.1)
+        fallbacks.sigmasq_clamped += 1;
+        if value.is_nan() {
+            SIGMASQ_RANGE.1
+        } else {
+            value.clamp(SIGMASQ_RANGE.0, SIGMASQ_RANGE.1)
+        }
+    }
 }
 
-/// The blocked conjugate step (SPEC 9): (w_d, mu_d, sigma_d^2) | Z, X jointly for every d.
-/// With Zh = [Z 1], L0 = diag(Sigma_c^-1, lambda0): LN = Zh^T Zh + L0, m_d = LN^-1 Zh^T x_d,
-/// nu_N = nu0 + N, nu_N s_d^2 = nu0 sigma0^2 + x_d^T x_d - m_d^T LN m_d;
-/// sigma_d^2 ~ Scaled-Inv-chi^2(nu_N, s_d^2), then (w_d, mu_d) ~ N(m_d, sigma_d^2 LN^-1).
-pub fn sample_w_mu_sigmasq_blocked(
+/// The blocked step's conditional for the current Z and X (SPEC 9): the factor of
+/// LN = Zh^T Zh + L0, the means m_d ((M+1) x D, column d) and nu_N s_d^2 for every column.
+///
+/// nu_N s_d^2 = nu0 sigma0^2 + x_d^T x_d - m_d^T LN m_d subtracts two numbers of the size of
+/// x_d^T x_d, which for a bright, well-fitted pixel are nearly equal: built from f32 products
+/// the difference loses several digits. It is computed here through the identity
+///   x_d^T x_d - m_d^T LN m_d = ||x_d - Zh m_d||^2 + m_d^T L0 m_d,
+/// a sum of non-negative terms with no cancellation: the residuals x_nd - zh_n^T m_d are
+/// formed entry by entry and their squares summed in f64. The identity is quadratic around
+/// m_d, so an error in m_d enters only at second order. Z^T Z and sum z are f64 sums.
+///
+/// Leaves `state`'s W and mu at the conditional means m_d (the residuals are formed through
+/// the state's fitted-value cache); the blocked step overwrites them with its draw.
+fn blocked_conditional(
     state: &mut ModelState,
     hyper: &Hyperparameters,
     prior: &Prior,
-    rng: &StepRng,
-) {
+) -> (SharedFactor, DMatrix<f64>, Vec<f64>) {
     let (n, d, m) = state.shape();
     let (ztz, sumz) = latent_gram(state);
     let precision = prior.column_precision(hyper);
@@ -208,6 +231,7 @@ pub fn sample_w_mu_sigmasq_blocked(
     }
     ln[(m, m)] = n as f64 + hyper.lambda0;
     let factor = SharedFactor::new(ln);
+    factor.record(&mut state.fallbacks);
     // Zh^T X ((M+1) x D): (X^T Z)^T from GEMM, the last row the column sums.
     let cross = data_cross(state);
     let mut zhx = DMatrix::<f64>::zeros(m + 1, d);
@@ -218,6 +242,53 @@ pub fn sample_w_mu_sigmasq_blocked(
         zhx[(m, dd)] = state.colsum[dd];
     }
     let means = &factor.inverse * &zhx; // (M+1) x D, column d is m_d
+    for dd in 0..d {
+        for a in 0..m {
+            state.w[(dd, a)] = means[(a, dd)] as f32;
+        }
+        state.mu[dd] = means[(m, dd)] as f32;
+    }
+    state.invalidate_fitted();
+    let residual = state.residual_sums();
+    let scale_sums = (0..d)
+        .map(|dd| {
+            // m_d as stored (f32), so the penalty matches the residuals just formed.
+            let l0_quad: f64 = (0..m)
+                .map(|a| precision[a] * (state.w[(dd, a)] as f64).powi(2))
+                .sum::<f64>()
+                + hyper.lambda0 * (state.mu[dd] as f64).powi(2);
+            hyper.nu0 * hyper.sigmasq0 + residual[dd] + l0_quad
+        })
+        .collect();
+    (factor, means, scale_sums)
+}
+
+/// The blocked step's conditional means m_d ((M+1) x D, column d = (w_d, mu_d)) and
+/// nu_N s_d^2 = nu0 sigma0^2 + x_d^T x_d - m_d^T LN m_d for every column, for the current Z and
+/// X, computed as the blocked step computes them (see [`sample_w_mu_sigmasq_blocked`]).
+/// Leaves W and mu at the means. For tests of the step's numerics.
+pub fn blocked_scale_sums(
+    state: &mut ModelState,
+    hyper: &Hyperparameters,
+    prior: &Prior,
+) -> (DMatrix<f64>, Vec<f64>) {
+    let (_, means, scale_sums) = blocked_conditional(state, hyper, prior);
+    (means, scale_sums)
+}
+
+/// The blocked conjugate step (SPEC 9): (w_d, mu_d, sigma_d^2) | Z, X jointly for every d.
+/// With Zh = [Z 1], L0 = diag(Sigma_c^-1, lambda0): LN = Zh^T Zh + L0, m_d = LN^-1 Zh^T x_d,
+/// nu_N = nu0 + N, nu_N s_d^2 = nu0 sigma0^2 + x_d^T x_d - m_d^T LN m_d (formed without
+/// cancellation, see [`blocked_scale_sums`]);
+/// sigma_d^2 ~ Scaled-Inv-chi^2(nu_N, s_d^2), then (w_d, mu_d) ~ N(m_d, sigma_d^2 LN^-1).
+pub fn sample_w_mu_sigmasq_blocked(
+    state: &mut ModelState,
+    hyper: &Hyperparameters,
+    prior: &Prior,
+    rng: &StepRng,
+) {
+    let (n, d, m) = state.shape();
+    let (factor, means, scale_sums) = blocked_conditional(state, hyper, prior);
     let nu = hyper.nu0 + n as f64;
     // Chunks 0.. feed the Gaussian noise; the last chunk index feeds the sigma^2 draws.
     let mut r = rng.chunk(u64::MAX);
@@ -226,13 +297,7 @@ pub fn sample_w_mu_sigmasq_blocked(
     let noise = e.map(|v| v as f64) * &factor.l_inverse; // rows ~ N(0, LN^-1)
     for dd in 0..d {
         let md = means.column(dd);
-        let quad = md.dot(&zhx.column(dd));
-        // x^T x - m^T LN m >= m^T L0 m >= 0 in exact arithmetic; rounding may not respect it.
-        let l0_quad: f64 = (0..m).map(|a| precision[a] * md[a] * md[a]).sum::<f64>()
-            + hyper.lambda0 * md[m] * md[m];
-        let residual = (state.colsumsq[dd] - quad).max(l0_quad);
-        let scale_sum = hyper.nu0 * hyper.sigmasq0 + residual;
-        let s2 = draw_scaled_inv_chi2(nu, scale_sum, &mut r);
+        let s2 = draw_scaled_inv_chi2(nu, scale_sums[dd], &mut r, &mut state.fallbacks);
         state.sigmasq[dd] = s2;
         let s = (s2 as f64).sqrt();
         for a in 0..m {

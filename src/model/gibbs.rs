@@ -10,8 +10,8 @@ use super::par::map_chunks;
 use super::rng::{Step, StepRng};
 use super::state::ModelState;
 use super::{
-    Hyperparameters, ImageSummary, MeanStd, ModelError, Prior, Problem, SamplerSettings, Schedule,
-    StepTimes, SweepRecord, Traces, validate_run_length,
+    Fallbacks, Hyperparameters, ImageSummary, MeanStd, ModelError, Prior, Problem, SamplerSettings,
+    Schedule, StepTimes, SweepRecord, Traces, validate_run_length,
 };
 use nalgebra::DMatrix;
 use std::time::Instant;
@@ -40,6 +40,8 @@ pub struct GibbsSampler {
     /// True values at the missing entries, in the order of the missing index.
     truth_missing: Option<Vec<f32>>,
     rmse_mean_impute: Option<f64>,
+    /// Fallbacks counted outside a sweep (a mask change), reported with the next sweep.
+    pending_fallbacks: Fallbacks,
 }
 
 impl GibbsSampler {
@@ -70,6 +72,7 @@ impl GibbsSampler {
             sigmasq_moments: RunningMoments::new(d),
             truth_missing,
             rmse_mean_impute: None,
+            pending_fallbacks: Fallbacks::default(),
         };
         sampler.rmse_mean_impute = sampler.rmse_of(|k, _| sampler.current_missing(k));
         Ok(sampler)
@@ -92,6 +95,7 @@ impl GibbsSampler {
             s
         };
         let st = &mut self.state;
+        let (_, clamped) = prior.column_precision_counted(&hyper);
         sample_z(st, &StepRng::new(seed, sweep, Step::Z));
         steps.z = lap(&mut clock);
         match self.settings.schedule {
@@ -123,6 +127,9 @@ impl GibbsSampler {
         let (rmse_sample, rmse_posterior_mean) = self.update_moments(include);
         steps.moments = lap(&mut clock);
         let seconds = start.elapsed().as_secs_f64();
+        let mut fallbacks = self.state.take_fallbacks();
+        fallbacks.prior_precision_clamped += clamped as u64;
+        fallbacks.add(&std::mem::take(&mut self.pending_fallbacks));
 
         self.traces.log_joint.push(lj);
         self.traces.seconds.push(seconds);
@@ -137,6 +144,7 @@ impl GibbsSampler {
             rmse_posterior_mean,
             seconds,
             steps,
+            fallbacks,
         }
     }
 
@@ -298,13 +306,10 @@ impl GibbsSampler {
     ) -> Result<(), ModelError> {
         let old = self.state.set_row_mask(image, missing, values)?;
         if let Some(truth) = &self.truth_missing {
-            self.truth_missing = Some(remap_truth(
-                &old,
-                truth,
-                self.state.missing(),
-                image,
-                values,
-            ));
+            let (remapped, not_found) =
+                remap_truth(&old, truth, self.state.missing(), image, values);
+            self.pending_fallbacks.truth_missing += not_found;
+            self.truth_missing = Some(remapped);
         }
         self.x_moments = RunningMoments::new(self.state.missing().len());
         self.restart_summaries();
@@ -471,15 +476,18 @@ fn summarise(moments: &RunningMoments, current: &[f32]) -> MeanStd {
 }
 
 /// The truth at the missing entries of `new` (entry order), taken from `truth` (in the order
-/// of `old`) for every image but `image`, whose values come from `values`.
+/// of `old`) for every image but `image`, whose values come from `values`. Also returns how
+/// many entries were not found in `old` (none when the indices are consistent; such an entry
+/// is scored against 0 and reported as a fallback).
 fn remap_truth(
     old: &super::MissingIndex,
     truth: &[f32],
     new: &super::MissingIndex,
     image: usize,
     values: &[f32],
-) -> Vec<f32> {
+) -> (Vec<f32>, u64) {
     let mut out = Vec::with_capacity(new.len());
+    let mut not_found = 0u64;
     for (j, &value) in values.iter().enumerate() {
         let old_range = old.column_range(j);
         let old_rows = &old.rows()[old_range.clone()];
@@ -493,10 +501,16 @@ fn remap_truth(
                 p += 1;
             }
             // Every other image's entries are unchanged, so `r` is in the old column.
-            out.push(truth.get(old_range.start + p).copied().unwrap_or(0.0));
+            match truth.get(old_range.start + p) {
+                Some(&t) if old_rows.get(p) == Some(&r) => out.push(t),
+                _ => {
+                    not_found += 1;
+                    out.push(0.0);
+                }
+            }
         }
     }
-    out
+    (out, not_found)
 }
 
 /// Column-major N x D matrix to a row-major vector.

@@ -1,6 +1,7 @@
 //! Small dense helpers: the shared M x M Cholesky factors of the Z and W steps, and big
 //! products written into preallocated buffers through nalgebra's GEMM (matrixmultiply).
 
+use super::Fallbacks;
 use nalgebra::DMatrix;
 
 /// A symmetric positive definite M x M matrix P factored once per step: P^-1 (for means) and
@@ -8,12 +9,26 @@ use nalgebra::DMatrix;
 pub struct SharedFactor {
     pub inverse: DMatrix<f64>,
     pub l_inverse: DMatrix<f64>,
+    /// How the factorisation went (reported as a fallback unless exact).
+    pub outcome: FactorOutcome,
+}
+
+/// Whether a [`SharedFactor`] needed help.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FactorOutcome {
+    /// Factored as given.
+    Exact,
+    /// Factored after adding this jitter to the diagonal (rounding had made P indefinite).
+    Jitter(f64),
+    /// Not factorable even with the largest jitter (non-finite entries): identity used.
+    Identity,
 }
 
 impl SharedFactor {
-    /// Factors `p` (symmetrised). If rounding makes it not positive definite, a growing
-    /// jitter is added to the diagonal; as a last resort the identity is used, so the
-    /// sampler never panics.
+    /// Factors `p` (symmetrised). The precisions factored here are SPD in exact arithmetic;
+    /// if rounding makes one not positive definite, a growing jitter (from 1e-12 to 1e4 times
+    /// the largest diagonal entry) is added to the diagonal and reported in `outcome`. Only a
+    /// matrix with non-finite entries ends with the identity, so the sampler never panics.
     pub fn new(mut p: DMatrix<f64>) -> SharedFactor {
         let m = p.nrows();
         let pt = p.transpose();
@@ -23,7 +38,7 @@ impl SharedFactor {
             .fold(0.0f64, f64::max)
             .max(1.0);
         let mut jitter = 0.0;
-        for _ in 0..8 {
+        for _ in 0..10 {
             let mut q = p.clone();
             for i in 0..m {
                 q[(i, i)] += jitter;
@@ -36,7 +51,16 @@ impl SharedFactor {
                 if let Some(l_inverse) = l.solve_lower_triangular(&identity) {
                     let inverse = l_inverse.transpose() * &l_inverse;
                     if inverse.iter().all(|v| v.is_finite()) {
-                        return SharedFactor { inverse, l_inverse };
+                        let outcome = if jitter == 0.0 {
+                            FactorOutcome::Exact
+                        } else {
+                            FactorOutcome::Jitter(jitter)
+                        };
+                        return SharedFactor {
+                            inverse,
+                            l_inverse,
+                            outcome,
+                        };
                     }
                 }
             }
@@ -49,6 +73,16 @@ impl SharedFactor {
         SharedFactor {
             inverse: DMatrix::identity(m, m),
             l_inverse: DMatrix::identity(m, m),
+            outcome: FactorOutcome::Identity,
+        }
+    }
+
+    /// Counts this factorisation's fallback, if any, into `fallbacks`.
+    pub fn record(&self, fallbacks: &mut Fallbacks) {
+        match self.outcome {
+            FactorOutcome::Exact => {}
+            FactorOutcome::Jitter(_) => fallbacks.cholesky_jitter += 1,
+            FactorOutcome::Identity => fallbacks.cholesky_identity += 1,
         }
     }
 }
@@ -61,4 +95,57 @@ pub fn to_f32(a: &DMatrix<f64>) -> DMatrix<f32> {
 /// c <- a b (shapes must agree; they do by construction inside the model).
 pub fn matmul_into(c: &mut DMatrix<f32>, a: &DMatrix<f32>, b: &DMatrix<f32>) {
     c.gemm(1.0, a, b, 0.0);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spd_in_exact_arithmetic_gets_reported_jitter_not_the_identity() {
+        // v v^T + 1e-20 I is SPD, but 1e-20 vanishes next to 1 in f64: the stored matrix is the
+        // singular all-ones matrix, whose Cholesky fails without jitter.
+        let m = 4;
+        let p = DMatrix::<f64>::from_fn(m, m, |i, j| 1.0 + if i == j { 1e-20 } else { 0.0 });
+        let f = SharedFactor::new(p.clone());
+        let FactorOutcome::Jitter(jitter) = f.outcome else {
+            panic!("expected jitter, got {:?}", f.outcome);
+        };
+        assert!(jitter > 0.0 && jitter < 1e-6, "jitter {jitter}");
+        // The factor is of P + jitter I: L^-T L^-1 is its inverse.
+        let mut q = p;
+        for i in 0..m {
+            q[(i, i)] += jitter;
+        }
+        let should_be_identity = &q * &f.inverse;
+        let err = (should_be_identity - DMatrix::<f64>::identity(m, m))
+            .abs()
+            .max();
+        assert!(
+            err < 1e-2,
+            "inverse error {err} (condition number ~ 4 / jitter)"
+        );
+        let mut fallbacks = Fallbacks::default();
+        f.record(&mut fallbacks);
+        assert_eq!(fallbacks.cholesky_jitter, 1);
+        assert_eq!(fallbacks.total(), 1);
+    }
+
+    #[test]
+    fn well_conditioned_matrices_are_exact_and_nan_ends_in_the_identity() {
+        let p = DMatrix::<f64>::from_fn(3, 3, |i, j| if i == j { 2.0 } else { 0.5 });
+        assert_eq!(SharedFactor::new(p).outcome, FactorOutcome::Exact);
+        let mut bad = DMatrix::<f64>::identity(3, 3);
+        bad[(1, 1)] = f64::NAN;
+        let f = SharedFactor::new(bad);
+        assert_eq!(f.outcome, FactorOutcome::Identity);
+        let mut fallbacks = Fallbacks::default();
+        f.record(&mut fallbacks);
+        assert_eq!(fallbacks.cholesky_identity, 1);
+        assert!(
+            fallbacks
+                .describe()
+                .contains("1 Cholesky replaced by the identity")
+        );
+    }
 }

@@ -38,7 +38,7 @@ mod tests_set_mask;
 pub use error::ModelError;
 pub use gibbs::GibbsSampler;
 pub use problem::{MAX_ABS_VALUE, Problem};
-pub use records::{ImageSummary, MeanStd, StepTimes, SweepRecord, Traces};
+pub use records::{Fallbacks, ImageSummary, MeanStd, StepTimes, SweepRecord, Traces};
 pub use settings::{
     HYPER_RANGE, Hyperparameters, MAX_FACTORS, Prior, SamplerSettings, Schedule,
     validate_run_length,

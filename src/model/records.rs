@@ -16,6 +16,8 @@ pub struct SweepRecord {
     pub seconds: f64,
     /// Wall-clock seconds of each step of the sweep.
     pub steps: StepTimes,
+    /// Numerical fallbacks the sweep needed (all zero in a healthy run).
+    pub fallbacks: Fallbacks,
 }
 
 /// Seconds spent in each step of one sweep. Under the blocked schedule the blocked
@@ -64,4 +66,104 @@ pub struct ImageSummary {
     pub posterior_std: Vec<f32>,
     /// RMSE of the posterior mean on this image's missing pixels (None without truth or mask).
     pub rmse: Option<f64>,
+}
+
+/// How often the sampler had to bend its numerics in one sweep (or, summed, in a run). Each
+/// fallback means the chain sampled something slightly other than the model for a moment; a
+/// healthy run reports zero everywhere. Counted by the conditionals, carried by every
+/// [`SweepRecord`] (so the sampler thread's `Event::Sweep` surfaces it) and written by the CLI
+/// to `summary.json` as `fallbacks: {kind: count}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Fallbacks {
+    /// A shared M x M precision (SPD in exact arithmetic) failed its Cholesky factorisation
+    /// through rounding and was factored after adding a small jitter to its diagonal.
+    pub cholesky_jitter: u64,
+    /// A shared precision could not be factored even with the largest jitter (non-finite
+    /// entries): the identity was used for that step.
+    pub cholesky_identity: u64,
+    /// The sigma^2 Gamma distribution could not be built; the conditional's mode was used.
+    pub sigmasq_mode: u64,
+    /// A sigma^2 draw fell outside [`super::SIGMASQ_RANGE`] (or was not finite) and was clamped.
+    pub sigmasq_clamped: u64,
+    /// Columns whose decaying-prior precision 1 / (tau0 rho^m) fell outside
+    /// [`super::HYPER_RANGE`] and was clamped to it (counted once per sweep).
+    pub prior_precision_clamped: u64,
+    /// Missing entries whose true value was not found when a mask changed; scored against 0.
+    pub truth_missing: u64,
+}
+
+impl Fallbacks {
+    /// Every kind with its count, in a fixed order (the keys of `summary.json`).
+    pub fn counts(&self) -> [(&'static str, u64); 6] {
+        [
+            ("cholesky_jitter", self.cholesky_jitter),
+            ("cholesky_identity", self.cholesky_identity),
+            ("sigmasq_mode", self.sigmasq_mode),
+            ("sigmasq_clamped", self.sigmasq_clamped),
+            ("prior_precision_clamped", self.prior_precision_clamped),
+            ("truth_missing", self.truth_missing),
+        ]
+    }
+
+    /// Sum over all kinds (0 for a healthy sweep or run).
+    pub fn total(&self) -> u64 {
+        self.counts().iter().map(|(_, c)| c).sum()
+    }
+
+    /// Adds another sweep's counts (for run totals).
+    pub fn add(&mut self, other: &Fallbacks) {
+        self.cholesky_jitter += other.cholesky_jitter;
+        self.cholesky_identity += other.cholesky_identity;
+        self.sigmasq_mode += other.sigmasq_mode;
+        self.sigmasq_clamped += other.sigmasq_clamped;
+        self.prior_precision_clamped += other.prior_precision_clamped;
+        self.truth_missing += other.truth_missing;
+    }
+
+    /// One line for a status bar: "no numerical fallbacks" or e.g.
+    /// "numerical fallbacks: 3 sigma^2 draws clamped, 1 Cholesky with jitter".
+    pub fn describe(&self) -> String {
+        let words = [
+            (
+                self.cholesky_jitter,
+                "Cholesky with jitter",
+                "Choleskys with jitter",
+            ),
+            (
+                self.cholesky_identity,
+                "Cholesky replaced by the identity",
+                "Choleskys replaced by the identity",
+            ),
+            (
+                self.sigmasq_mode,
+                "sigma^2 set to its mode",
+                "sigma^2 values set to their mode",
+            ),
+            (
+                self.sigmasq_clamped,
+                "sigma^2 draw clamped",
+                "sigma^2 draws clamped",
+            ),
+            (
+                self.prior_precision_clamped,
+                "prior precision clamped",
+                "prior precisions clamped",
+            ),
+            (
+                self.truth_missing,
+                "true value missing",
+                "true values missing",
+            ),
+        ];
+        let parts: Vec<String> = words
+            .iter()
+            .filter(|(c, _, _)| *c > 0)
+            .map(|(c, one, many)| format!("{c} {}", if *c == 1 { one } else { many }))
+            .collect();
+        if parts.is_empty() {
+            "no numerical fallbacks".into()
+        } else {
+            format!("numerical fallbacks: {}", parts.join(", "))
+        }
+    }
 }

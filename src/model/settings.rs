@@ -51,15 +51,41 @@ pub enum Prior {
 impl Prior {
     /// The diagonal of Sigma_c^-1 (length M), in f64.
     pub fn column_precision(&self, hyper: &Hyperparameters) -> Vec<f64> {
+        self.column_precision_counted(hyper).0
+    }
+
+    /// The diagonal of Sigma_c^-1 and how many of its entries were clamped to
+    /// [`HYPER_RANGE`] (the decaying prior at large M or small rho): a clamped column has a
+    /// different prior than asked for, which the sampler reports as a fallback.
+    pub fn column_precision_counted(&self, hyper: &Hyperparameters) -> (Vec<f64>, usize) {
+        let precision = self.column_precision_unclamped(hyper);
+        let clamped = precision
+            .iter()
+            .filter(|p| !(**p >= HYPER_RANGE.0 && **p <= HYPER_RANGE.1))
+            .count();
+        let precision = precision
+            .into_iter()
+            .map(|p| {
+                if p.is_nan() {
+                    HYPER_RANGE.1
+                } else {
+                    p.clamp(HYPER_RANGE.0, HYPER_RANGE.1)
+                }
+            })
+            .collect();
+        (precision, clamped)
+    }
+
+    fn column_precision_unclamped(&self, hyper: &Hyperparameters) -> Vec<f64> {
         match *self {
             Prior::Isotropic => vec![hyper.kappa0; hyper.m],
             Prior::Decaying { tau0, rho } => {
                 // Computed in logs so that rho^m for large M neither underflows nor overflows
-                // to a non-finite precision; clamped to the accepted hyperparameter range.
+                // to a non-finite precision; the caller clamps to the accepted range.
                 (0..hyper.m)
                     .map(|m| {
                         let log_var = tau0.ln() + m as f64 * rho.ln();
-                        (-log_var).exp().clamp(HYPER_RANGE.0, HYPER_RANGE.1)
+                        (-log_var).exp()
                     })
                     .collect()
             }

@@ -140,6 +140,9 @@ pub struct ModelState {
     /// Cache of the per-column sums of squared residuals for the current X, Z, W and mu
     /// (None when any of them changed since).
     residual: Option<Vec<f64>>,
+    /// Numerical fallbacks counted by the conditionals since the sampler last took them
+    /// (once per sweep, into its [`super::SweepRecord`]).
+    pub(crate) fallbacks: super::Fallbacks,
 }
 
 impl ModelState {
@@ -181,6 +184,7 @@ impl ModelState {
             fitted: DMatrix::zeros(0, 0),
             fitted_valid: false,
             residual: None,
+            fallbacks: super::Fallbacks::default(),
         };
         state.set_x(x_row_major)?;
         Ok(state)
@@ -214,6 +218,17 @@ impl ModelState {
     /// The missing entries.
     pub fn missing(&self) -> &MissingIndex {
         &self.missing
+    }
+
+    /// Numerical fallbacks counted since the last [`ModelState::take_fallbacks`] (the
+    /// conditionals add to it; the sampler takes it once per sweep).
+    pub fn fallbacks(&self) -> &super::Fallbacks {
+        &self.fallbacks
+    }
+
+    /// Returns the fallbacks counted so far and resets the count.
+    pub fn take_fallbacks(&mut self) -> super::Fallbacks {
+        std::mem::take(&mut self.fallbacks)
     }
 
     /// Replaces all of X (observed entries too) from a row-major N x D vector of finite values.
@@ -404,7 +419,9 @@ pub(crate) fn column_residual_ss(xc: &[f32], pc: &[f32], mu: f32) -> f64 {
         let mut acc = [0.0f32; 8];
         for (xs, ps) in xb.chunks(8).zip(pb.chunks(8)) {
             for ((a, &x), &p) in acc.iter_mut().zip(xs).zip(ps) {
-                let r = x - p - mu;
+                // x - mu first: for a bright pixel both are large and close, so their f32
+                // difference is exact (Sterbenz) and the small fitted value is subtracted last.
+                let r = (x - mu) - p;
                 *a += r * r;
             }
         }

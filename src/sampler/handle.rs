@@ -149,6 +149,17 @@ impl SamplerHandle {
         self.shared.iteration.load(Ordering::Acquire)
     }
 
+    /// Numerical fallbacks summed over every sweep so far (all zero in a healthy run; see
+    /// [`crate::model::Fallbacks::describe`] for a status line). Readable without draining
+    /// events; each sweep's own counts are in its [`super::Event::Sweep`] record.
+    pub fn fallbacks(&self) -> crate::model::Fallbacks {
+        self.shared
+            .fallbacks
+            .lock()
+            .map(|f| *f)
+            .unwrap_or_else(|e| *e.into_inner())
+    }
+
     /// The current run state.
     pub fn state(&self) -> RunState {
         self.shared.state()

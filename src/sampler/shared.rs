@@ -3,7 +3,10 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 
+use std::sync::Mutex;
+
 use super::protocol::RunState;
+use crate::model::Fallbacks;
 
 #[derive(Debug)]
 pub(crate) struct Shared {
@@ -17,6 +20,9 @@ pub(crate) struct Shared {
     pub(crate) reader_gone: AtomicBool,
     /// Snapshots sent but not yet received.
     pub(crate) snapshots_in_flight: AtomicUsize,
+    /// Numerical fallbacks summed over every sweep of this thread (each sweep's own counts
+    /// travel in its [`super::Event::Sweep`] record).
+    pub(crate) fallbacks: Mutex<Fallbacks>,
 }
 
 impl Shared {
@@ -27,6 +33,7 @@ impl Shared {
             stop: AtomicBool::new(false),
             reader_gone: AtomicBool::new(false),
             snapshots_in_flight: AtomicUsize::new(0),
+            fallbacks: Mutex::new(Fallbacks::default()),
         }
     }
 

@@ -164,6 +164,11 @@ impl Worker {
         self.shared
             .iteration
             .store(self.sampler.iteration(), Ordering::Release);
+        if record.fallbacks.total() > 0
+            && let Ok(mut total) = self.shared.fallbacks.lock()
+        {
+            total.add(&record.fallbacks);
+        }
         self.last_sweep = Some(record.clone());
         self.outbox.push(Event::Sweep(record));
         if stepping {

@@ -12,7 +12,7 @@ use gibbs_fa::figures::{
     Colormap, GridStyle, ImageFigure, LegendPosition, LinePlot, Scaling, Tile, image_figure,
     image_grid, pair_grid, save_png, tile_grid, titled, value_range, with_colorbar,
 };
-use gibbs_fa::model::{GibbsSampler, ImageSummary, SweepRecord};
+use gibbs_fa::model::{Fallbacks, GibbsSampler, ImageSummary, SweepRecord};
 use serde_json::json;
 
 /// Images (and factors) shown in each 5 x 5 grid.
@@ -121,7 +121,19 @@ pub fn write_summary(
         "log_joint": median_ms(|r| r.steps.log_joint),
         "moments": median_ms(|r| r.steps.moments),
     });
+    // Numerical fallbacks over the whole run, every kind present (0 when none happened).
+    let mut fallbacks = Fallbacks::default();
+    for r in run.records {
+        fallbacks.add(&r.fallbacks);
+    }
+    let fallbacks_json: serde_json::Map<String, serde_json::Value> = fallbacks
+        .counts()
+        .iter()
+        .map(|&(kind, count)| (kind.to_string(), json!(count)))
+        .collect();
     let summary = json!({
+        "fallbacks": fallbacks_json,
+        "fallbacks_total": fallbacks.total(),
         "settings": settings,
         "experiment": context.spec,
         "data": context.data,
@@ -306,7 +318,7 @@ fn opt(v: Option<f64>) -> String {
 
 fn write_text(out: &Path, name: &str, text: &str) -> anyhow::Result<PathBuf> {
     let path = out.join(name);
-    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    gibbs_fa::atomic_write::write_bytes(&path, text.as_bytes())?;
     Ok(path)
 }
 
