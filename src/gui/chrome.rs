@@ -110,6 +110,7 @@ pub fn status_bar(
                     .on_hover_text("Digits whose mask was painted in the mask editor");
                 }
                 ui.label(format!("state: {}", c.state().name()));
+                fallbacks(ui, &c.handle.fallbacks());
             }
             None => {
                 ui.label("no chain yet");
@@ -119,6 +120,19 @@ pub fn status_bar(
             frame_times(ui, frames);
         }
     });
+}
+
+/// The numerical fallbacks of the run so far: zero in a healthy run, said plainly otherwise.
+fn fallbacks(ui: &mut Ui, fallbacks: &crate::model::Fallbacks) {
+    let tip = "Times the sampler had to bend its numerics (a Cholesky needing jitter, a \
+               sigma^2 draw clamped, a prior precision clamped...). Each one means the chain \
+               sampled something slightly other than the model for a moment.";
+    if fallbacks.total() == 0 {
+        ui.label("numerical fallbacks: 0").on_hover_text(tip);
+    } else {
+        ui.label(RichText::new(fallbacks.describe()).color(ui.visuals().warn_fg_color))
+            .on_hover_text(tip);
+    }
 }
 
 fn frame_times(ui: &mut Ui, frames: &FrameStats) {

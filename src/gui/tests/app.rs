@@ -409,3 +409,36 @@ fn cancelling_a_build_keeps_the_chain() {
     assert_eq!(h.state().settings(), &before);
     assert!(h.state().errors().is_empty(), "{:?}", h.state().errors());
 }
+
+/// The status bar counts numerical fallbacks: zero for a healthy run, named when the
+/// sampler had to bend (a decaying prior whose column precisions leave the allowed range).
+#[test]
+fn the_status_bar_reports_numerical_fallbacks() {
+    let mut h = small_app();
+    step_until(&mut h, "the first chain", |a| {
+        a.live().is_some() && !a.is_building()
+    });
+    click(&mut h, "Start");
+    step_until(&mut h, "sweeps", |a| iteration(a) >= 3);
+    h.step();
+    assert!(h.query_by_label("numerical fallbacks: 0").is_some());
+
+    let mut bent = synthetic_app(200, 8, 100_000, 10, |app| {
+        app.settings_mut().model.prior = crate::model::Prior::Decaying {
+            tau0: 1.0,
+            rho: 0.01,
+        };
+    });
+    step_until(&mut bent, "the first chain", |a| {
+        a.live().is_some() && !a.is_building()
+    });
+    click(&mut bent, "Start");
+    step_until(&mut bent, "sweeps", |a| iteration(a) >= 3);
+    bent.step();
+    assert!(bent.query_by_label("numerical fallbacks: 0").is_none());
+    assert!(
+        bent.query_by_label_contains("prior precisions clamped")
+            .is_some(),
+        "the clamped prior precisions are not reported"
+    );
+}

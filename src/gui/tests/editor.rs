@@ -591,7 +591,10 @@ fn apply_in_the_app_continues_the_chain_with_the_painted_mask() {
     // "Edit mask" on the first row opens image 0 in the mask editor. (Clicked through the
     // accessibility tree: rows can move between frames while snapshots arrive, and a
     // pointer click aimed at last frame's position could miss.)
-    h.get_all_by_label("Edit mask").next().unwrap().click_accesskit();
+    h.get_all_by_label("Edit mask")
+        .next()
+        .unwrap()
+        .click_accesskit();
     h.step();
     h.step();
     assert_eq!(h.state().workspace(), Workspace::MaskEditor);

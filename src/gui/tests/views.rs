@@ -53,6 +53,7 @@ fn record(iter: usize, log_joint: f64, mean: Option<f64>, seconds: f64) -> Sweep
         rmse_posterior_mean: mean,
         seconds,
         steps: StepTimes::default(),
+        fallbacks: Default::default(),
     }
 }
 
