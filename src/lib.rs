@@ -10,6 +10,7 @@ pub mod data;
 pub mod experiment;
 pub mod figures;
 pub mod masks;
+pub mod mfa;
 pub mod model;
 pub mod pca;
 pub mod reconstruct;
