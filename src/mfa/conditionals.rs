@@ -67,9 +67,11 @@ fn projections(state: &MfaState) -> DMatrix<f64> {
 /// the quadratic expanded as x^T S^-1 x - 2 mu_k^T S^-1 x + mu_k^T S^-1 mu_k (a second small
 /// GEMM), then normalised in log space after subtracting each row's maximum.
 pub fn component_log_posterior(state: &MfaState) -> DMatrix<f64> {
+    log_posterior_with(state, &precisions(state), &projections(state))
+}
+
+fn log_posterior_with(state: &MfaState, prec: &Precisions, b: &DMatrix<f64>) -> DMatrix<f64> {
     let (n, d, m, k) = state.shape();
-    let prec = precisions(state);
-    let b = projections(state);
     let inv_s = state.sigmasq.map(|s| 1.0 / s);
     let sum_log_s: f64 = state.sigmasq.iter().map(|s| s.ln()).sum();
     // x^T S^-1 x per image, and X [S^-1 mu_1 ... S^-1 mu_K].
@@ -120,9 +122,9 @@ pub fn z_posterior(state: &MfaState, n: usize, k: usize) -> (DVector<f64>, DMatr
 /// N(J_k^-1 b_nk, J_k^-1) as J^-1 b + L^-T e.
 pub fn sample_c_z<R: Rng>(state: &mut MfaState, rng: &mut R) {
     let (n, _, m, k) = state.shape();
-    let logp = component_log_posterior(state);
     let prec = precisions(state);
     let b = projections(state);
+    let logp = log_posterior_with(state, &prec, &b);
     for i in 0..n {
         let u: f64 = rng.random();
         let mut acc = 0.0;
@@ -287,13 +289,17 @@ pub fn x_missing_mean(state: &MfaState) -> DMatrix<f64> {
 
 /// Draws every missing x_nd from its own component's conditional.
 pub fn sample_x_missing<R: Rng>(state: &mut MfaState, rng: &mut R) {
-    let mean = x_missing_mean(state);
-    let d = state.x.ncols();
-    for (k, &miss) in state.missing.clone().iter().enumerate() {
-        if miss {
+    let (_, d, m, _) = state.shape();
+    for k in 0..state.missing.len() {
+        if state.missing[k] {
             let (i, r) = (k / d, k % d);
+            let c = state.c[i];
+            let mean = (0..m)
+                .map(|a| state.w[c][(r, a)] * state.z[(i, a)])
+                .sum::<f64>()
+                + state.mu[c][r];
             let e: f64 = StandardNormal.sample(rng);
-            state.x[(i, r)] = mean[(i, r)] + state.sigmasq[r].sqrt() * e;
+            state.x[(i, r)] = mean + state.sigmasq[r].sqrt() * e;
         }
     }
 }

@@ -8,15 +8,17 @@
 //! Status: the complete conditionals ([`conditionals`]), each a named function whose
 //! parameters are tested against dense algebra on tiny problems, and one sweep with the
 //! forward simulators ([`sweep`]), which pass Geweke's test (K = 2; dropping log det J_k from
-//! c's conditional, or mis-weighting the pi, W, mu or sigma^2 updates, fails it). Not yet:
-//! k-means++ initialisation, the log joint trace, recovery on simulated mixtures, the fast
-//! f32 path for N = 10,000, and `gibbs-fa run --model mfa`.
+//! c's conditional, or mis-weighting the pi, W, mu or sigma^2 updates, fails it), and a fit
+//! with SPEC 11's initialisation and the posterior mean of the missing pixels ([`fit`]),
+//! which recovers hidden entries of data simulated from a mixture. Not yet: the log joint
+//! trace, a fast f32 path for N = 10,000, and `gibbs-fa run --model mfa`.
 //!
 //! Threads: every function runs on the calling thread; the one big product (X times the
 //! stacked S^-1 W_k) goes through nalgebra's GEMM. Work is in f64: the module favours being
 //! checkably right over speed until the sampler exists.
 
 pub mod conditionals;
+pub mod fit;
 pub mod sweep;
 
 use nalgebra::{DMatrix, DVector};
