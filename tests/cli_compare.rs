@@ -17,7 +17,7 @@ fn isolated(cache: &Path) -> Command {
     cmd
 }
 
-const SMALL: [&str; 21] = [
+const SMALL: [&str; 25] = [
     "compare",
     "--n",
     "80",
@@ -39,6 +39,10 @@ const SMALL: [&str; 21] = [
     "1,4",
     "--mask",
     "speckle",
+    "--mfa",
+    "2x2",
+    "--mfa-sweeps",
+    "10",
 ];
 
 #[test]
@@ -87,6 +91,7 @@ fn compare_on_synthetic_digits_writes_every_method_with_its_scores() {
         ("factor analysis", 2),
         ("hard-impute", 2),
         ("k-NN", 2),
+        ("mixture of FA", 1),
         ("soft-impute", 3),
     ];
     for (method, fits) in expect {

@@ -28,6 +28,8 @@ use super::{
     soft_impute::{lambda_max, lambda_path},
     soft_impute_path,
 };
+use crate::mfa::MfaHyper;
+use crate::mfa::fit::MfaFitSettings;
 use crate::model::{GibbsSampler, Problem, SamplerSettings};
 
 /// Default share of observed pixels held out for validation.
@@ -104,6 +106,10 @@ pub struct CompareSettings {
     /// Factor-analysis M values (empty: skip); every other setting from `fa`.
     pub fa_m: Vec<usize>,
     pub fa: SamplerSettings,
+    /// Mixture of factor analysers: (K, M) pairs to try (empty: skip), each with
+    /// `mfa_sweeps` sweeps averaged over the second half, seeded by `fa.seed`.
+    pub mfa: Vec<(usize, usize)>,
+    pub mfa_sweeps: usize,
 }
 
 impl Default for CompareSettings {
@@ -120,6 +126,8 @@ impl Default for CompareSettings {
             knn: KnnOptions::default(),
             fa_m: vec![5, 10, 20, 50],
             fa: SamplerSettings::default(),
+            mfa: Vec::new(),
+            mfa_sweeps: 50,
         }
     }
 }
@@ -127,7 +135,8 @@ impl Default for CompareSettings {
 /// One fit of one method at one setting.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Entry {
-    /// "column means", "hard-impute", "soft-impute", "k-NN" or "factor analysis".
+    /// "column means", "hard-impute", "soft-impute", "k-NN", "factor analysis" or
+    /// "mixture of FA".
     pub method: String,
     /// The size parameter and the other settings of the fit.
     pub settings: Value,
@@ -267,8 +276,9 @@ impl Scorer<'_> {
     }
 }
 
-/// Holds out pixels of `problem`, fits column means, hard-impute, SoftImpute, k-NN and the
-/// factor-analysis Gibbs posterior mean on the rest over their grids, and scores each.
+/// Holds out pixels of `problem`, fits column means, hard-impute, SoftImpute, k-NN, the
+/// factor-analysis Gibbs posterior mean and the mixture of factor analysers on the rest over
+/// their grids, and scores each.
 pub fn compare(
     problem: &Problem,
     settings: &CompareSettings,
@@ -367,6 +377,31 @@ pub fn compare(
             seconds,
         );
     }
+
+    for &(k, m) in &settings.mfa {
+        let start = Instant::now();
+        let mfa = MfaFitSettings {
+            hyper: MfaHyper {
+                k,
+                m,
+                nu0: settings.fa.hyper.nu0,
+                sigmasq0: settings.fa.hyper.sigmasq0,
+                kappa0: settings.fa.hyper.kappa0,
+                lambda0: settings.fa.hyper.lambda0,
+                ..MfaHyper::default()
+            },
+            sweeps: settings.mfa_sweeps,
+            burn_in: settings.mfa_sweeps / 2,
+            seed: settings.fa.seed,
+        };
+        let completed = crate::mfa::fit::fit(train, &mfa, control)?;
+        let s = json!({
+            "K": k, "M": m, "sweeps": mfa.sweeps, "burn_in": mfa.burn_in, "seed": mfa.seed,
+            "alpha0": mfa.hyper.alpha0,
+        });
+        let seconds = start.elapsed().as_secs_f64();
+        scorer.score("mixture of FA", None, s, &completed, seconds);
+    }
     Ok(scorer.finish())
 }
 
@@ -442,6 +477,8 @@ mod tests {
                 seed: 2,
                 ..SamplerSettings::default()
             },
+            mfa: vec![(2, 2)],
+            mfa_sweeps: 20,
             ..CompareSettings::default()
         }
     }
@@ -492,7 +529,7 @@ mod tests {
         blind.x_true = Some(vec![f32::NAN; problem.n * problem.d]);
         let b = compare(&blind, &settings, Control::none()).unwrap();
 
-        assert_eq!(clean.entries.len(), 1 + 2 + 3 + 2 + 2);
+        assert_eq!(clean.entries.len(), 1 + 2 + 3 + 2 + 2 + 1);
         for ((c, p), t) in clean.entries.iter().zip(&a.entries).zip(&b.entries) {
             assert_eq!(c.method, p.method);
             assert_eq!(c.rmse_masked, p.rmse_masked, "{}", c.method);
@@ -513,6 +550,7 @@ mod tests {
             "soft-impute",
             "k-NN",
             "factor analysis",
+            "mixture of FA",
         ];
         assert_eq!(c.chosen().count(), methods.len());
         for m in methods {

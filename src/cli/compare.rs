@@ -75,6 +75,12 @@ pub struct CompareArgs {
     /// k-NN: neighbour counts to try.
     #[arg(long, value_delimiter = ',', default_values_t = [1, 3, 5, 10, 20])]
     pub ks: Vec<usize>,
+    /// Mixture of factor analysers: KxM pairs to try, e.g. 10x20,20x40 (default: none).
+    #[arg(long, value_delimiter = ',', value_parser = super::parse_shape, value_name = "KxM")]
+    pub mfa: Vec<(usize, usize)>,
+    /// Mixture of factor analysers: sweeps per fit (the second half averaged).
+    #[arg(long, default_value_t = 50)]
+    pub mfa_sweeps: usize,
     /// Methods to leave out (column means always run).
     #[arg(long, value_enum, value_delimiter = ',')]
     pub skip: Vec<Method>,
@@ -130,7 +136,12 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         knn: KnnOptions::default(),
         fa_m: if skip(Method::Fa) { Vec::new() } else { fa_m },
         fa,
+        mfa: args.mfa.clone(),
+        mfa_sweeps: args.mfa_sweeps,
     };
+    if !settings.mfa.is_empty() && settings.mfa_sweeps < 2 {
+        bail!("--mfa-sweeps must be at least 2");
+    }
     if !(settings.lambda_min_ratio.is_finite()
         && settings.lambda_min_ratio > 0.0
         && settings.lambda_min_ratio < 1.0)
@@ -186,7 +197,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
 /// The chosen fit of each method: method, setting, RMSEs, seconds.
 fn print_table(c: &Comparison) {
     say!(
-        "{:<16} {:<14} {:>12} {:>16} {:>9}",
+        "{:<16} {:<16} {:>12} {:>16} {:>9}",
         "method",
         "chosen",
         "RMSE masked",
@@ -194,14 +205,17 @@ fn print_table(c: &Comparison) {
         "seconds"
     );
     for e in c.chosen() {
-        let setting = ["M", "r", "lambda", "k"]
-            .iter()
-            .find_map(|k| e.settings.get(k).map(|v| format!("{k} = {v}")))
-            .unwrap_or_default();
-        let setting = setting.chars().take(14).collect::<String>();
+        let setting = match (e.settings.get("K"), e.settings.get("M")) {
+            (Some(k), Some(m)) => format!("K = {k}, M = {m}"),
+            _ => ["M", "r", "lambda", "k"]
+                .iter()
+                .find_map(|k| e.settings.get(k).map(|v| format!("{k} = {v}")))
+                .unwrap_or_default(),
+        };
+        let setting = setting.chars().take(16).collect::<String>();
         let masked = e.rmse_masked.map_or("n/a".into(), |v| format!("{v:.2}"));
         say!(
-            "{:<16} {:<14} {:>12} {:>16.2} {:>9.1}",
+            "{:<16} {:<16} {:>12} {:>16.2} {:>9.1}",
             e.method,
             setting,
             masked,

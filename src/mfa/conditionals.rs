@@ -209,21 +209,28 @@ pub fn sample_w<R: Rng>(state: &mut MfaState, hyper: &MfaHyper, rng: &mut R) {
 /// mu_k | W_k, Z_k, X_k, sigma^2: mu_kd ~ N(sum_n (x_nd - w_kd^T z_n) / (n_k + lambda0),
 /// sigma_d^2 / (n_k + lambda0)) over the images of component k. Returns (means, variances).
 pub fn mu_posterior(state: &MfaState, hyper: &MfaHyper, k: usize) -> (DVector<f64>, DVector<f64>) {
-    let (_, d, m, _) = state.shape();
     let members = state.members(k);
     let denom = members.len() as f64 + hyper.lambda0;
-    let means = DVector::from_fn(d, |r, _| {
-        members
-            .iter()
-            .map(|&i| {
-                let fit: f64 = (0..m).map(|a| state.w[k][(r, a)] * state.z[(i, a)]).sum();
-                state.x[(i, r)] - fit
-            })
-            .sum::<f64>()
-            / denom
-    });
+    // Column sums of X_k - Z_k W_k^T, the product as one GEMM.
+    let resid = member_residuals(state, k, &members, false);
+    let means = DVector::from_fn(state.x.ncols(), |r, _| resid.column(r).sum() / denom);
     let vars = state.sigmasq.map(|s| s / denom);
     (means, vars)
+}
+
+/// X_k - Z_k W_k^T (and - 1 mu_k^T when `with_mu`) over the images `members` of component k
+/// (n_k x D), through one GEMM.
+fn member_residuals(state: &MfaState, k: usize, members: &[usize], with_mu: bool) -> DMatrix<f64> {
+    let (_, d, m, _) = state.shape();
+    let zk = DMatrix::from_fn(members.len(), m, |i, a| state.z[(members[i], a)]);
+    let mut out = DMatrix::from_fn(members.len(), d, |i, r| {
+        state.x[(members[i], r)] - if with_mu { state.mu[k][r] } else { 0.0 }
+    });
+    if !members.is_empty() {
+        let wt = state.w[k].transpose();
+        out.gemm(-1.0, &zk, &wt, 1.0);
+    }
+    out
 }
 
 /// Draws every mu_k from [`mu_posterior`].
@@ -244,21 +251,21 @@ pub fn sample_mu<R: Rng>(state: &mut MfaState, hyper: &MfaHyper, rng: &mut R) {
 pub fn sigmasq_posterior(state: &MfaState, hyper: &MfaHyper) -> (f64, DVector<f64>) {
     let (n, d, m, k) = state.shape();
     let nu = hyper.nu0 + n as f64 + (k * (m + 1)) as f64;
+    let mut resid = DVector::<f64>::zeros(d);
+    for c in 0..k {
+        let r_k = member_residuals(state, c, &state.members(c), true);
+        for r in 0..d {
+            resid[r] += r_k.column(r).norm_squared();
+        }
+    }
     let sums = DVector::from_fn(d, |r, _| {
-        let resid: f64 = (0..n)
-            .map(|i| {
-                let c = state.c[i];
-                let fit: f64 = (0..m).map(|a| state.w[c][(r, a)] * state.z[(i, a)]).sum();
-                (state.x[(i, r)] - fit - state.mu[c][r]).powi(2)
-            })
-            .sum();
         let prior: f64 = (0..k)
             .map(|c| {
                 hyper.kappa0 * state.w[c].row(r).norm_squared()
                     + hyper.lambda0 * state.mu[c][r].powi(2)
             })
             .sum();
-        hyper.nu0 * hyper.sigmasq0 + resid + prior
+        hyper.nu0 * hyper.sigmasq0 + resid[r] + prior
     });
     (nu, sums)
 }

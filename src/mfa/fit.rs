@@ -83,6 +83,10 @@ fn kmeans(x: &[f32], n: usize, d: usize, k: usize, rng: &mut SmallRng) -> (Vec<u
     const RESTARTS: usize = 5;
     const LLOYD: usize = 10;
     let row = |i: usize| &x[i * d..(i + 1) * d];
+    let xm = DMatrix::<f32>::from_fn(n, d, |i, r| x[i * d + r]);
+    let xnorm: Vec<f64> = (0..n)
+        .map(|i| row(i).iter().map(|&v| f64::from(v).powi(2)).sum())
+        .collect();
     let mut best: Option<(f64, Vec<usize>, Vec<usize>)> = None;
     for _ in 0..RESTARTS {
         let mut seeds = vec![rng.random_range(0..n)];
@@ -105,33 +109,39 @@ fn kmeans(x: &[f32], n: usize, d: usize, k: usize, rng: &mut SmallRng) -> (Vec<u
                 *v = v.min(dist2(row(i), row(next)));
             }
         }
-        let mut centres: Vec<Vec<f32>> = seeds.iter().map(|&s| row(s).to_vec()).collect();
+        // Lloyd iterations with the N x K distances from one GEMM each:
+        // ||x - c||^2 = ||x||^2 - 2 x^T c + ||c||^2.
+        let mut centres = DMatrix::<f32>::from_fn(d, k, |r, j| row(seeds[j])[r]);
         let mut c = vec![0usize; n];
         let mut within = 0.0;
+        let mut cross = DMatrix::<f32>::zeros(n, k);
         for _ in 0..LLOYD {
+            cross.gemm(1.0, &xm, &centres, 0.0);
+            let cnorm: Vec<f64> = centres
+                .column_iter()
+                .map(|v| f64::from(v.norm_squared()))
+                .collect();
             within = 0.0;
             for (i, ci) in c.iter_mut().enumerate() {
-                let (j, dj) = centres
-                    .iter()
-                    .map(|m| dist2(row(i), m))
-                    .enumerate()
+                let (j, dj) = (0..k)
+                    .map(|j| (j, cnorm[j] - 2.0 * f64::from(cross[(i, j)])))
                     .min_by(|a, b| a.1.total_cmp(&b.1))
                     .unwrap_or((0, 0.0));
                 *ci = j;
-                within += dj;
+                within += dj + xnorm[i];
             }
-            let mut sums = vec![vec![0.0f64; d]; k];
+            let mut sums = DMatrix::<f64>::zeros(d, k);
             let mut counts = vec![0usize; k];
             for (i, &ci) in c.iter().enumerate() {
                 counts[ci] += 1;
-                for (s, &v) in sums[ci].iter_mut().zip(row(i)) {
+                for (s, &v) in sums.column_mut(ci).iter_mut().zip(row(i)) {
                     *s += f64::from(v);
                 }
             }
-            for ((centre, sum), &count) in centres.iter_mut().zip(&sums).zip(&counts) {
+            for (j, &count) in counts.iter().enumerate() {
                 if count > 0 {
-                    for (m, s) in centre.iter_mut().zip(sum) {
-                        *m = (s / count as f64) as f32;
+                    for r in 0..d {
+                        centres[(r, j)] = (sums[(r, j)] / count as f64) as f32;
                     }
                 }
             }
