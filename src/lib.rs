@@ -7,12 +7,14 @@
 //! calls into the modules above; the headless CLI lives in the binary.
 
 pub mod atomic_write;
+pub mod baselines;
 pub mod data;
 pub mod experiment;
 pub mod figures;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod masks;
+pub mod mfa;
 pub mod model;
 pub mod pca;
 pub mod reconstruct;

@@ -1,5 +1,6 @@
 //! Command-line front end: argument parsing and the headless subcommands.
 
+mod compare;
 mod data;
 #[cfg(feature = "gui")]
 mod gui_args;
@@ -27,6 +28,9 @@ pub enum Command {
     Data(data::DataArgs),
     /// Run the Gibbs sampler headless and write traces, posterior summaries and figures.
     Run(run::RunArgs),
+    /// Compare imputers (column means, hard-impute, SoftImpute, k-NN, factor analysis) on
+    /// `run`'s data and masks, sizes chosen on held-out pixels; writes compare.json.
+    Compare(compare::CompareArgs),
 }
 
 /// Parses "28x28" (also "28X28" or "28,28") into (height, width),
@@ -53,6 +57,7 @@ pub fn run(command: Command) -> ExitCode {
     let result = match command {
         Command::Data(args) => data::run(args),
         Command::Run(args) => run::run(args),
+        Command::Compare(args) => compare::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -141,14 +141,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     }
 
     let dataset = load(&args)?;
-    let experiment = match &args.mask_file {
-        Some(path) => {
-            let masks = read_mask_file(path, args.n, dataset.height, dataset.width)
-                .with_context(|| format!("reading masks from {}", path.display()))?;
-            experiment::build_with_masks(&dataset, &spec, masks)?
-        }
-        None => experiment::build(&dataset, &spec)?,
-    };
+    let experiment = build_experiment(&args, &dataset, &spec)?;
     drop(dataset);
     let Experiment {
         n,
@@ -225,13 +218,30 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The experiment of the flags: masks from `--mask-file` or drawn from `--mask` and its
+/// settings (shared with `compare`).
+pub(super) fn build_experiment(
+    args: &RunArgs,
+    dataset: &Dataset,
+    spec: &ExperimentSpec,
+) -> anyhow::Result<Experiment> {
+    Ok(match &args.mask_file {
+        Some(path) => {
+            let masks = read_mask_file(path, args.n, dataset.height, dataset.width)
+                .with_context(|| format!("reading masks from {}", path.display()))?;
+            experiment::build_with_masks(dataset, spec, masks)?
+        }
+        None => experiment::build(dataset, spec)?,
+    })
+}
+
 fn fmt_opt(v: Option<f64>) -> String {
     v.map_or_else(|| "n/a".to_string(), |v| format!("{v:.3}"))
 }
 
 /// Sizes the rayon pool and matrixmultiply's threads. matrixmultiply reads
 /// `MATMUL_NUM_THREADS` once, at its first product, so this runs before any linear algebra.
-fn configure_threads(threads: Option<usize>) -> anyhow::Result<()> {
+pub(super) fn configure_threads(threads: Option<usize>) -> anyhow::Result<()> {
     let Some(threads) = threads else {
         return Ok(());
     };
@@ -249,7 +259,7 @@ fn configure_threads(threads: Option<usize>) -> anyhow::Result<()> {
 }
 
 /// The sampler's settings from the flags, checked before any data is loaded.
-fn sampler_settings(args: &RunArgs) -> anyhow::Result<SamplerSettings> {
+pub(super) fn sampler_settings(args: &RunArgs) -> anyhow::Result<SamplerSettings> {
     let hyper = Hyperparameters {
         m: args.m,
         nu0: args.nu0,
@@ -282,7 +292,7 @@ fn sampler_settings(args: &RunArgs) -> anyhow::Result<SamplerSettings> {
     })
 }
 
-fn experiment_spec(args: &RunArgs) -> ExperimentSpec {
+pub(super) fn experiment_spec(args: &RunArgs) -> ExperimentSpec {
     ExperimentSpec {
         n: args.n,
         noise_std: args.noise_std,
@@ -299,7 +309,7 @@ fn experiment_spec(args: &RunArgs) -> ExperimentSpec {
 }
 
 /// The dataset, saying where it came from; synthetic data is announced as such.
-fn load(args: &RunArgs) -> anyhow::Result<Dataset> {
+pub(super) fn load(args: &RunArgs) -> anyhow::Result<Dataset> {
     let source = find_data(args.data.as_deref());
     let data = source
         .load(args.shape, args.n, args.seed)
@@ -313,7 +323,7 @@ fn load(args: &RunArgs) -> anyhow::Result<Dataset> {
     Ok(data)
 }
 
-fn describe_origin(origin: &DataOrigin) -> String {
+pub(super) fn describe_origin(origin: &DataOrigin) -> String {
     match origin {
         DataOrigin::Mnist(p) => format!("MNIST at {}", p.display()),
         DataOrigin::File(p) => format!("file {}", p.display()),

@@ -56,6 +56,14 @@ impl RunningMoments {
         value: impl Fn(usize) -> f64 + Sync + Send,
         truth: &[f32],
     ) -> (f64, f64) {
+        // Without truth there is nothing to score, but the sample must still enter the
+        // moments (the chunked loop below walks the truth and would skip every quantity).
+        if truth.is_empty() {
+            if include {
+                self.update(value);
+            }
+            return (0.0, 0.0);
+        }
         if include {
             self.count += 1;
         }
