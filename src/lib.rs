@@ -6,6 +6,7 @@
 //! The desktop app and the headless CLI live in the binary and only call into this crate.
 
 pub mod data;
+pub mod diagnostics;
 pub mod experiment;
 pub mod figures;
 pub mod masks;
