@@ -5,6 +5,7 @@
 //! sampler thread that front ends drive ([`sampler`]) and PNG figures ([`figures`]).
 //! The desktop app and the headless CLI live in the binary and only call into this crate.
 
+pub mod chains;
 pub mod data;
 pub mod diagnostics;
 pub mod experiment;
