@@ -6,7 +6,8 @@ use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_gibbs-fa");
 
-/// A run on the built-in synthetic digits (no data search) with `extra` flags.
+/// A run on the built-in synthetic digits (no data search) with `extra` flags (two threads
+/// unless `extra` says otherwise).
 fn run(dir: &Path, out: &Path, extra: &[&str]) {
     let output = Command::new(BIN)
         .env_remove("GIBBS_FA_DATA")
@@ -22,11 +23,14 @@ fn run(dir: &Path, out: &Path, extra: &[&str]) {
             "24",
             "--seed",
             "5",
-            "--threads",
-            "2",
             "--no-figures",
         ])
         .args(extra)
+        .args(if extra.contains(&"--threads") {
+            &[][..]
+        } else {
+            &["--threads", "2"][..]
+        })
         .arg("--out")
         .arg(out)
         .output()
@@ -142,5 +146,25 @@ fn one_chain_is_the_default_run() {
         assert_eq!(t[0], d[1]);
         assert_eq!(t[1], d[3], "log joint");
         assert_eq!(t[2], d[4], "rmse of the sample");
+    }
+}
+
+#[test]
+fn chains_are_the_same_on_one_thread_and_two() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    run(dir.path(), &a, &["--chains", "3", "--threads", "1"]);
+    run(dir.path(), &b, &["--chains", "3", "--threads", "2"]);
+    for file in [
+        "draws.csv",
+        "diagnostics.json",
+        "reconstruction.idx",
+        "posterior_std.idx",
+    ] {
+        assert_eq!(
+            std::fs::read(a.join(file)).unwrap(),
+            std::fs::read(b.join(file)).unwrap(),
+            "{file}"
+        );
     }
 }

@@ -121,6 +121,7 @@ impl ChainsHandle {
                     iteration: it,
                     stop: st,
                     options: handle_options,
+                    unnotified: false,
                 };
                 Some(manager.run())
             })
@@ -196,15 +197,22 @@ struct Manager {
     iteration: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
     options: ChainsHandleOptions,
+    /// Events went out since the last call of the notifier.
+    unnotified: bool,
 }
 
 impl Manager {
-    fn send(&self, event: ChainsEvent) -> bool {
-        self.events.send(event).is_ok()
+    fn send(&mut self, event: ChainsEvent) -> bool {
+        let ok = self.events.send(event).is_ok();
+        self.unnotified |= ok;
+        ok
     }
 
-    fn notify(&self) {
-        if let Some(n) = &self.notify {
+    /// Calls the notifier if events went out since it was last called.
+    fn notify(&mut self) {
+        if std::mem::take(&mut self.unnotified)
+            && let Some(n) = &self.notify
+        {
             n();
         }
     }
@@ -254,7 +262,8 @@ impl Manager {
                 _ => {}
             }
             if running && !me.chains.is_done() {
-                for report in me.chains.round() {
+                let reports = me.chains.round();
+                for report in reports {
                     if !me.send(ChainsEvent::Sweep(report)) {
                         return me.chains;
                     }

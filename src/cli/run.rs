@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use gibbs_fa::chains::{ChainsOptions, MAX_CHAINS, MultiChain};
+use gibbs_fa::chains::{ChainsOptions, MAX_CHAINS, MultiChain, Parallelism};
 use gibbs_fa::data::locate::{describe_search, find_data};
 use gibbs_fa::data::{DataOrigin, Dataset};
 use gibbs_fa::experiment::{self, Experiment, ExperimentSpec, NOTEBOOK_SEED};
@@ -138,6 +138,12 @@ pub struct RunArgs {
 
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let started = Instant::now();
+    if args.chains > 1 && std::env::var_os("MATMUL_NUM_THREADS").is_none() {
+        // Several chains run side by side, each with single-threaded GEMMs (measured faster
+        // than one chain after the other with two GEMM threads: see benches/chains.rs).
+        // SAFETY: as in configure_threads, before this process starts any other thread.
+        unsafe { std::env::set_var("MATMUL_NUM_THREADS", "1") };
+    }
     configure_threads(args.threads)?;
     let settings = sampler_settings(&args)?;
     let spec = experiment_spec(&args);
@@ -194,7 +200,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
 
     let options = ChainsOptions {
         chains: args.chains,
-        ..ChainsOptions::default()
+        parallelism: if args.chains > 1 {
+            Parallelism::SideBySide
+        } else {
+            Parallelism::Sequential
+        },
+        pixels: None,
     };
     let mut chains = MultiChain::new(&problem, &settings, &options)?;
     drop(problem);
