@@ -16,6 +16,29 @@
 //! - [`ChainsHandle`]: the same on a background thread, driven by [`ChainsCommand`]s and
 //!   reporting [`ChainsEvent`]s, for a GUI.
 //!
+//! ```no_run
+//! use gibbs_fa::chains::{ChainsEvent, ChainsHandle, ChainsHandleOptions, ChainsOptions};
+//! # fn demo(problem: gibbs_fa::model::Problem) -> Result<(), gibbs_fa::chains::ChainsError> {
+//! let options = ChainsOptions { chains: 4, ..Default::default() };
+//! let mut handle =
+//!     ChainsHandle::spawn(problem, Default::default(), options, Default::default(), None)?;
+//! // Each frame of a GUI: take what arrived, never wait.
+//! for event in handle.try_iter() {
+//!     match event {
+//!         ChainsEvent::Started { quantities, .. } => println!("columns {quantities:?}"),
+//!         ChainsEvent::Sweep(s) => println!("chain {} sweep {}", s.chain + 1, s.record.iter),
+//!         ChainsEvent::Diagnostics(d) => println!("chains agree: {}", d.chains_agree()),
+//!         ChainsEvent::State(state) => println!("now {}", state.name()),
+//!         ChainsEvent::Error(message) => eprintln!("{message}"),
+//!     }
+//! }
+//! // At the end: the chains themselves, for pooled summaries.
+//! if let Some(chains) = handle.join() {
+//!     println!("pooled RMSE {:?}", chains.pooled().rmse);
+//! }
+//! # Ok(()) }
+//! ```
+//!
 //! Threads: [`MultiChain`] runs on the caller's thread; with [`Parallelism::Sequential`]
 //! each chain's sweep uses the global rayon pool and matrixmultiply's GEMM threads, with
 //! [`Parallelism::SideBySide`] the chains of a round run as rayon tasks on the current

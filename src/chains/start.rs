@@ -4,8 +4,10 @@
 //! initialisation under its own seed) and from mu and sigma^2 perturbed around the column
 //! statistics:
 //!
-//!     mu_d      = mean_d + sd_d u_d,          u_d ~ N(0, 1)
-//!     sigma_d^2 = var_d exp(v_d),             v_d ~ N(0, 1)
+//! ```text
+//! mu_d      = mean_d + sd_d u_d,          u_d ~ N(0, 1)
+//! sigma_d^2 = var_d exp(v_d),             v_d ~ N(0, 1)
+//! ```
 //!
 //! with mean_d, var_d = sd_d^2 the observed column mean and variance. Both are far wider
 //! than the posterior (whose sd of mu_d is about sd_d / sqrt(N)), as R-hat needs: chains
