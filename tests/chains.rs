@@ -152,6 +152,7 @@ fn handle_streams_every_sweep_of_every_chain_and_diagnostics() {
     assert!(handle.send(ChainsCommand::Resume));
     let mut sweeps_seen = vec![0usize; k];
     let (mut diagnostics, mut finished, mut started) = (0, false, false);
+    let (mut live_pixels, mut final_split) = (false, false);
     let deadline = Instant::now() + Duration::from_secs(60);
     while !finished && Instant::now() < deadline {
         let Some(event) = handle.recv_timeout(Duration::from_millis(50)) else {
@@ -172,6 +173,10 @@ fn handle_streams_every_sweep_of_every_chain_and_diagnostics() {
             ChainsEvent::Diagnostics(d) => {
                 diagnostics += 1;
                 assert_eq!(d.chains, k);
+                // Per-pixel R-hat while the run goes on (unsplit), split at the end.
+                let max_finite = d.missing.max.is_some_and(f64::is_finite);
+                live_pixels |= !d.pixel_split && max_finite;
+                final_split = d.pixel_split && max_finite;
             }
             ChainsEvent::State(RunState::Finished) => finished = true,
             ChainsEvent::State(_) => {}
@@ -180,7 +185,9 @@ fn handle_streams_every_sweep_of_every_chain_and_diagnostics() {
     }
     assert!(finished, "the run did not finish");
     assert_eq!(sweeps_seen, vec![sweeps; k]);
-    assert!(diagnostics >= 1);
+    assert!(diagnostics >= 2);
+    assert!(live_pixels, "no per-pixel R-hat before the end");
+    assert!(final_split, "the last diagnostics are not split-R-hat");
     let mc = handle.join().expect("the chains");
     assert_eq!(mc.iteration(), sweeps);
 }

@@ -12,7 +12,7 @@ use gibbs_fa::diagnostics::draws::{split_chains, z_scale};
 use gibbs_fa::diagnostics::rhat::rhat_basic;
 use gibbs_fa::diagnostics::{
     Draws, HalfMoments, RhatSummary, ScalarDiagnostics, ess_bulk, ess_mean, ess_tail, mcse_mean,
-    rhat, split_rhat_classic,
+    rhat, rhat_classic_so_far, split_rhat_classic,
 };
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
@@ -212,4 +212,32 @@ fn rank_normalisation_is_blom_scores_of_the_ranks() {
     let want = [1.049_131_397_963_970_7, -1.049_131_397_963_970_7];
     assert!((z[0][0] - want[0]).abs() < 1e-12, "{:?}", z);
     assert!((z[0][1] - want[1]).abs() < 1e-12, "{:?}", z);
+}
+
+#[test]
+fn classic_rhat_so_far_matches_the_draws_mid_run() {
+    // 14 of 25 planned draws seen: 12 in the first half, the middle one skipped, 1 in the
+    // second. The unsplit R-hat over the 14 draws of each chain must match the draws'.
+    let seen = 14;
+    let halves: Vec<HalfMoments> = DATA
+        .iter()
+        .map(|chain| {
+            let mut h = HalfMoments::new(1, chain.len());
+            for &v in &chain[..seen] {
+                h.push(|_| v);
+            }
+            h
+        })
+        .collect();
+    let refs: Vec<&HalfMoments> = halves.iter().collect();
+    let got = rhat_classic_so_far(&refs).unwrap()[0];
+    // The skipped middle draw (index 12) is not in the moments.
+    let kept: Vec<Vec<f64>> = DATA
+        .iter()
+        .map(|c| c[..12].iter().chain(&c[13..seen]).copied().collect())
+        .collect();
+    let want = finite("rhat of the draws", rhat_basic(&kept));
+    let got = finite("rhat so far", got);
+    assert!((got - want).abs() < 1e-5, "{got} vs {want}");
+    assert!(split_rhat_classic(&refs).unwrap()[0].is_nan());
 }

@@ -8,7 +8,8 @@ use super::seeds::chain_seed;
 use super::start::disperse;
 use super::{ChainsError, MAX_CHAINS};
 use crate::diagnostics::{
-    DiagnosticsError, Draws, HalfMoments, RhatSummary, ScalarDiagnostics, split_rhat_classic,
+    DiagnosticsError, Draws, HalfMoments, RhatSummary, ScalarDiagnostics, rhat_classic_so_far,
+    split_rhat_classic,
 };
 use crate::model::{GibbsSampler, Problem, SamplerSettings};
 
@@ -37,9 +38,13 @@ pub struct ChainsOptions {
     pub pixels: Option<Vec<usize>>,
 }
 
-/// Per-pixel classic split-R-hat (running moments, not rank-normalised).
+/// Per-pixel classic R-hat (running moments, not rank-normalised).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PixelRhat {
+    /// True: split-R-hat over the 2K half-chains (both halves of the run complete). False:
+    /// the run is still going, and the values are the unsplit R-hat of the K chains so far
+    /// (NaN for one chain).
+    pub split: bool,
     /// One value per missing pixel, in the order of the missing index (NaN: undefined).
     pub missing: Vec<f64>,
     /// One value per pixel d of sigma_d^2.
@@ -57,7 +62,10 @@ pub struct ChainsDiagnostics {
     /// Rank-normalised diagnostics of every diagnosed scalar quantity, in column order,
     /// with its column name (None while there are too few draws).
     pub scalars: Vec<(String, Option<ScalarDiagnostics>)>,
-    /// Summaries of the classic per-pixel split-R-hat (complete once the run is).
+    /// True when the per-pixel summaries are split-R-hat (run complete), false while they
+    /// are the unsplit R-hat of the chains so far.
+    pub pixel_split: bool,
+    /// Summaries of the classic per-pixel R-hat.
     pub missing: RhatSummary,
     pub sigmasq: RhatSummary,
     pub mu: RhatSummary,
@@ -205,14 +213,21 @@ impl MultiChain {
             .collect()
     }
 
-    /// Classic split-R-hat of every missing pixel, sigma_d^2 and mu_d (NaN until both halves
-    /// of the post-burn-in run have at least 2 draws).
+    /// Classic split-R-hat of every missing pixel, sigma_d^2 and mu_d once the planned
+    /// post-burn-in draws are complete; before that (for live displays) the unsplit classic
+    /// R-hat of the K chains so far, see [`PixelRhat::split`].
     pub fn pixel_rhat(&self) -> Result<PixelRhat, DiagnosticsError> {
+        let split = self.chains[0].halves.missing.is_complete();
         let of = |f: fn(&Halves) -> &HalfMoments| {
             let h: Vec<&HalfMoments> = self.chains.iter().map(|c| f(&c.halves)).collect();
-            split_rhat_classic(&h)
+            if split {
+                split_rhat_classic(&h)
+            } else {
+                rhat_classic_so_far(&h)
+            }
         };
         Ok(PixelRhat {
+            split,
             missing: of(|h| &h.missing)?,
             sigmasq: of(|h| &h.sigmasq)?,
             mu: of(|h| &h.mu)?,
@@ -239,6 +254,7 @@ impl MultiChain {
             chains: self.chains.len(),
             draws_per_chain: self.iteration().saturating_sub(self.settings.burn_in),
             scalars,
+            pixel_split: pixels.split,
             missing: RhatSummary::new(&pixels.missing),
             sigmasq: RhatSummary::new(&pixels.sigmasq),
             mu: RhatSummary::new(&pixels.mu),

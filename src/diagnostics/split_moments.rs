@@ -156,6 +156,55 @@ pub fn split_rhat_classic(chains: &[&HalfMoments]) -> Result<Vec<f64>, Diagnosti
     Ok((0..first.len()).into_par_iter().map(rhat).collect())
 }
 
+/// Classic R-hat of every quantity over the K whole chains so far (each chain's two halves
+/// merged, not split): defined while a run is still filling its halves, for live displays,
+/// once every chain has at least 2 draws; needs K >= 2 (NaN otherwise). Less sensitive than
+/// [`split_rhat_classic`] to a trend within a chain.
+pub fn rhat_classic_so_far(chains: &[&HalfMoments]) -> Result<Vec<f64>, DiagnosticsError> {
+    let first = chains.first().ok_or(DiagnosticsError::NoChains)?;
+    if chains.len() > MAX_CHAINS {
+        return Err(DiagnosticsError::TooManyChains {
+            chains: chains.len(),
+            max: MAX_CHAINS,
+        });
+    }
+    for (c, h) in chains.iter().enumerate() {
+        if h.len() != first.len() || h.planned != first.planned || h.seen != first.seen {
+            return Err(DiagnosticsError::UnequalChains {
+                chain: c,
+                draws: h.seen,
+                expected: first.seen,
+            });
+        }
+    }
+    let (n1, n2) = first.counts();
+    let n = n1 + n2;
+    if n < 2 || chains.len() < 2 {
+        return Ok(vec![f64::NAN; first.len()]);
+    }
+    let (f1, f2, nf) = (n1 as f64, n2 as f64, n as f64);
+    let k = chains.len() as f64;
+    let rhat = |q: usize| {
+        let mut means = [0.0f64; MAX_CHAINS];
+        let mut within = 0.0;
+        for (c, h) in chains.iter().enumerate() {
+            let a = h.acc[q];
+            let (m1, m2) = (a[0] as f64, a[2] as f64);
+            // Chan et al.: merge the two halves' means and sums of squared deviations.
+            let mean = (f1 * m1 + f2 * m2) / nf;
+            let ss = a[1] as f64 + a[3] as f64 + (m2 - m1).powi(2) * f1 * f2 / nf;
+            means[c] = mean;
+            within += ss / (nf - 1.0);
+        }
+        let means = &means[..chains.len()];
+        within /= k;
+        let grand = means.iter().sum::<f64>() / k;
+        let between = nf * means.iter().map(|m| (m - grand).powi(2)).sum::<f64>() / (k - 1.0);
+        ((between / within + nf - 1.0) / nf).sqrt()
+    };
+    Ok((0..first.len()).into_par_iter().map(rhat).collect())
+}
+
 /// The per-pixel R-hat values of one kind of quantity, summarised.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct RhatSummary {

@@ -61,6 +61,7 @@ pub fn write_diagnostics(
         json!({
             "method": "classic split-R-hat (not rank-normalised) from running first and \
                        second moments of each half of each chain",
+            "split": diagnostics.pixel_split,
             "x_missing": diagnostics.missing,
             "sigmasq": diagnostics.sigmasq,
             "mu": diagnostics.mu,
