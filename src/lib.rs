@@ -2,7 +2,8 @@
 //!
 //! The library holds everything but the front ends: datasets ([`data`]), mask generators
 //! ([`masks`]), PCA ([`pca`]), the model and its Gibbs sampler ([`model`]), the background
-//! sampler thread that front ends drive ([`sampler`]) and PNG figures ([`figures`]).
+//! sampler thread that front ends drive ([`sampler`]), several chains with convergence
+//! diagnostics ([`chains`], [`diagnostics`]) and PNG figures ([`figures`]).
 //! The desktop app and the headless CLI live in the binary and only call into this crate.
 
 pub mod chains;
