@@ -2,13 +2,17 @@
 //!
 //! The library holds everything but the front ends: datasets ([`data`]), mask generators
 //! ([`masks`]), PCA ([`pca`]), the model and its Gibbs sampler ([`model`]), the background
-//! sampler thread that front ends drive ([`sampler`]) and PNG figures ([`figures`]).
-//! With the `gui` feature (on by default) it also holds the desktop app ([`gui`]), which only
-//! calls into the modules above; the headless CLI lives in the binary.
+//! sampler thread that front ends drive ([`sampler`]), several chains with convergence
+//! diagnostics ([`chains`], [`diagnostics`]), other imputers to compare with ([`baselines`],
+//! [`mfa`]) and PNG figures ([`figures`]). With the `gui` feature (on by default) it also holds
+//! the desktop app ([`gui`]), which only calls into the modules above; the headless CLI lives
+//! in the binary.
 
 pub mod atomic_write;
 pub mod baselines;
+pub mod chains;
 pub mod data;
+pub mod diagnostics;
 pub mod experiment;
 pub mod figures;
 #[cfg(feature = "gui")]

@@ -1,6 +1,7 @@
 //! `gibbs-fa run`: prepare data as the notebook does, run the Gibbs sampler headless with a
 //! progress bar, and write traces, posterior summaries, reconstructions and figures.
 
+mod chains;
 mod outputs;
 
 use std::io::IsTerminal;
@@ -8,13 +9,13 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
+use gibbs_fa::chains::{ChainsOptions, MAX_CHAINS, MultiChain, Parallelism};
 use gibbs_fa::data::locate::{describe_search, find_data};
 use gibbs_fa::data::{DataOrigin, Dataset};
 use gibbs_fa::experiment::{self, Experiment, ExperimentSpec, NOTEBOOK_SEED};
 use gibbs_fa::masks::{MaskKind, MaskParams, read_mask_file};
 use gibbs_fa::model::{
-    GibbsSampler, Hyperparameters, Prior, SamplerSettings, Schedule, SweepRecord,
-    validate_run_length,
+    Hyperparameters, Prior, SamplerSettings, Schedule, SweepRecord, validate_run_length,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -119,6 +120,11 @@ pub struct RunArgs {
     /// Sweeps before the posterior averages start (default: half of --sweeps).
     #[arg(long)]
     pub burn_in: Option<usize>,
+    /// Number of chains (1 to 8). Chain 1 is the single-chain run; the others start from
+    /// dispersed points with seeds derived from --seed. Adds draws.csv and diagnostics.json;
+    /// posterior files are pooled over the chains.
+    #[arg(long, default_value_t = 1)]
+    pub chains: usize,
     /// Seed of the noise, the masks, the synthetic digits and the sampler.
     #[arg(long, default_value_t = NOTEBOOK_SEED)]
     pub seed: u64,
@@ -132,12 +138,24 @@ pub struct RunArgs {
 
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let started = Instant::now();
+    if args.chains > 1 && std::env::var_os("MATMUL_NUM_THREADS").is_none() {
+        // Several chains run side by side, each with single-threaded GEMMs (measured faster
+        // than one chain after the other with two GEMM threads: see benches/chains.rs).
+        // SAFETY: as in configure_threads, before this process starts any other thread.
+        unsafe { std::env::set_var("MATMUL_NUM_THREADS", "1") };
+    }
     configure_threads(args.threads)?;
     let settings = sampler_settings(&args)?;
     let spec = experiment_spec(&args);
     spec.mask.validate()?;
     if args.n == 0 {
         bail!("--n must be at least 1");
+    }
+    if args.chains == 0 || args.chains > MAX_CHAINS {
+        bail!(
+            "--chains must be between 1 and {MAX_CHAINS}, got {}",
+            args.chains
+        );
     }
 
     let dataset = load(&args)?;
@@ -173,23 +191,44 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         settings.burn_in
     );
 
-    let mut sampler = GibbsSampler::new(&problem, &settings)?;
+    let options = ChainsOptions {
+        chains: args.chains,
+        parallelism: if args.chains > 1 {
+            Parallelism::SideBySide
+        } else {
+            Parallelism::Sequential
+        },
+        pixels: None,
+    };
+    let mut chains = MultiChain::new(&problem, &settings, &options)?;
     drop(problem);
     let sampling_started = Instant::now();
-    let records = sweep_all(&mut sampler, settings.sweeps);
+    let records = sweep_all(&mut chains, settings.sweeps);
     let sampling_seconds = sampling_started.elapsed().as_secs_f64();
+    let sampler = chains.chains()[0].sampler();
+    let pooled = chains.pooled();
+    let diagnostics = chains.diagnostics()?;
 
     let out = &args.out;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let run = outputs::RunResult {
-        sampler: &sampler,
+        sampler,
         records: &records,
+        pooled: &pooled,
+        chains: args.chains,
         height,
         width,
         first_images: &first_images,
         first_masks: &first_masks,
     };
     let mut written = outputs::write_tables(out, &run)?;
+    written.push(chains::write_draws(out, &chains)?);
+    written.push(chains::write_diagnostics(
+        out,
+        &chains,
+        &diagnostics,
+        &pooled,
+    )?);
     if !args.no_figures {
         written.extend(outputs::write_figures(out, &run)?);
     }
@@ -205,11 +244,35 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     for path in &written {
         say!("wrote {}", path.display());
     }
+    if args.chains > 1 {
+        let agree = if diagnostics.chains_agree() {
+            "agree"
+        } else {
+            "do not agree yet"
+        };
+        let worst = diagnostics
+            .scalars
+            .iter()
+            .filter_map(|(name, d)| d.and_then(|d| d.rhat).map(|r| (name, r)))
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        if let Some((name, r)) = worst {
+            say!(
+                "{} chains {agree}: largest R-hat {r:.3} ({name}); pooled RMSE {} (MCSE {})",
+                args.chains,
+                fmt_opt(pooled.rmse),
+                fmt_opt(pooled.rmse_mcse)
+            );
+        }
+    }
     if let Some(last) = records.last() {
         say!(
             "RMSE on missing pixels: posterior mean {}, last sample {}, column means {}; \
              {:.1} s in total",
-            fmt_opt(last.rmse_posterior_mean),
+            fmt_opt(if args.chains > 1 {
+                pooled.rmse
+            } else {
+                last.rmse_posterior_mean
+            }),
             fmt_opt(last.rmse_sample),
             fmt_opt(sampler.rmse_mean_impute()),
             started.elapsed().as_secs_f64()
@@ -331,9 +394,10 @@ pub(super) fn describe_origin(origin: &DataOrigin) -> String {
     }
 }
 
-/// Runs every sweep with a progress bar on a terminal (sweeps per second and the current
-/// RMSE), or a line every tenth of the run otherwise.
-fn sweep_all(sampler: &mut GibbsSampler, sweeps: usize) -> Vec<SweepRecord> {
+/// Runs every sweep of every chain with a progress bar on a terminal (sweeps per second and
+/// chain 1's current RMSE), or a line every tenth of the run otherwise. Returns chain 1's
+/// records.
+fn sweep_all(chains: &mut MultiChain, sweeps: usize) -> Vec<SweepRecord> {
     let terminal = std::io::stderr().is_terminal();
     let bar = if terminal {
         let bar = ProgressBar::new(sweeps as u64);
@@ -349,8 +413,10 @@ fn sweep_all(sampler: &mut GibbsSampler, sweeps: usize) -> Vec<SweepRecord> {
     let every = sweeps.div_ceil(10).max(1);
     let start = Instant::now();
     let mut records = Vec::with_capacity(sweeps);
-    for _ in 0..sweeps {
-        let record = sampler.sweep();
+    while !chains.is_done() {
+        let Some(record) = chains.round().into_iter().next().map(|r| r.record) else {
+            break;
+        };
         let rmse = fmt_opt(record.rmse_sample);
         let rate = record.iter as f64 / start.elapsed().as_secs_f64().max(1e-9);
         if terminal {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context;
+use gibbs_fa::chains::PooledPosterior;
 use gibbs_fa::data::idx::write_idx_f32;
 use gibbs_fa::experiment::ExperimentSpec;
 use gibbs_fa::figures::{
@@ -18,10 +19,14 @@ use serde_json::json;
 /// Images (and factors) shown in each 5 x 5 grid.
 pub const GRID: usize = 25;
 
-/// The finished run, as the writers need it.
+/// The finished run, as the writers need it. With several chains, `sampler` and `records`
+/// are chain 1's (its trace, W and figures of the traces) and `pooled` holds the posterior
+/// over all chains (with one chain, exactly chain 1's own summaries).
 pub struct RunResult<'a> {
     pub sampler: &'a GibbsSampler,
     pub records: &'a [SweepRecord],
+    pub pooled: &'a PooledPosterior,
+    pub chains: usize,
     pub height: usize,
     pub width: usize,
     /// The first (up to) 25 images of X_true and their masks, row-major.
@@ -60,8 +65,8 @@ pub fn write_tables(out: &Path, run: &RunResult) -> anyhow::Result<Vec<PathBuf>>
     written.push(write_text(out, "trace.csv", &trace)?);
 
     for (name, moments) in [
-        ("posterior_mu.csv", s.posterior_mu()),
-        ("posterior_sigmasq.csv", s.posterior_sigmasq()),
+        ("posterior_mu.csv", &run.pooled.mu),
+        ("posterior_sigmasq.csv", &run.pooled.sigmasq),
     ] {
         let mut text = String::from("pixel,mean,std\n");
         for (k, (m, sd)) in moments.mean.iter().zip(&moments.std).enumerate() {
@@ -88,14 +93,13 @@ pub fn write_tables(out: &Path, run: &RunResult) -> anyhow::Result<Vec<PathBuf>>
             run.width,
         ]
     };
-    let recon = s.reconstruction();
+    let recon = &run.pooled.mean;
     let path = out.join("reconstruction.idx");
-    write_idx_f32(&path, &dims(&recon), &recon)?;
+    write_idx_f32(&path, &dims(recon), recon)?;
     written.push(path);
-    drop(recon);
-    let std = s.posterior_std();
+    let std = &run.pooled.std;
     let path = out.join("posterior_std.idx");
-    write_idx_f32(&path, &dims(&std), &std)?;
+    write_idx_f32(&path, &dims(std), std)?;
     written.push(path);
     Ok(written)
 }
@@ -145,10 +149,16 @@ pub fn write_summary(
         "width": run.width,
         "sweeps": run.records.len(),
         "burn_in": settings.burn_in,
-        "samples_in_moments": s.samples_in_moments(),
+        "samples_in_moments": run.pooled.draws,
         "missing_fraction": s.missing_fraction(),
         "rmse_mean_impute": s.rmse_mean_impute(),
-        "rmse_posterior_mean": last.and_then(|r| r.rmse_posterior_mean),
+        "rmse_posterior_mean": if run.chains > 1 {
+            run.pooled.rmse
+        } else {
+            last.and_then(|r| r.rmse_posterior_mean)
+        },
+        "rmse_posterior_mean_mcse": run.pooled.rmse_mcse,
+        "chains": run.chains,
         "rmse_last_sample": last.and_then(|r| r.rmse_sample),
         "log_joint_first": first.map(|r| r.log_joint),
         "log_joint_last": last.map(|r| r.log_joint),
@@ -213,7 +223,17 @@ pub fn write_figures(out: &Path, run: &RunResult) -> anyhow::Result<Vec<PathBuf>
     save("trace_rmse.png", plot.render()?)?;
 
     let shown = (run.first_images.len() / d.max(1)).min(GRID);
-    let summaries: Vec<ImageSummary> = (0..shown).filter_map(|i| s.image_summary(i)).collect();
+    // Pooled over chains (chain 1's own summaries when there is one chain).
+    let pooled = run.pooled;
+    let summaries: Vec<ImageSummary> = (0..shown.min(pooled.n))
+        .map(|i| ImageSummary {
+            index: i,
+            current: Vec::new(),
+            posterior_mean: pooled.mean[i * d..(i + 1) * d].to_vec(),
+            posterior_std: pooled.std[i * d..(i + 1) * d].to_vec(),
+            rmse: None,
+        })
+        .collect();
     if !summaries.is_empty() {
         let pairs: Vec<(Tile, Tile)> = summaries
             .iter()
@@ -282,11 +302,12 @@ pub fn write_figures(out: &Path, run: &RunResult) -> anyhow::Result<Vec<PathBuf>
         )?;
     }
 
-    let mu = s.posterior_mu();
+    let mu = &run.pooled.mu;
     let fig = ImageFigure::new("Posterior mean of mu", Colormap::Sequential);
     save("posterior_mu.png", image_figure(&mu.mean, h, w, &fig)?)?;
-    let sigma: Vec<f32> = s
-        .posterior_sigmasq()
+    let sigma: Vec<f32> = run
+        .pooled
+        .sigmasq
         .mean
         .iter()
         .map(|v| v.max(0.0).sqrt())
@@ -316,7 +337,7 @@ fn opt(v: Option<f64>) -> String {
     v.map(|v| v.to_string()).unwrap_or_default()
 }
 
-fn write_text(out: &Path, name: &str, text: &str) -> anyhow::Result<PathBuf> {
+pub(super) fn write_text(out: &Path, name: &str, text: &str) -> anyhow::Result<PathBuf> {
     let path = out.join(name);
     gibbs_fa::atomic_write::write_bytes(&path, text.as_bytes())?;
     Ok(path)

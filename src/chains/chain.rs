@@ -1,0 +1,97 @@
+//! One chain of a multi-chain run: its sampler, every value of the scalar quantities, and the
+//! per-half running moments of every missing pixel, sigma_d^2 and mu_d.
+
+use super::quantities::Quantity;
+use crate::diagnostics::HalfMoments;
+use crate::model::{GibbsSampler, SweepRecord};
+
+/// What one sweep of one chain reports (a front end draws its traces from these).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChainSweep {
+    /// Chain number, 0-based (shown as chain + 1).
+    pub chain: usize,
+    /// The sampler's own record (iteration from 1, counting burn-in).
+    pub record: SweepRecord,
+    /// True for burn-in sweeps.
+    pub warmup: bool,
+    /// The scalar quantities, in the order of [`super::MultiChain::quantities`].
+    pub values: Vec<f64>,
+}
+
+/// Per-half moments of the per-pixel quantities of one chain.
+#[derive(Clone, Debug)]
+pub struct Halves {
+    /// Every missing pixel, in the order of the missing index.
+    pub missing: HalfMoments,
+    pub sigmasq: HalfMoments,
+    pub mu: HalfMoments,
+}
+
+/// One chain: a [`GibbsSampler`] with its own seed and start, and what it recorded.
+pub struct Chain {
+    pub(crate) index: usize,
+    pub(crate) seed: u64,
+    pub(crate) sampler: GibbsSampler,
+    /// values[q][t]: quantity q after sweep t + 1 (burn-in included).
+    pub(crate) values: Vec<Vec<f64>>,
+    pub(crate) halves: Halves,
+}
+
+impl Chain {
+    /// One sweep, then the scalar quantities and (after burn-in) the half moments.
+    pub(crate) fn sweep(&mut self, quantities: &[Quantity]) -> ChainSweep {
+        let record = self.sampler.sweep();
+        let values: Vec<f64> = quantities
+            .iter()
+            .map(|q| q.value(&self.sampler, record.log_joint, record.rmse_sample))
+            .collect();
+        for (column, &v) in self.values.iter_mut().zip(&values) {
+            column.push(v);
+        }
+        let warmup = record.iter <= self.sampler.settings().burn_in;
+        if !warmup {
+            let state = self.sampler.state();
+            let (x, idx) = (state.x(), state.missing());
+            let (rows, cols) = (idx.rows(), idx.cols());
+            self.halves
+                .missing
+                .push(|k| x[(rows[k] as usize, cols[k] as usize)] as f64);
+            let s = state.sigmasq();
+            self.halves.sigmasq.push(|k| s[k] as f64);
+            let mu = state.mu();
+            self.halves.mu.push(|k| mu[k] as f64);
+        }
+        ChainSweep {
+            chain: self.index,
+            record,
+            warmup,
+            values,
+        }
+    }
+
+    /// Chain number, 0-based.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// The chain's seed (chain 0 uses the run's seed).
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The chain's sampler (state, running moments, traces).
+    pub fn sampler(&self) -> &GibbsSampler {
+        &self.sampler
+    }
+
+    /// Every recorded value of quantity `q` (index into the run's quantities), one per sweep
+    /// from sweep 1 (burn-in included).
+    pub fn values(&self, q: usize) -> &[f64] {
+        self.values.get(q).map_or(&[], Vec::as_slice)
+    }
+
+    /// The per-half moments of the per-pixel quantities.
+    pub fn halves(&self) -> &Halves {
+        &self.halves
+    }
+}

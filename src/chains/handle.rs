@@ -1,0 +1,303 @@
+//! K chains on a background thread, for front ends that must not wait (the desktop app).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
+
+use super::ChainsError;
+use super::chain::ChainSweep;
+use super::multi::{ChainsDiagnostics, ChainsOptions, MultiChain};
+use crate::model::{Problem, SamplerSettings};
+use crate::sampler::{Notify, RunState};
+
+/// What a front end asks the chains' thread to do; read between rounds (at once when idle).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChainsCommand {
+    /// Stop after the current round; [`RunState::Paused`] follows.
+    Pause,
+    /// Continue a paused run.
+    Resume,
+    /// End the thread after the current round (the run so far stays available through
+    /// [`ChainsHandle::join`]).
+    Stop,
+    /// Send [`ChainsEvent::Diagnostics`] after the current round (at once when idle).
+    RequestDiagnostics,
+}
+
+/// What the chains' thread reports, in order.
+#[derive(Clone, Debug)]
+pub enum ChainsEvent {
+    /// Sent first: the column names of [`ChainSweep::values`] and the chains' seeds.
+    Started {
+        quantities: Vec<String>,
+        seeds: Vec<u64>,
+    },
+    /// One per chain and sweep, never dropped; a round's K reports arrive together, in
+    /// chain order.
+    Sweep(ChainSweep),
+    /// R-hat, ESS and MCSE so far: after burn-in at most once per
+    /// [`ChainsHandleOptions::diagnostics_interval`], after the last round, and on request.
+    Diagnostics(Box<ChainsDiagnostics>),
+    /// The run state changed (Running at the start unless started paused).
+    State(RunState),
+    /// Something could not be computed; the message says what.
+    Error(String),
+}
+
+/// How the chains' thread behaves.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChainsHandleOptions {
+    /// Shortest time between two unrequested diagnostics (default 500 ms): computing them
+    /// sorts every scalar's draws and visits every missing pixel's half moments.
+    pub diagnostics_interval: Duration,
+    /// Start idle instead of sweeping.
+    pub start_paused: bool,
+}
+
+impl Default for ChainsHandleOptions {
+    fn default() -> Self {
+        ChainsHandleOptions {
+            diagnostics_interval: Duration::from_millis(500),
+            start_paused: false,
+        }
+    }
+}
+
+/// K chains sweeping on their own thread.
+///
+/// Threads: [`ChainsHandle::spawn`] starts one manager thread that owns the
+/// [`MultiChain`]; its rounds use the global rayon pool and matrixmultiply's threads as
+/// [`super::Parallelism`] says. The caller's thread (the GUI) only sends commands and reads
+/// events: [`ChainsHandle::send`], [`ChainsHandle::try_iter`] and [`ChainsHandle::iteration`]
+/// never block. [`ChainsHandle::spawn`] blocks while the K samplers are built (tens of ms
+/// each at full size), [`ChainsHandle::join`] until the run ends, [`ChainsHandle::stop`]
+/// for at most the round in progress. The event channel is unbounded: the thread never waits
+/// for the reader; a sweep report is about 200 bytes, so even 8 chains x 10,000 sweeps left
+/// unread stay under 20 MB.
+pub struct ChainsHandle {
+    commands: Sender<ChainsCommand>,
+    events: Receiver<ChainsEvent>,
+    iteration: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<Option<MultiChain>>>,
+}
+
+impl ChainsHandle {
+    /// Builds the chains on a new thread and starts the run; returns once they are built,
+    /// with the error if the problem, settings or options are invalid.
+    pub fn spawn(
+        problem: Problem,
+        settings: SamplerSettings,
+        options: ChainsOptions,
+        handle_options: ChainsHandleOptions,
+        notify: Option<Notify>,
+    ) -> Result<ChainsHandle, ChainsError> {
+        let (command_tx, command_rx) = crossbeam_channel::unbounded();
+        let (event_tx, event_rx) = crossbeam_channel::unbounded();
+        let (built_tx, built_rx) = crossbeam_channel::bounded::<Result<(), ChainsError>>(1);
+        let iteration = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (it, st) = (Arc::clone(&iteration), Arc::clone(&stop));
+        let thread = std::thread::Builder::new()
+            .name("gibbs-chains".into())
+            .spawn(move || {
+                let chains = match MultiChain::new(&problem, &settings, &options) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        let _ = built_tx.send(Err(e));
+                        return None;
+                    }
+                };
+                drop(problem);
+                let _ = built_tx.send(Ok(()));
+                let manager = Manager {
+                    chains,
+                    commands: command_rx,
+                    events: event_tx,
+                    notify,
+                    iteration: it,
+                    stop: st,
+                    options: handle_options,
+                    unnotified: false,
+                };
+                Some(manager.run())
+            })
+            .map_err(|e| ChainsError::Thread(e.to_string()))?;
+        match built_rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                let _ = thread.join();
+                return Err(e);
+            }
+            Err(_) => {
+                let _ = thread.join();
+                return Err(ChainsError::Thread("building the chains failed".into()));
+            }
+        }
+        Ok(ChainsHandle {
+            commands: command_tx,
+            events: event_rx,
+            iteration,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Sends a command; false once the thread has ended.
+    pub fn send(&self, command: ChainsCommand) -> bool {
+        self.commands.send(command).is_ok()
+    }
+
+    /// Events that arrived, without waiting.
+    pub fn try_iter(&self) -> impl Iterator<Item = ChainsEvent> + '_ {
+        self.events.try_iter()
+    }
+
+    /// The next event, waiting up to `timeout`.
+    pub fn recv_timeout(&self, timeout: Duration) -> Option<ChainsEvent> {
+        self.events.recv_timeout(timeout).ok()
+    }
+
+    /// Rounds (sweeps of every chain) done so far.
+    pub fn iteration(&self) -> usize {
+        self.iteration.load(Ordering::Acquire)
+    }
+
+    /// Asks the thread to end after the current round (does not wait).
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Release);
+        let _ = self.commands.send(ChainsCommand::Stop);
+    }
+
+    /// Waits for the run to end (at the run length, or after [`ChainsHandle::stop`]) and
+    /// returns the chains, for pooled summaries and files. Events stay readable until the
+    /// handle is dropped. None if the thread panicked.
+    pub fn join(&mut self) -> Option<MultiChain> {
+        self.thread.take().and_then(|t| t.join().ok().flatten())
+    }
+}
+
+impl Drop for ChainsHandle {
+    fn drop(&mut self) {
+        self.stop();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+struct Manager {
+    chains: MultiChain,
+    commands: Receiver<ChainsCommand>,
+    events: Sender<ChainsEvent>,
+    notify: Option<Notify>,
+    iteration: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+    options: ChainsHandleOptions,
+    /// Events went out since the last call of the notifier.
+    unnotified: bool,
+}
+
+impl Manager {
+    fn send(&mut self, event: ChainsEvent) -> bool {
+        let ok = self.events.send(event).is_ok();
+        self.unnotified |= ok;
+        ok
+    }
+
+    /// Calls the notifier if events went out since it was last called.
+    fn notify(&mut self) {
+        if std::mem::take(&mut self.unnotified)
+            && let Some(n) = &self.notify
+        {
+            n();
+        }
+    }
+
+    fn run(self) -> MultiChain {
+        let mut me = self;
+        let quantities = me.chains.quantities().iter().map(|q| q.name()).collect();
+        let seeds = me.chains.chains().iter().map(|c| c.seed()).collect();
+        me.send(ChainsEvent::Started { quantities, seeds });
+        let mut running = !me.options.start_paused;
+        me.send(ChainsEvent::State(if running {
+            RunState::Running
+        } else {
+            RunState::Paused
+        }));
+        me.notify();
+        let mut last_diagnostics = Instant::now();
+        let mut wanted = false;
+        loop {
+            if me.stop.load(Ordering::Acquire) {
+                break;
+            }
+            let command = if running && !me.chains.is_done() {
+                match me.commands.try_recv() {
+                    Ok(c) => Some(c),
+                    Err(TryRecvError::Empty) => None,
+                    Err(TryRecvError::Disconnected) => break,
+                }
+            } else {
+                match me.commands.recv_timeout(Duration::from_millis(100)) {
+                    Ok(c) => Some(c),
+                    Err(RecvTimeoutError::Timeout) => None,
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+            };
+            match command {
+                Some(ChainsCommand::Stop) => break,
+                Some(ChainsCommand::Pause) if running => {
+                    running = false;
+                    me.send(ChainsEvent::State(RunState::Paused));
+                }
+                Some(ChainsCommand::Resume) if !running && !me.chains.is_done() => {
+                    running = true;
+                    me.send(ChainsEvent::State(RunState::Running));
+                }
+                Some(ChainsCommand::RequestDiagnostics) => wanted = true,
+                _ => {}
+            }
+            if running && !me.chains.is_done() {
+                let reports = me.chains.round();
+                for report in reports {
+                    if !me.send(ChainsEvent::Sweep(report)) {
+                        return me.chains;
+                    }
+                }
+                me.iteration.store(me.chains.iteration(), Ordering::Release);
+                let done = me.chains.is_done();
+                let past_burn_in = me.chains.iteration() > me.chains.settings().burn_in;
+                if done
+                    || (past_burn_in
+                        && last_diagnostics.elapsed() >= me.options.diagnostics_interval)
+                {
+                    wanted = true;
+                }
+                if done {
+                    running = false;
+                }
+            }
+            if wanted {
+                match me.chains.diagnostics() {
+                    Ok(d) => me.send(ChainsEvent::Diagnostics(Box::new(d))),
+                    Err(e) => me.send(ChainsEvent::Error(format!("diagnostics: {e}"))),
+                };
+                wanted = false;
+                last_diagnostics = Instant::now();
+            }
+            if me.chains.is_done() && !running {
+                me.send(ChainsEvent::State(RunState::Finished));
+                me.notify();
+                return me.chains;
+            }
+            me.notify();
+        }
+        me.send(ChainsEvent::State(RunState::Stopped));
+        me.notify();
+        me.chains
+    }
+}

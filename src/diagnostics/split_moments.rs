@@ -1,0 +1,238 @@
+//! Classic (not rank-normalised) split-R-hat from running moments, for quantities too many
+//! to keep every draw of: every missing pixel, every sigma_d^2, every mu_d.
+//!
+//! Each chain owns a [`HalfMoments`] and feeds it one draw per sweep on its own thread; the
+//! first half of the planned post-burn-in draws goes into one set of Welford moments, the
+//! last half into another (the middle draw of an odd count is left out, as in
+//! [`super::draws::split_chains`]). [`split_rhat_classic`] then combines the 2K half-chains
+//! with the basic R-hat formula (BDA3 eq. 11.4): no ranks, no folding, so it measures
+//! disagreement of means and variances only. Means and sums of squares are stored in f32
+//! (8 bytes per quantity and half: 1e6 missing pixels cost 16 MB a chain) and updated in f64.
+
+use crate::diagnostics::{DiagnosticsError, MAX_CHAINS};
+use rayon::prelude::*;
+
+/// Quantities updated per parallel chunk.
+const CHUNK: usize = 8192;
+/// Below this many quantities the update runs on the calling thread.
+const PARALLEL_MIN: usize = 1 << 15;
+
+/// Running mean and sum of squared deviations of each of `len` quantities, separately for
+/// the first and the last half of one chain's planned draws.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HalfMoments {
+    half: usize,
+    planned: usize,
+    seen: usize,
+    /// Per quantity: [mean, M2] of the first half, then of the second half.
+    acc: Vec<[f32; 4]>,
+}
+
+impl HalfMoments {
+    /// Moments of `len` quantities for a chain that will give `planned` draws. With fewer
+    /// than 4 planned draws a half holds under 2 draws and every R-hat stays undefined.
+    pub fn new(len: usize, planned: usize) -> HalfMoments {
+        HalfMoments {
+            half: planned / 2,
+            planned,
+            seen: 0,
+            acc: vec![[0.0; 4]; len],
+        }
+    }
+
+    /// Number of quantities.
+    pub fn len(&self) -> usize {
+        self.acc.len()
+    }
+
+    /// True with no quantities.
+    pub fn is_empty(&self) -> bool {
+        self.acc.is_empty()
+    }
+
+    /// Draws seen so far (including a skipped middle draw).
+    pub fn seen(&self) -> usize {
+        self.seen
+    }
+
+    /// Draws in the first and in the second half so far.
+    pub fn counts(&self) -> (usize, usize) {
+        let first = self.seen.min(self.half);
+        let second = self.seen.saturating_sub(self.planned - self.half);
+        (first, second.min(self.half))
+    }
+
+    /// Means of quantity k over the first and the second half so far (None out of range).
+    pub fn half_means(&self, k: usize) -> Option<(f64, f64)> {
+        self.acc.get(k).map(|a| (a[0] as f64, a[2] as f64))
+    }
+
+    /// True once both halves are complete.
+    pub fn is_complete(&self) -> bool {
+        self.counts() == (self.half, self.half)
+    }
+
+    /// Folds in the next draw, `value(k)` for quantity k (in parallel for many quantities).
+    /// Returns false (and changes nothing) for the middle draw of an odd count and for draws
+    /// beyond the planned number.
+    pub fn push(&mut self, value: impl Fn(usize) -> f64 + Sync + Send) -> bool {
+        let t = self.seen;
+        self.seen += 1;
+        let (offset, count) = if t < self.half {
+            (0, t + 1)
+        } else if t >= self.planned - self.half && t < self.planned {
+            (2, t + 1 - (self.planned - self.half))
+        } else {
+            return false;
+        };
+        let inv = 1.0 / count as f64;
+        let update = |c: usize, chunk: &mut [[f32; 4]]| {
+            for (j, a) in chunk.iter_mut().enumerate() {
+                let x = value(c * CHUNK + j);
+                let mean = a[offset] as f64;
+                let delta = x - mean;
+                let mean = mean + delta * inv;
+                a[offset] = mean as f32;
+                a[offset + 1] = (a[offset + 1] as f64 + delta * (x - mean)) as f32;
+            }
+        };
+        if self.acc.len() < PARALLEL_MIN {
+            self.acc
+                .chunks_mut(CHUNK)
+                .enumerate()
+                .for_each(|(c, x)| update(c, x));
+        } else {
+            self.acc
+                .par_chunks_mut(CHUNK)
+                .enumerate()
+                .for_each(|(c, x)| update(c, x));
+        }
+        true
+    }
+}
+
+/// Classic split-R-hat of every quantity from the half-chain moments of K chains (same
+/// length, same planned draws). A quantity gets NaN while a half has fewer than 2 draws or
+/// when it does not vary within the half-chains (within-chain variance 0).
+pub fn split_rhat_classic(chains: &[&HalfMoments]) -> Result<Vec<f64>, DiagnosticsError> {
+    let first = chains.first().ok_or(DiagnosticsError::NoChains)?;
+    if chains.len() > MAX_CHAINS {
+        return Err(DiagnosticsError::TooManyChains {
+            chains: chains.len(),
+            max: MAX_CHAINS,
+        });
+    }
+    for (c, h) in chains.iter().enumerate() {
+        if h.len() != first.len() || h.planned != first.planned || h.seen != first.seen {
+            return Err(DiagnosticsError::UnequalChains {
+                chain: c,
+                draws: h.seen,
+                expected: first.seen,
+            });
+        }
+    }
+    let (n1, n2) = first.counts();
+    let n = n1.min(n2);
+    if n < 2 || n1 != n2 {
+        return Ok(vec![f64::NAN; first.len()]);
+    }
+    let nf = n as f64;
+    let halves = (2 * chains.len()) as f64;
+    let rhat = |k: usize| {
+        let mut means = [0.0f64; 2 * MAX_CHAINS];
+        let mut within = 0.0;
+        for (c, h) in chains.iter().enumerate() {
+            let a = h.acc[k];
+            means[2 * c] = a[0] as f64;
+            means[2 * c + 1] = a[2] as f64;
+            within += (a[1] as f64 + a[3] as f64) / (nf - 1.0);
+        }
+        let means = &means[..2 * chains.len()];
+        within /= halves;
+        let grand = means.iter().sum::<f64>() / halves;
+        let between = nf * means.iter().map(|m| (m - grand).powi(2)).sum::<f64>() / (halves - 1.0);
+        ((between / within + nf - 1.0) / nf).sqrt()
+    };
+    Ok((0..first.len()).into_par_iter().map(rhat).collect())
+}
+
+/// Classic R-hat of every quantity over the K whole chains so far (each chain's two halves
+/// merged, not split): defined while a run is still filling its halves, for live displays,
+/// once every chain has at least 2 draws; needs K >= 2 (NaN otherwise). Less sensitive than
+/// [`split_rhat_classic`] to a trend within a chain.
+pub fn rhat_classic_so_far(chains: &[&HalfMoments]) -> Result<Vec<f64>, DiagnosticsError> {
+    let first = chains.first().ok_or(DiagnosticsError::NoChains)?;
+    if chains.len() > MAX_CHAINS {
+        return Err(DiagnosticsError::TooManyChains {
+            chains: chains.len(),
+            max: MAX_CHAINS,
+        });
+    }
+    for (c, h) in chains.iter().enumerate() {
+        if h.len() != first.len() || h.planned != first.planned || h.seen != first.seen {
+            return Err(DiagnosticsError::UnequalChains {
+                chain: c,
+                draws: h.seen,
+                expected: first.seen,
+            });
+        }
+    }
+    let (n1, n2) = first.counts();
+    let n = n1 + n2;
+    if n < 2 || chains.len() < 2 {
+        return Ok(vec![f64::NAN; first.len()]);
+    }
+    let (f1, f2, nf) = (n1 as f64, n2 as f64, n as f64);
+    let k = chains.len() as f64;
+    let rhat = |q: usize| {
+        let mut means = [0.0f64; MAX_CHAINS];
+        let mut within = 0.0;
+        for (c, h) in chains.iter().enumerate() {
+            let a = h.acc[q];
+            let (m1, m2) = (a[0] as f64, a[2] as f64);
+            // Chan et al.: merge the two halves' means and sums of squared deviations.
+            let mean = (f1 * m1 + f2 * m2) / nf;
+            let ss = a[1] as f64 + a[3] as f64 + (m2 - m1).powi(2) * f1 * f2 / nf;
+            means[c] = mean;
+            within += ss / (nf - 1.0);
+        }
+        let means = &means[..chains.len()];
+        within /= k;
+        let grand = means.iter().sum::<f64>() / k;
+        let between = nf * means.iter().map(|m| (m - grand).powi(2)).sum::<f64>() / (k - 1.0);
+        ((between / within + nf - 1.0) / nf).sqrt()
+    };
+    Ok((0..first.len()).into_par_iter().map(rhat).collect())
+}
+
+/// The per-pixel R-hat values of one kind of quantity, summarised.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct RhatSummary {
+    /// Number of quantities.
+    pub count: usize,
+    /// Quantities whose R-hat is undefined (they do not vary, or too few draws).
+    pub undefined: usize,
+    /// Largest finite R-hat (None when none is finite).
+    pub max: Option<f64>,
+    /// Share of the finite R-hats above 1.01 (0 when none is finite).
+    pub share_above_1_01: f64,
+}
+
+impl RhatSummary {
+    /// Summarises R-hat values; NaN and infinite ones are counted as undefined, never
+    /// compared.
+    pub fn new(values: &[f64]) -> RhatSummary {
+        let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+        let above = finite.iter().filter(|&&v| v > 1.01).count();
+        RhatSummary {
+            count: values.len(),
+            undefined: values.len() - finite.len(),
+            max: finite.iter().copied().reduce(f64::max),
+            share_above_1_01: if finite.is_empty() {
+                0.0
+            } else {
+                above as f64 / finite.len() as f64
+            },
+        }
+    }
+}
