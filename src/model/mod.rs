@@ -17,7 +17,10 @@
 //!
 //! Numerical guards: sigma^2 is kept in [`SIGMASQ_RANGE`], data values within
 //! [`MAX_ABS_VALUE`], hyperparameters within [`HYPER_RANGE`]; within those limits every
-//! reported number is finite (tested at the corners of the ranges).
+//! reported number is finite (tested at the corners of the ranges). Every time a guard bends
+//! the numerics (a clamp, a Cholesky jitter, a mode instead of a draw) the conditionals count
+//! it in the state, and [`GibbsSampler::sweep`] reports the counts in its record
+//! ([`Fallbacks`]), so a run that needed none can say so.
 
 pub mod conditionals;
 mod error;
