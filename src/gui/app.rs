@@ -58,12 +58,46 @@ pub struct AppOptions {
 /// What is remembered between runs (egui remembers the theme, zoom and window state itself).
 #[derive(Default, Serialize, Deserialize)]
 #[serde(default)]
-struct Persisted {
-    settings: Settings,
+pub(crate) struct Persisted {
+    pub(crate) settings: Settings,
     tab: Option<ViewTab>,
     workspace: Option<Workspace>,
     views: Views,
     show_frame_times: bool,
+}
+
+/// Reads the remembered state. A file that cannot be read, or whose settings are out of the
+/// controls' ranges, gives defaults (for the damaged part only, where it can be told apart)
+/// and a note saying so; never a panic.
+pub(crate) fn remembered(storage: Option<&dyn eframe::Storage>) -> (Persisted, Vec<ErrorNote>) {
+    let Some(storage) = storage else {
+        return (Persisted::default(), Vec::new());
+    };
+    let Some(mut persisted) = eframe::get_value::<Persisted>(storage, eframe::APP_KEY) else {
+        let notes = storage
+            .get_string(eframe::APP_KEY)
+            .map(|_| {
+                ErrorNote::note(
+                    "The remembered settings could not be read (the file is damaged or from \
+                     another version); the defaults are used.",
+                )
+            })
+            .into_iter()
+            .collect();
+        return (Persisted::default(), notes);
+    };
+    let (settings, problems) = std::mem::take(&mut persisted.settings).checked();
+    persisted.settings = settings;
+    let notes = (!problems.is_empty())
+        .then(|| {
+            ErrorNote::note(format!(
+                "Some remembered settings were out of range and are back to their defaults:\n{}",
+                problems.join("\n")
+            ))
+        })
+        .into_iter()
+        .collect();
+    (persisted, notes)
 }
 
 /// What fills the central area: one of the live views, an editor, or the PCA comparison.
@@ -113,14 +147,21 @@ pub struct GibbsApp {
 impl GibbsApp {
     /// The app with the remembered settings (unless `options.fresh`), overridden by `options`.
     /// The first chain is built in the background on the first frame.
-    pub fn new(cc: &eframe::CreationContext<'_>, mut options: AppOptions) -> Self {
-        let persisted: Persisted = if options.fresh {
-            Persisted::default()
+    pub fn new(cc: &eframe::CreationContext<'_>, options: AppOptions) -> Self {
+        let (persisted, notes) = if options.fresh {
+            (Persisted::default(), Vec::new())
         } else {
-            cc.storage
-                .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
-                .unwrap_or_default()
+            remembered(cc.storage)
         };
+        Self::with_persisted(persisted, notes, options)
+    }
+
+    /// The app with `persisted` as the remembered state and `notes` to show.
+    pub(crate) fn with_persisted(
+        persisted: Persisted,
+        notes: Vec<ErrorNote>,
+        mut options: AppOptions,
+    ) -> Self {
         let mut settings = persisted.settings;
         if let Some(path) = &options.data {
             settings.data.source = panels::SourceChoice::Path(path.clone());
@@ -149,7 +190,11 @@ impl GibbsApp {
             show_frame_times: persisted.show_frame_times || options.frame_log,
             data_panel: DataPanel::new(),
             chains: ChainManager::new(options.autostart),
-            notes: Notes::default(),
+            notes: {
+                let mut shown = Notes::default();
+                shown.extend(notes);
+                shown
+            },
             commands,
             frames: FrameStats::default(),
             options,

@@ -34,18 +34,11 @@ use super::live::{LiveState, Traces};
 /// Why an export failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
-    #[error("could not write {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    /// Written through a temporary file: a failure leaves no partial file.
+    #[error(transparent)]
+    Write(#[from] crate::atomic_write::AtomicWriteError),
     #[error(transparent)]
     Data(#[from] DataError),
-    #[error("could not write the PNG {path}: {source}")]
-    Png {
-        path: PathBuf,
-        source: image::ImageError,
-    },
     #[error("the area to export is empty or outside the window")]
     EmptyCrop,
     #[error("{what} has {got} values, expected {expected}")]
@@ -81,10 +74,7 @@ pub fn write_traces_csv(path: &Path, traces: &Traces) -> Result<(), ExportError>
         }
         out.push('\n');
     }
-    std::fs::write(path, out).map_err(|source| ExportError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
+    Ok(crate::atomic_write::write_bytes(path, out.as_bytes())?)
 }
 
 /// Writes `n` images of `height` x `width` f32 values (row-major) as an IDX file (type f32,
@@ -143,18 +133,13 @@ pub fn write_png_crop(
             rgba.extend_from_slice(&c.to_srgba_unmultiplied());
         }
     }
-    image::save_buffer_with_format(
-        path,
-        &rgba,
-        (x1 - x0) as u32,
-        (y1 - y0) as u32,
-        image::ExtendedColorType::Rgba8,
-        image::ImageFormat::Png,
-    )
-    .map_err(|source| ExportError::Png {
-        path: path.to_path_buf(),
-        source,
-    })
+    let (width, height) = ((x1 - x0) as u32, (y1 - y0) as u32);
+    Ok(crate::atomic_write::write_with(path, |w| {
+        use image::ImageEncoder;
+        image::codecs::png::PngEncoder::new(w)
+            .write_image(&rgba, width, height, image::ExtendedColorType::Rgba8)
+            .map_err(std::io::Error::other)
+    })?)
 }
 
 /// What can be exported, each asked for by the menu and written by a job.

@@ -47,6 +47,8 @@ pub use panels::SourceChoice;
 
 /// Opens the window and runs until it is closed.
 pub fn run(options: AppOptions) -> ExitCode {
+    // A write past a file-size limit is then a clean error (and no partial file), not a kill.
+    crate::atomic_write::ignore_file_size_signal();
     let native = eframe::NativeOptions {
         renderer: eframe::Renderer::Glow,
         viewport: egui::ViewportBuilder::default()

@@ -43,6 +43,60 @@ impl Default for Settings {
     }
 }
 
+/// Most images a remembered setting may ask for (more than any data set the app reads).
+pub const MAX_REMEMBERED_N: usize = 1_000_000;
+/// Largest noise std the control offers.
+pub const MAX_NOISE_STD: f32 = 50.0;
+
+impl Settings {
+    /// These settings with every section that a damaged or hand-edited settings file put out
+    /// of the controls' ranges set back to its defaults, and one line per section that was
+    /// (for a note to the user). Settings the app wrote itself come back unchanged.
+    pub fn checked(mut self) -> (Settings, Vec<String>) {
+        let defaults = Settings::default();
+        let mut notes = Vec::new();
+        let data = &self.data;
+        if data.n == 0
+            || data.n > MAX_REMEMBERED_N
+            || !(data.noise_std.is_finite() && (0.0..=MAX_NOISE_STD).contains(&data.noise_std))
+        {
+            notes.push(format!(
+                "data: N = {} and noise std {} are not allowed (N from 1 to {MAX_REMEMBERED_N}, \
+                 noise from 0 to {MAX_NOISE_STD})",
+                data.n, data.noise_std
+            ));
+            self.data = DataSettings {
+                source: self.data.source.clone(),
+                ..defaults.data.clone()
+            };
+        }
+        if let Err(e) = self.masks.params.validate() {
+            notes.push(format!("masks: {e}"));
+            self.masks = defaults.masks.clone();
+        }
+        let model = &self.model;
+        let checked = model
+            .hyper
+            .validate()
+            .and_then(|()| model.prior.validate())
+            .and_then(|()| crate::model::validate_run_length(model.sweeps, model.burn_in));
+        let too_long = model.sweeps > super::panels::model::MAX_SWEEPS;
+        if checked.is_err() || too_long {
+            let why = checked.err().map_or_else(
+                || format!("{} sweeps is more than the run length allows", model.sweeps),
+                |e| e.to_string(),
+            );
+            notes.push(format!("model: {why}"));
+            self.model = defaults.model.clone();
+        }
+        if let Err(why) = self.painted.check(MAX_REMEMBERED_N) {
+            notes.push(format!("painted masks: {why}"));
+            self.painted = PaintedMasks::default();
+        }
+        (self, notes)
+    }
+}
+
 /// The settings that decide a chain from sweep 0 (data, masks, M, the sampler's seed), with
 /// the data source resolved to what it means now. Two settings with equal keys can share a
 /// chain; the rest of [`Settings`] applies to a running chain at its next sweep.
@@ -195,6 +249,30 @@ mod tests {
             edited.model.hyper.kappa0, 0.25,
             "a live setting was reverted"
         );
+    }
+
+    /// Settings the app writes come back unchanged; out-of-range sections go back to their
+    /// defaults, each with a line saying why.
+    #[test]
+    fn checked_settings_repair_only_what_is_out_of_range() {
+        let mut good = Settings::default();
+        good.data.n = 1234;
+        good.painted.set(2, &[true, false, true]);
+        good.model.hyper.kappa0 = 0.5;
+        let (same, notes) = good.clone().checked();
+        assert_eq!(same, good);
+        assert!(notes.is_empty(), "{notes:?}");
+
+        let mut bad = good.clone();
+        bad.data.noise_std = f32::NAN;
+        bad.model.hyper.m = 0;
+        bad.model.burn_in = bad.model.sweeps;
+        let (fixed, notes) = bad.checked();
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert_eq!(fixed.data, Settings::default().data);
+        assert_eq!(fixed.model, Settings::default().model);
+        assert_eq!(fixed.masks, good.masks);
+        assert_eq!(fixed.painted, good.painted);
     }
 
     #[test]

@@ -60,6 +60,22 @@ impl PaintedMasks {
         applied
     }
 
+    /// Checks masks read from a settings file: image numbers below `max_images`, masks made
+    /// only of '0' and '1' and of at most a million pixels.
+    pub fn check(&self, max_images: usize) -> Result<(), String> {
+        for (image, packed) in self.images.iter() {
+            if *image >= max_images {
+                return Err(format!("image {image} is beyond the {max_images} allowed"));
+            }
+            if packed.len() > 1 << 20 || packed.chars().any(|c| c != '0' && c != '1') {
+                return Err(format!(
+                    "the mask of image {image} is not a string of 0 and 1"
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The painted masks that differ from `generated` (row-major N x D masks of `d` pixels):
     /// what turns generated masks into `wanted` ones (opening a saved session).
     pub fn difference(generated: &[bool], wanted: &[bool], d: usize) -> PaintedMasks {

@@ -3,6 +3,7 @@
 
 mod app;
 mod editor;
+mod remembered;
 mod session;
 mod support;
 mod views;
