@@ -14,7 +14,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use egui::{RichText, Ui};
-use serde::{Deserialize, Serialize};
 
 use super::chain::ChainManager;
 use super::chrome::{self, ExportMenu};
@@ -28,8 +27,10 @@ use super::live::LiveState;
 use super::notes::{ErrorNote, Notes};
 use super::panels::{self, PaintedMasks, data::DataPanel};
 use super::pca_view::PcaView;
+use super::persist::{Persisted, remembered};
 use super::settings::{RestartKey, Settings};
-use super::views::{ViewTab, Views};
+use super::side_panel;
+use super::views::{ViewTab, Views, Workspace};
 use crate::sampler::{Command, RunState};
 use crate::session::DataRecord;
 
@@ -53,70 +54,6 @@ pub struct AppOptions {
     pub close_after: Option<Duration>,
     /// A session file to reopen on the first frame (instead of building the settings' chain).
     pub session: Option<PathBuf>,
-}
-
-/// What is remembered between runs (egui remembers the theme, zoom and window state itself).
-#[derive(Default, Serialize, Deserialize)]
-#[serde(default)]
-pub(crate) struct Persisted {
-    pub(crate) settings: Settings,
-    tab: Option<ViewTab>,
-    workspace: Option<Workspace>,
-    views: Views,
-    show_frame_times: bool,
-}
-
-/// Reads the remembered state. A file that cannot be read, or whose settings are out of the
-/// controls' ranges, gives defaults (for the damaged part only, where it can be told apart)
-/// and a note saying so; never a panic.
-pub(crate) fn remembered(storage: Option<&dyn eframe::Storage>) -> (Persisted, Vec<ErrorNote>) {
-    let Some(storage) = storage else {
-        return (Persisted::default(), Vec::new());
-    };
-    let Some(mut persisted) = eframe::get_value::<Persisted>(storage, eframe::APP_KEY) else {
-        let notes = storage
-            .get_string(eframe::APP_KEY)
-            .map(|_| {
-                ErrorNote::note(
-                    "The remembered settings could not be read (the file is damaged or from \
-                     another version); the defaults are used.",
-                )
-            })
-            .into_iter()
-            .collect();
-        return (Persisted::default(), notes);
-    };
-    let (settings, problems) = std::mem::take(&mut persisted.settings).checked();
-    persisted.settings = settings;
-    let notes = (!problems.is_empty())
-        .then(|| {
-            ErrorNote::note(format!(
-                "Some remembered settings were out of range and are back to their defaults:\n{}",
-                problems.join("\n")
-            ))
-        })
-        .into_iter()
-        .collect();
-    (persisted, notes)
-}
-
-/// What fills the central area: one of the live views, an editor, or the PCA comparison.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Workspace {
-    /// The live view chosen by the view tab.
-    View,
-    MaskEditor,
-    DrawDigit,
-    Pca,
-}
-
-impl Workspace {
-    /// The tabs after the view tabs, with their titles.
-    const EXTRA: [(Workspace, &'static str); 3] = [
-        (Workspace::MaskEditor, "Mask editor"),
-        (Workspace::DrawDigit, "Draw a digit"),
-        (Workspace::Pca, "PCA"),
-    ];
 }
 
 /// The desktop app.
@@ -347,68 +284,23 @@ impl GibbsApp {
     // ---- Drawing
 
     fn settings_panel(&mut self, ui: &mut Ui) {
-        panels::legend(ui);
-        ui.add_space(4.0);
+        let chain = self.chains.chain().map(|c| side_panel::ChainMasks {
+            missing_fraction: c.live.missing_fraction(),
+            masks: &c.settings.masks,
+        });
         let mut errors = Vec::new();
-        let dialog_open = self.dialogs.is_open();
-        egui::CollapsingHeader::new(RichText::new("Data").strong())
-            .default_open(true)
-            .show(ui, |ui| {
-                self.data_panel.ui(
-                    ui,
-                    &mut self.settings.data,
-                    &mut errors,
-                    &mut self.commands,
-                    dialog_open,
-                );
-            });
-        let (fraction, current) = match self.chains.chain() {
-            Some(c) => (
-                Some(c.live.missing_fraction()),
-                c.settings.masks == self.settings.masks,
-            ),
-            None => (None, true),
-        };
-        egui::CollapsingHeader::new(RichText::new("Masks").strong())
-            .default_open(true)
-            .show(ui, |ui| {
-                panels::mask::ui(ui, &mut self.settings.masks, fraction, current);
-                self.settings.painted.ui(ui);
-                if ui
-                    .add_enabled(!dialog_open, egui::Button::new("Masks from a file…"))
-                    .on_hover_text(
-                        "An IDX file of masks for these images (nonzero = missing), laid over \
-                         the generated ones like painted masks (restarts the chain)",
-                    )
-                    .clicked()
-                {
-                    self.commands
-                        .push(AppCommand::Ask(super::files::Purpose::OpenMasks));
-                }
-                if let Some(job) = &self.mask_file {
-                    ui.horizontal(|ui| {
-                        ui.spinner();
-                        ui.label(job.status());
-                    });
-                }
-            });
-        egui::CollapsingHeader::new(RichText::new("Model").strong())
-            .default_open(true)
-            .show(ui, |ui| {
-                panels::model::ui(ui, &mut self.settings.model);
-            });
-        ui.add_space(8.0);
-        let defaults = Settings::default();
-        if ui
-            .small_button("Restore all defaults")
-            .on_hover_text(format!(
-                "The notebook's settings on N = {} (restarts the chain)",
-                thousands(defaults.data.n)
-            ))
-            .clicked()
-        {
-            self.commands.push(AppCommand::RestoreDefaults);
-        }
+        side_panel::side_panel(
+            ui,
+            side_panel::SidePanel {
+                settings: &mut self.settings,
+                data_panel: &mut self.data_panel,
+                chain,
+                mask_file: self.mask_file.as_ref().map(|j| j.status()),
+                dialog_open: self.dialogs.is_open(),
+                commands: &mut self.commands,
+                errors: &mut errors,
+            },
+        );
         self.notes.extend(errors);
     }
 
@@ -623,19 +515,6 @@ impl GibbsApp {
     }
 }
 
-/// "10,000".
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (k, c) in digits.chars().enumerate() {
-        if k > 0 && (digits.len() - k).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 impl eframe::App for GibbsApp {
     fn ui(&mut self, ui: &mut Ui, frame: &mut eframe::Frame) {
         let started = Instant::now();
@@ -727,16 +606,5 @@ impl eframe::App for GibbsApp {
         };
         eframe::set_value(storage, eframe::APP_KEY, &persisted);
         self.views = persisted.views;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn thousands_separates_groups_of_three() {
-        assert_eq!(super::thousands(10_000), "10,000");
-        assert_eq!(super::thousands(999), "999");
-        assert_eq!(super::thousands(1_234_567), "1,234,567");
-        assert_eq!(super::thousands(0), "0");
     }
 }

@@ -7,10 +7,11 @@
 use egui::{Color32, RichText, Ui};
 
 use super::chain::{Chain, ChainManager};
+use super::command::Purpose;
 use super::command::{AppCommand, Commands};
 use super::controls::{self, FRAME_WINDOW, FrameStats, RunStatus};
 use super::export::{Exporter, MenuChoice};
-use super::files::{Dropped, Purpose};
+use super::files::Dropped;
 
 /// What the export menu needs to know.
 pub struct ExportMenu {

@@ -9,7 +9,6 @@ use std::path::PathBuf;
 
 use super::controls::RunAction;
 use super::export::ExportKind;
-use super::files::Purpose;
 
 /// Something the user asked for.
 #[derive(Clone, Debug, PartialEq)]
@@ -54,5 +53,30 @@ impl Commands {
     /// Takes the queued commands, oldest first.
     pub fn take(&mut self) -> Vec<AppCommand> {
         std::mem::take(&mut self.queue)
+    }
+}
+
+/// What a dialog is for: the command its path becomes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// Where to export (a save dialog).
+    Export(ExportKind),
+    /// A session to reopen.
+    OpenSession,
+    /// Data: a file (IDX or CSV) or, with `folder`, a folder (MNIST files or PNGs).
+    OpenData { folder: bool },
+    /// A mask file (IDX) for the current images.
+    OpenMasks,
+}
+
+impl Purpose {
+    /// The command a chosen `path` becomes.
+    pub fn command(self, path: PathBuf) -> AppCommand {
+        match self {
+            Purpose::Export(kind) => AppCommand::ExportTo(kind, path),
+            Purpose::OpenSession => AppCommand::OpenSession(path),
+            Purpose::OpenData { .. } => AppCommand::UseData(path),
+            Purpose::OpenMasks => AppCommand::OpenMasks(path),
+        }
     }
 }

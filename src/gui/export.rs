@@ -8,7 +8,7 @@
 //!
 //! Threads: the Exporter runs on the UI thread and never blocks; every file is built and
 //! written on the job's thread, from shared (`Arc`) data, so no big copy happens in a frame.
-//! Save dialogs are not here: the app asks for the path first (see [`super::files`]).
+//! Save dialogs are not here: the app asks for the path first, in a dialog job.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

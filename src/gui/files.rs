@@ -7,34 +7,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::command::AppCommand;
-use super::export::ExportKind;
+use super::command::{AppCommand, Purpose};
 use super::job::{Job, Outcome};
 use super::notes::ErrorNote;
-
-/// What a dialog is for: the command its path becomes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Purpose {
-    /// Where to export (a save dialog).
-    Export(ExportKind),
-    /// A session to reopen.
-    OpenSession,
-    /// Data: a file (IDX or CSV) or, with `folder`, a folder (MNIST files or PNGs).
-    OpenData { folder: bool },
-    /// A mask file (IDX) for the current images.
-    OpenMasks,
-}
-
-impl Purpose {
-    fn command(self, path: PathBuf) -> AppCommand {
-        match self {
-            Purpose::Export(kind) => AppCommand::ExportTo(kind, path),
-            Purpose::OpenSession => AppCommand::OpenSession(path),
-            Purpose::OpenData { .. } => AppCommand::UseData(path),
-            Purpose::OpenMasks => AppCommand::OpenMasks(path),
-        }
-    }
-}
 
 /// The dialog on screen, if any.
 #[derive(Default)]

@@ -8,8 +8,10 @@
 //! - [`command`] is every user action as one enum, queued by the panels;
 //! - [`job`] is the one background-work type (progress, cancel, outcome);
 //! - [`settings`] holds what the user sets up and the one restart key;
-//! - [`notes`] the banners; [`files`] file dialogs and dropped files;
-//! - [`chrome`] the top bar, status bar and restart banner; [`panels`] the settings panel;
+//! - [`notes`] the banners; [`files`] file dialogs and dropped files; [`persist`] what is
+//!   remembered between runs, read back with care;
+//! - [`chrome`] the top bar, status bar and restart banner; [`side_panel`] the settings
+//!   panel, made of the sections in [`panels`];
 //! - [`controls`] the run controls; [`live`] what the sampler reported; [`views`] the
 //!   pictures drawn from it; [`editor`] the mask editor and draw-a-digit canvas;
 //!   [`pca_view`] the PCA comparison; [`export`] the files the app writes.
@@ -30,7 +32,9 @@ mod live;
 mod notes;
 mod panels;
 mod pca_view;
+mod persist;
 mod settings;
+mod side_panel;
 mod texture;
 mod views;
 

@@ -70,8 +70,8 @@ fn curve(pca: &Pca) -> Vec<PlotPoint> {
 }
 
 /// The PCA view's state: the newest result, the job in progress, cached textures. Results
-/// are keyed by the data version of the experiment they belong to (see
-/// [`super::chain::Chain::data_version`]): a new M or seed on the same data keeps its PCA.
+/// are keyed by the data version of the experiment they belong to (the chain manager changes
+/// it when data or masks change): a new M or seed on the same data keeps its PCA.
 #[derive(Default)]
 pub struct PcaView {
     result: Option<(u64, Arc<PcaPair>)>,

@@ -18,8 +18,8 @@ use egui::{RichText, Ui};
 use serde::{Deserialize, Serialize};
 
 use super::{Effect, row};
+use crate::gui::command::Purpose;
 use crate::gui::command::{AppCommand, Commands};
-use crate::gui::files::Purpose;
 use crate::gui::job::{Job, Outcome};
 use crate::gui::notes::ErrorNote;
 

@@ -1,7 +1,7 @@
 //! The settings side panel: what data, which masks, which model. Each section edits a part of
-//! [`super::settings::Settings`]; the chain manager compares the edited settings with those of
-//! the running chain and either sends the change to the sampler (it applies at the next sweep)
-//! or rebuilds the chain (see [`super::settings::RestartKey`]).
+//! the app's settings; the chain manager compares the edited settings with those of the running
+//! chain and either sends the change to the sampler (it applies at the next sweep) or rebuilds
+//! the chain (the restart key decides which).
 //!
 //! Runs on the UI thread; the data section's file dialogs and download run as jobs.
 
@@ -79,4 +79,28 @@ pub fn legend(ui: &mut Ui) {
         Effect::Restart.badge(ui);
         ui.label(RichText::new("rebuilds the chain from sweep 0.").small());
     });
+}
+
+/// "10,000".
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (k, c) in digits.chars().enumerate() {
+        if k > 0 && (digits.len() - k).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_separates_groups_of_three() {
+        assert_eq!(super::thousands(10_000), "10,000");
+        assert_eq!(super::thousands(999), "999");
+        assert_eq!(super::thousands(1_234_567), "1,234,567");
+        assert_eq!(super::thousands(0), "0");
+    }
 }

@@ -563,8 +563,9 @@ fn exports_write_files_that_read_back_equal() {
 /// (the sweep count goes on, the views show the new mask) and is kept in the settings.
 #[test]
 fn apply_in_the_app_continues_the_chain_with_the_painted_mask() {
-    use crate::gui::app::{GibbsApp, Workspace};
+    use crate::gui::app::GibbsApp;
     use crate::gui::views::ViewTab;
+    use crate::gui::views::Workspace;
     use egui::accesskit::Role;
 
     let mut h = super::support::synthetic_app(120, 4, 100_000, 5, |app| {

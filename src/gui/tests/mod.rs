@@ -5,5 +5,6 @@ mod app;
 mod editor;
 mod remembered;
 mod session;
+mod structure;
 mod support;
 mod views;

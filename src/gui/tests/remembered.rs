@@ -11,7 +11,8 @@ use egui_kittest::Harness;
 use rand::rngs::SmallRng;
 use rand::{RngExt, SeedableRng};
 
-use crate::gui::app::{AppOptions, GibbsApp, Persisted, remembered};
+use crate::gui::app::{AppOptions, GibbsApp};
+use crate::gui::persist::{Persisted, remembered};
 use crate::gui::settings::{MAX_NOISE_STD, MAX_REMEMBERED_N, Settings};
 use crate::model::Prior;
 

@@ -129,3 +129,22 @@ fn slot_version(live: &LiveState, data_version: u64) -> u64 {
     (live.generation(), live.mask_version(), data_version).hash(&mut h);
     h.finish()
 }
+
+/// What fills the central area: one of the live views, an editor, or the PCA comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Workspace {
+    /// The live view chosen by the view tab.
+    View,
+    MaskEditor,
+    DrawDigit,
+    Pca,
+}
+
+impl Workspace {
+    /// The tabs after the view tabs, with their titles.
+    pub const EXTRA: [(Workspace, &'static str); 3] = [
+        (Workspace::MaskEditor, "Mask editor"),
+        (Workspace::DrawDigit, "Draw a digit"),
+        (Workspace::Pca, "PCA"),
+    ];
+}
