@@ -221,9 +221,9 @@ mod tests {
             }
         }
         // The middle of an even walk is halfway between its neighbours (a straight line).
-        for j in 0..16 {
-            let mid = 0.5 * (walk[1][j] as f64 + walk[3][j] as f64);
-            assert!((walk[2][j] as f64 - mid).abs() < 1e-3, "{j}");
+        for ((&a, &b), &c) in walk[1].iter().zip(&walk[3]).zip(&walk[2]) {
+            let mid = 0.5 * (a as f64 + b as f64);
+            assert!((c as f64 - mid).abs() < 1e-3, "{c} vs {mid}");
         }
         assert!(walk_between_digits(state, 0, 20, 4).is_err());
         assert!(walk_between_digits(state, 0, 1, 1).is_err());

@@ -39,5 +39,5 @@ pub use explain::{
     NoiseDraw, explain,
 };
 pub use presets::{Preset, PresetRun, presets};
-pub use step::{Block, BlockChange, Conditional, StepReport};
+pub use step::{Block, BlockChange, Conditional, MatrixShape, StepReport};
 pub use stepper::Stepper;

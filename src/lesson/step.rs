@@ -77,6 +77,60 @@ impl Conditional {
     }
 }
 
+/// The name and shape of one matrix in a conditional's formula.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MatrixShape {
+    pub name: &'static str,
+    pub rows: usize,
+    pub cols: usize,
+}
+
+impl Conditional {
+    /// The matrices of this conditional's formula with their shapes for N images, D pixels
+    /// and M factors (S = diag(sigma^2), Xc = X - 1 mu^T, Zh = [Z 1]).
+    pub fn shapes(self, n: usize, d: usize, m: usize) -> Vec<MatrixShape> {
+        let s = |name, rows, cols| MatrixShape { name, rows, cols };
+        match self {
+            Conditional::Z => vec![
+                s("Z", n, m),
+                s("Xc", n, d),
+                s("W", d, m),
+                s("S", d, d),
+                s("J = I + W^T S^-1 W", m, m),
+            ],
+            Conditional::W => vec![
+                s("W", d, m),
+                s("Xc", n, d),
+                s("Z", n, m),
+                s("Sigma_c", m, m),
+                s("B = Z^T Z + Sigma_c^-1", m, m),
+            ],
+            Conditional::Mu => vec![s("mu", d, 1), s("X", n, d), s("Z", n, m), s("W", d, m)],
+            Conditional::Sigmasq => vec![
+                s("sigma^2", d, 1),
+                s("X", n, d),
+                s("Z", n, m),
+                s("W", d, m),
+                s("mu", d, 1),
+            ],
+            Conditional::Blocked => vec![
+                s("Zh = [Z 1]", n, m + 1),
+                s("X", n, d),
+                s("L0", m + 1, m + 1),
+                s("LN = Zh^T Zh + L0", m + 1, m + 1),
+                s("m_d = LN^-1 Zh^T x_d", m + 1, 1),
+            ],
+            Conditional::XMissing => vec![
+                s("X", n, d),
+                s("Z", n, m),
+                s("W", d, m),
+                s("mu", d, 1),
+                s("sigma^2", d, 1),
+            ],
+        }
+    }
+}
+
 /// A block of unknowns of the state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Block {
@@ -179,5 +233,37 @@ impl StepReport {
     /// True when this step was the last of its sweep.
     pub fn completes_sweep(&self) -> bool {
         self.log_joint.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_conditional_of_a_sweep_draws_its_own_blocks_with_its_own_stream() {
+        for schedule in [Schedule::Notebook, Schedule::Blocked] {
+            let order = Conditional::sweep_order(schedule);
+            let mut blocks: Vec<Block> = order.iter().flat_map(|c| c.blocks().to_vec()).collect();
+            let mut streams: Vec<u64> = order.iter().map(|c| c.rng_step() as u64).collect();
+            assert_eq!(order[0], Conditional::Z);
+            assert_eq!(order.last(), Some(&Conditional::XMissing));
+            // Every block drawn once per sweep, every stream used once.
+            assert_eq!(blocks.len(), 5);
+            blocks.sort_by_key(|b| *b as u8);
+            blocks.dedup();
+            assert_eq!(blocks.len(), 5);
+            streams.sort();
+            streams.dedup();
+            assert_eq!(streams.len(), order.len());
+        }
+        let shapes = Conditional::Blocked.shapes(100, 784, 50);
+        assert!(shapes.contains(&MatrixShape {
+            name: "LN = Zh^T Zh + L0",
+            rows: 51,
+            cols: 51
+        }));
+        let z = Conditional::Z.shapes(100, 784, 50);
+        assert_eq!((z[0].rows, z[0].cols), (100, 50));
     }
 }

@@ -21,6 +21,13 @@ struct Snapshot {
     position: usize,
 }
 
+/// A history entry: the state before a step and that step's report.
+#[derive(Clone, Debug)]
+struct Entry {
+    before: Snapshot,
+    report: StepReport,
+}
+
 /// Steps a Gibbs chain one complete conditional at a time.
 ///
 /// Each call of [`Stepper::step`] runs the next conditional of the schedule
@@ -31,15 +38,16 @@ struct Snapshot {
 ///
 /// Before each step the state is copied into a history of at most `history` entries (the
 /// oldest is dropped first); [`Stepper::back`] restores the newest, exactly (caches
-/// included), so stepping forward again redraws the same values. The settings are fixed for
-/// the life of a stepper; to change them, build a new one from the current state.
+/// included), so stepping forward again redraws the same values. The step that led to the
+/// current state stays explainable ([`Stepper::explain_last`]) as long as the history holds
+/// the state before it, after going back too. The settings are fixed for the life of a
+/// stepper; to change them, build a new one from the current state.
 #[derive(Clone, Debug)]
 pub struct Stepper {
     settings: SamplerSettings,
     current: Snapshot,
-    history: VecDeque<Snapshot>,
+    history: VecDeque<Entry>,
     capacity: usize,
-    last: Option<StepReport>,
 }
 
 impl Stepper {
@@ -82,7 +90,6 @@ impl Stepper {
             },
             history: VecDeque::with_capacity(capacity.min(64)),
             capacity,
-            last: None,
         }
     }
 
@@ -123,16 +130,6 @@ impl Stepper {
             self.current.position = position + 1;
             None
         };
-        if self.capacity > 0 {
-            if self.history.len() == self.capacity {
-                self.history.pop_front();
-            }
-            self.history.push_back(Snapshot {
-                state: before,
-                sweeps_done: sweep - 1,
-                position,
-            });
-        }
         let report = StepReport {
             sweep,
             position,
@@ -140,7 +137,19 @@ impl Stepper {
             changes,
             log_joint,
         };
-        self.last = Some(report.clone());
+        if self.capacity > 0 {
+            if self.history.len() == self.capacity {
+                self.history.pop_front();
+            }
+            self.history.push_back(Entry {
+                before: Snapshot {
+                    state: before,
+                    sweeps_done: sweep - 1,
+                    position,
+                },
+                report: report.clone(),
+            });
+        }
         report
     }
 
@@ -157,32 +166,30 @@ impl Stepper {
     /// Goes back one step, restoring the state before it exactly. Returns the conditional
     /// that was undone, or None when the history is empty.
     pub fn back(&mut self) -> Option<Conditional> {
-        let snapshot = self.history.pop_back()?;
-        let order = Conditional::sweep_order(self.settings.schedule);
-        let undone = order[snapshot.position];
-        self.current = snapshot;
-        self.last = None;
-        Some(undone)
+        let entry = self.history.pop_back()?;
+        self.current = entry.before;
+        Some(entry.report.conditional)
     }
 
-    /// The numbers behind the most recent step (see [`explain`]) for the digit, pixel and
-    /// factor pair of `focus`. Needs the state before that step, so it fails after
-    /// [`Stepper::back`] or with no history.
+    /// The numbers behind the step that led to the current state (see [`explain`]) for the
+    /// digit, pixel and factor pair of `focus`. Needs the state before that step: fails with
+    /// [`LessonError::NothingToExplain`] when the history is empty (at the start, with no
+    /// history, or after going back as far as it reaches).
     pub fn explain_last(&self, focus: &Focus) -> Result<Explanation, LessonError> {
-        let last = self.last.as_ref().ok_or(LessonError::NothingToExplain)?;
-        let before = self.history.back().ok_or(LessonError::NothingToExplain)?;
+        let entry = self.history.back().ok_or(LessonError::NothingToExplain)?;
         explain(
-            last.conditional,
-            &before.state,
+            entry.report.conditional,
+            &entry.before.state,
             &self.current.state,
             &self.settings,
             focus,
         )
     }
 
-    /// The report of the most recent step (None at the start and after going back).
+    /// The report of the step that led to the current state (None when the history is
+    /// empty).
     pub fn last_report(&self) -> Option<&StepReport> {
-        self.last.as_ref()
+        self.history.back().map(|e| &e.report)
     }
 
     /// The conditional the next [`Stepper::step`] will draw.
@@ -331,6 +338,9 @@ mod tests {
                 assert_eq!(undone, *next);
                 assert_eq!(stepper.next_conditional(), *next);
                 assert_eq!(bits(stepper.state()), *state, "{schedule:?}, back to {k}");
+                // The step before is still reported, except at the history's first entry.
+                let previous = (k > 0).then(|| saved[k - 1].1);
+                assert_eq!(stepper.last_report().map(|r| r.conditional), previous);
             }
             // The history held 4 entries, so a fifth back is refused.
             assert_eq!(stepper.back(), None);

@@ -284,8 +284,18 @@ fn a_bad_focus_is_refused() {
         st.explain_last(&same),
         Err(LessonError::BadFactorPair { .. })
     ));
-    // After going back there is nothing to explain until the next step.
-    st.back();
+    // After going back the step before is explained, until the history runs out.
+    assert_eq!(st.back(), Some(Conditional::Z));
+    assert_eq!(
+        st.last_report().map(|r| r.conditional),
+        Some(Conditional::XMissing)
+    );
+    assert!(matches!(
+        st.explain_last(&focus(0, 0)),
+        Ok(Explanation::XMissing(_))
+    ));
+    assert_eq!(st.back(), Some(Conditional::XMissing));
+    assert!(st.last_report().is_none());
     assert!(matches!(
         st.explain_last(&focus(0, 0)),
         Err(LessonError::NothingToExplain)
