@@ -8,6 +8,8 @@
 //! - [`explain`] gives the numbers behind one draw for a chosen digit and pixel (posterior
 //!   means and covariances, the sigma_d^2 posterior's nu_N and scale, ...); [`ellipse`] turns
 //!   a 2 x 2 covariance into the ellipse a plot draws.
+//! - [`flipbook`]: a watched digit's last imputations, to play back beside its posterior
+//!   mean and std.
 //! - [`dream`]: new digits from a fitted model and straight-line walks in latent space.
 //! - [`presets`]: experiments to show a class, each with its settings and what to look for.
 //!
@@ -18,12 +20,13 @@
 //! N = 10,000, D = 784, M = 50: 30 to 60 ms per step, under 1 ms to 63 ms per explanation,
 //! the sigma^2 one the dearest; a few milliseconds at N = 1,000), so an app may call them from
 //! its UI thread at lesson sizes and from a worker at full size. [`Stepper`] is `Send`, so it
-//! can be moved to a worker as a whole. [`dream`] and [`presets`] are cheap.
+//! can be moved to a worker as a whole. [`flipbook`], [`dream`] and [`presets`] are cheap.
 
 pub mod dream;
 pub mod ellipse;
 mod error;
 pub mod explain;
+pub mod flipbook;
 pub mod presets;
 pub mod step;
 pub mod stepper;
@@ -39,6 +42,7 @@ pub use explain::{
     BlockedDraw, Explanation, Focus, LatentDraw, LoadingDraw, MeanDraw, MissingDraw, MissingPixel,
     NoiseDraw, explain,
 };
+pub use flipbook::{Flipbook, Frame};
 pub use presets::{Preset, PresetRun, presets};
 pub use step::{Block, BlockChange, Conditional, MatrixShape, StepReport};
 pub use stepper::Stepper;
