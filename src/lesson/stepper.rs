@@ -195,6 +195,13 @@ impl Stepper {
         self.history.back().map(|e| &e.report)
     }
 
+    /// The state before the step that led to the current state (None when the history is
+    /// empty): with [`Stepper::state`], the before and after of that step, e.g. for the mu
+    /// and sigma^2 images and their difference.
+    pub fn state_before_last(&self) -> Option<&ModelState> {
+        self.history.back().map(|e| &e.before.state)
+    }
+
     /// The conditional the next [`Stepper::step`] will draw.
     pub fn next_conditional(&self) -> Conditional {
         Conditional::sweep_order(self.settings.schedule)[self.current.position]
@@ -344,6 +351,8 @@ mod tests {
                 // The step before is still reported, except at the history's first entry.
                 let previous = (k > 0).then(|| saved[k - 1].1);
                 assert_eq!(stepper.last_report().map(|r| r.conditional), previous);
+                let before = stepper.state_before_last().map(bits);
+                assert_eq!(before.as_ref(), (k > 0).then(|| &saved[k - 1].0));
             }
             // The history held 4 entries, so a fifth back is refused.
             assert_eq!(stepper.back(), None);
