@@ -4,9 +4,10 @@
 //! ([`masks`]), PCA ([`pca`]), the model and its Gibbs sampler ([`model`]), the background
 //! sampler thread that front ends drive ([`sampler`]), several chains with convergence
 //! diagnostics ([`chains`], [`diagnostics`]), other imputers to compare with ([`baselines`],
-//! [`mfa`]) and PNG figures ([`figures`]). With the `gui` feature (on by default) it also holds
-//! the desktop app ([`gui`]), which only calls into the modules above; the headless CLI lives
-//! in the binary.
+//! [`mfa`]), PNG figures ([`figures`]) and the library half of the lesson view ([`lesson`]:
+//! one conditional at a time, the numbers behind a draw, dream digits, experiment presets).
+//! With the `gui` feature (on by default) it also holds the desktop app ([`gui`]), which only
+//! calls into the modules above; the headless CLI lives in the binary.
 
 pub mod atomic_write;
 pub mod baselines;
@@ -17,6 +18,7 @@ pub mod experiment;
 pub mod figures;
 #[cfg(feature = "gui")]
 pub mod gui;
+pub mod lesson;
 pub mod masks;
 pub mod mfa;
 pub mod model;
