@@ -1,13 +1,19 @@
 //! Times full Gibbs sweeps at the target size N = 10000, D = 784, M = 50 with ~10% of the
-//! pixels missing, on synthetic low-rank data. Prints the median, min and max per sweep and
-//! the median of each step. Run with `cargo bench --bench sweep` (env SWEEP_SCHEDULE=blocked
-//! for the blocked schedule, SWEEP_COUNT to change the number of timed sweeps).
+//! pixels missing, on synthetic low-rank data, beside the floor: the two products a sweep
+//! cannot avoid, X A (N x D times D x M) and Z^T X (M x N times N x D), timed with faer's
+//! parallel f32 matmul on all of rayon's threads, in the same process, at the same shapes,
+//! interleaved with the sweeps so both see the same load. Prints per schedule the median,
+//! min and max per sweep, the median of each step, and `floor_ms`, `sweep_ms` and `ratio`
+//! (medians; ratio = sweep_ms / floor_ms). Run with `cargo bench --bench sweep`: both
+//! schedules (env SWEEP_SCHEDULE=notebook or blocked for one, SWEEP_COUNT for the number of
+//! timed sweeps).
 
 use gibbs_fa::model::{GibbsSampler, Problem, SamplerSettings, Schedule, StepTimes};
 use rand::RngExt;
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use rand_distr::{Distribution, StandardNormal};
+use std::time::Instant;
 
 fn synthetic_problem(n: usize, d: usize, rank: usize, missing_p: f64) -> Problem {
     let mut rng = SmallRng::seed_from_u64(7);
@@ -38,10 +44,49 @@ fn median(v: &mut [f64]) -> f64 {
     v[v.len() / 2]
 }
 
+/// The two reference products, timed once each with faer's f32 matmul at parallelism `par`:
+/// (seconds for X A, seconds for Z^T X).
+fn floor_once(
+    x: faer::MatRef<'_, f32>,
+    a: faer::MatRef<'_, f32>,
+    z: faer::MatRef<'_, f32>,
+    out: &mut (faer::Mat<f32>, faer::Mat<f32>),
+    par: faer::Par,
+) -> (f64, f64) {
+    let start = Instant::now();
+    faer::linalg::matmul::matmul(out.0.as_mut(), faer::Accum::Replace, x, a, 1.0f32, par);
+    let t_xa = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    faer::linalg::matmul::matmul(
+        out.1.as_mut(),
+        faer::Accum::Replace,
+        z.transpose(),
+        x,
+        1.0f32,
+        par,
+    );
+    let t_ztx = start.elapsed().as_secs_f64();
+    std::hint::black_box(&*out);
+    (t_xa, t_ztx)
+}
+
+/// Medians in ms of a list of (X A, Z^T X) timings: (X A, Z^T X, both).
+fn floor_medians(t: &[(f64, f64)]) -> (f64, f64, f64) {
+    let mut xa: Vec<f64> = t.iter().map(|p| p.0).collect();
+    let mut ztx: Vec<f64> = t.iter().map(|p| p.1).collect();
+    let mut both: Vec<f64> = t.iter().map(|p| p.0 + p.1).collect();
+    (
+        median(&mut xa) * 1e3,
+        median(&mut ztx) * 1e3,
+        median(&mut both) * 1e3,
+    )
+}
+
 fn main() {
-    let schedule = match std::env::var("SWEEP_SCHEDULE").as_deref() {
-        Ok("blocked") => Schedule::Blocked,
-        _ => Schedule::Notebook,
+    let schedules = match std::env::var("SWEEP_SCHEDULE").as_deref() {
+        Ok("blocked") => vec![Schedule::Blocked],
+        Ok("notebook") => vec![Schedule::Notebook],
+        _ => vec![Schedule::Notebook, Schedule::Blocked],
     };
     let count: usize = std::env::var("SWEEP_COUNT")
         .ok()
@@ -49,13 +94,25 @@ fn main() {
         .unwrap_or(30);
     let (n, d, m) = (10_000, 784, 50);
     let problem = synthetic_problem(n, d, 20, 0.1);
+    println!(
+        "{} rayon threads, {} cores available",
+        rayon::current_num_threads(),
+        std::thread::available_parallelism().map_or(0, |p| p.get())
+    );
+    for schedule in schedules {
+        run(&problem, schedule, count, m);
+    }
+}
+
+fn run(problem: &Problem, schedule: Schedule, count: usize, m: usize) {
+    let (n, d) = (problem.n, problem.d);
     let mut settings = SamplerSettings {
         schedule,
         ..SamplerSettings::default()
     };
     settings.hyper.m = m;
     settings.burn_in = 3;
-    let mut sampler = match GibbsSampler::new(&problem, &settings) {
+    let mut sampler = match GibbsSampler::new(problem, &settings) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("cannot build the sampler: {e}");
@@ -65,7 +122,24 @@ fn main() {
     for _ in 0..5 {
         sampler.sweep();
     }
-    let records: Vec<_> = (0..count).map(|_| sampler.sweep()).collect();
+    // Reference operands: the sampler's completed X and current Z, and a D x M matrix A.
+    let mut rng = SmallRng::seed_from_u64(9);
+    let a = faer::Mat::<f32>::from_fn(d, m, |_, _| StandardNormal.sample(&mut rng));
+    let mut out = (faer::Mat::<f32>::zeros(n, m), faer::Mat::<f32>::zeros(m, d));
+    let threads = rayon::current_num_threads();
+    let parallel = faer::Par::rayon(threads);
+    let (mut floor_par, mut floor_seq) = (Vec::new(), Vec::new());
+    let mut records = Vec::with_capacity(count);
+    for _ in 0..count {
+        {
+            let state = sampler.state();
+            let x = faer::MatRef::from_column_major_slice(state.x().as_slice(), n, d);
+            let z = faer::MatRef::from_column_major_slice(state.z().as_slice(), n, m);
+            floor_par.push(floor_once(x, a.as_ref(), z, &mut out, parallel));
+            floor_seq.push(floor_once(x, a.as_ref(), z, &mut out, faer::Par::Seq));
+        }
+        records.push(sampler.sweep());
+    }
     let mut total: Vec<f64> = records.iter().map(|r| r.seconds).collect();
     let step = |f: fn(&StepTimes) -> f64| {
         let mut v: Vec<f64> = records.iter().map(|r| f(&r.steps)).collect();
@@ -100,4 +174,17 @@ fn main() {
             sampler.rmse_mean_impute()
         );
     }
+    // floor_ms is the floor: both products with faer's parallel matmul on all of
+    // rayon's threads. On a loaded machine faer's parallel kernels can be slower than its
+    // single-threaded ones, so those are printed too (floor_seq_ms).
+    let (p_xa, p_ztx, floor_ms) = floor_medians(&floor_par);
+    let (s_xa, s_ztx, floor_seq_ms) = floor_medians(&floor_seq);
+    println!(
+        "floor (faer, medians): Par::rayon({threads}) X A {p_xa:.1} ms, Z^T X {p_ztx:.1} ms; Par::Seq X A {s_xa:.1} ms, Z^T X {s_ztx:.1} ms"
+    );
+    println!("{schedule:?} floor_ms {floor_ms:.1}");
+    println!("{schedule:?} floor_seq_ms {floor_seq_ms:.1}");
+    println!("{schedule:?} sweep_ms {med:.1}");
+    println!("{schedule:?} ratio {:.2}", med / floor_ms);
+    println!("{schedule:?} ratio_seq {:.2}", med / floor_seq_ms);
 }

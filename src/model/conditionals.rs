@@ -5,12 +5,12 @@
 //! products go through GEMM; elementwise work runs in parallel chunks with their own
 //! generators (see [`super::rng`]).
 
-use super::linalg::{SharedFactor, matmul_into, to_f32};
+use super::linalg::{SharedFactor, gemm, to_f32, view, view_mut};
 use super::par::map_chunk_pairs_mut;
 use super::rng::StepRng;
 use super::state::{ModelState, SIGMASQ_RANGE, column_residual_ss};
 use super::{Fallbacks, Hyperparameters, Prior};
-use nalgebra::{DMatrix, DMatrixView, Dyn};
+use nalgebra::DMatrix;
 use rand::rngs::SmallRng;
 use rand_distr::{Distribution, Gamma, StandardNormal};
 
@@ -41,55 +41,57 @@ pub fn sample_z(state: &mut ModelState, rng: &StepRng) {
     rng.fill_standard_normal(e.as_mut_slice());
 
     // Z = X K - 1 offset^T + E L^-1.
-    state.z.gemm(1.0, &state.x, &to_f32(&k), 0.0);
+    gemm(
+        view_mut(&mut state.z),
+        false,
+        view(&state.x),
+        view(&to_f32(&k)),
+    );
     for (a, off) in offset.iter().enumerate() {
         state.z.column_mut(a).iter_mut().for_each(|v| *v -= off);
     }
-    state.z.gemm(1.0, &e, &to_f32(&factor.l_inverse), 1.0);
+    gemm(
+        view_mut(&mut state.z),
+        true,
+        view(&e),
+        view(&to_f32(&factor.l_inverse)),
+    );
     state.invalidate_fitted();
 }
 
 /// Z^T Z (M x M) and sum_n z_n, accumulated in f64 (SPEC 9: they enter differences in the
-/// blocked step, and Z^T Z + prior must stay positive definite). An f64 GEMM of Z^T (copied)
-/// times Z: M x N x M, a few ms at N = 10,000, M = 50.
+/// blocked step, and Z^T Z + prior must stay positive definite). One single-threaded f64 faer
+/// GEMM of Z^T (a view, no copy) times Z: M x N x M, the same sums in the same order on any
+/// thread count.
 fn latent_gram(state: &ModelState) -> (DMatrix<f64>, Vec<f64>) {
     let z64 = state.z.map(|v| v as f64);
-    let zt = z64.transpose();
-    let m = zt.nrows();
+    let (n, m) = z64.shape();
     let mut ztz = DMatrix::<f64>::zeros(m, m);
-    ztz.gemm(1.0, &zt, &z64, 0.0);
+    let z = faer::MatRef::from_column_major_slice(z64.as_slice(), n, m);
+    faer::linalg::matmul::matmul(
+        faer::MatMut::from_column_major_slice_mut(ztz.as_mut_slice(), m, m),
+        faer::Accum::Replace,
+        z.transpose(),
+        z,
+        1.0f64,
+        faer::Par::Seq,
+    );
     let sumz = z64.column_iter().map(|c| c.iter().sum()).collect();
     (ztz, sumz)
 }
 
-/// X^T Z (D x M) in f64.
-///
-/// At full size this is a GEMM of a strided transposed view of X (no copy) with Z: with D as
-/// the long output side matrixmultiply packs X on both threads, where `Z^T X` (M = 50 output
-/// rows) packs it on one and is ~1.4x slower, and nalgebra's `tr_mul` slower still. nalgebra
-/// hands a product to matrixmultiply only when every dimension exceeds 5; its fallback for
-/// smaller shapes gives wrong results with such strided views (and corrupts memory, checked
-/// with nalgebra 0.35), so small shapes use `Z^T` copied, times X.
+/// X^T Z (D x M) in f64, from one f32 GEMM Z^T X (M x D) through faer, which reads Z^T as
+/// a view of Z (no copy).
 fn data_cross(state: &ModelState) -> DMatrix<f64> {
-    let (n, d, m) = state.shape();
-    const GEMM_MIN: usize = 6;
-    if n >= GEMM_MIN && d >= GEMM_MIN && m >= GEMM_MIN {
-        let xt = DMatrixView::<f32, Dyn, Dyn>::from_slice_with_strides_generic(
-            state.x.as_slice(),
-            Dyn(d),
-            Dyn(n),
-            Dyn(n),
-            Dyn(1),
-        );
-        let mut c = DMatrix::<f32>::zeros(d, m);
-        c.gemm(1.0, &xt, &state.z, 0.0);
-        c.map(|v| v as f64)
-    } else {
-        let zt = state.z.transpose();
-        let mut c = DMatrix::<f32>::zeros(m, d);
-        matmul_into(&mut c, &zt, &state.x);
-        c.transpose().map(|v| v as f64)
-    }
+    let (_, d, m) = state.shape();
+    let mut ztx = DMatrix::<f32>::zeros(m, d);
+    gemm(
+        view_mut(&mut ztx),
+        false,
+        view(&state.z).transpose(),
+        view(&state.x),
+    );
+    DMatrix::<f64>::from_fn(d, m, |dd, a| ztx[(a, dd)] as f64)
 }
 
 /// W | Z, mu, sigma^2, X under the matrix-normal prior rows w_d ~ N(0, sigma_d^2 Sigma_c)

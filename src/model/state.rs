@@ -1,6 +1,6 @@
 //! The current values of every unknown (Z, W, mu, sigma^2, X_miss) and the completed data.
 
-use super::linalg::matmul_into;
+use super::linalg::{gemm, view, view_mut};
 use super::par::{map_chunk_pairs, map_chunks};
 use super::problem::check_value;
 use super::{MAX_FACTORS, ModelError};
@@ -347,8 +347,12 @@ impl ModelState {
             if self.fitted.shape() != (n, d) {
                 self.fitted = DMatrix::zeros(n, d);
             }
-            let wt = self.w.transpose();
-            matmul_into(&mut self.fitted, &self.z, &wt);
+            gemm(
+                view_mut(&mut self.fitted),
+                false,
+                view(&self.z),
+                view(&self.w).transpose(),
+            );
             self.fitted_valid = true;
         }
         &self.fitted
