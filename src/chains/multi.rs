@@ -21,9 +21,9 @@ pub enum Parallelism {
     #[default]
     Sequential,
     /// The chains of a round run side by side as rayon tasks on the current pool; the
-    /// kernels' own parallel loops fill cores a chain leaves idle. Best with
-    /// `MATMUL_NUM_THREADS=1` (set before the first product), so the GEMMs of two chains do
-    /// not queue for matrixmultiply's one helper thread.
+    /// kernels' own parallel loops (the sweep's GEMMs are rayon tasks too) fill cores a chain
+    /// leaves idle. `MATMUL_NUM_THREADS=1` keeps nalgebra's smaller products from queueing
+    /// for matrixmultiply's one helper thread.
     SideBySide,
 }
 
