@@ -52,7 +52,17 @@ fn app(n: usize, m: usize) -> Harness<'static, GibbsApp> {
 fn until(h: &mut Harness<'_, GibbsApp>, what: &str, done: impl Fn(&GibbsApp) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(120);
     while !done(h.state()) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        if Instant::now() >= deadline {
+            let app = h.state();
+            panic!(
+                "timed out waiting for {what}: settings N {}, chain N {:?}, building {}, \
+                 errors {:?}",
+                app.settings().data.n,
+                app.live().map(|l| l.n_images()),
+                app.is_building(),
+                app.errors()
+            );
+        }
         h.step();
         std::thread::sleep(Duration::from_millis(2));
     }

@@ -273,7 +273,10 @@ impl ChainManager {
         let building = self.building.take()?;
         let restore = building.restore;
         match outcome {
-            Outcome::Finished(built) => return Some(self.install(built, settings, notes)),
+            Outcome::Finished(built) => {
+                let requested_n = building.requested.data.n;
+                return Some(self.install(built, requested_n, settings, notes));
+            }
             Outcome::Cancelled => {}
             Outcome::Failed(detail) => match restore {
                 Some(restore) => {
@@ -302,7 +305,15 @@ impl ChainManager {
         None
     }
 
-    fn install(&mut self, built: Built, settings: &mut Settings, notes: &mut Notes) -> Installed {
+    /// `requested_n` is the N the build was asked for: an N edited since then is the user's
+    /// newer wish and stays (it restarts again), only the N the build itself reduced is adopted.
+    fn install(
+        &mut self,
+        built: Built,
+        requested_n: usize,
+        settings: &mut Settings,
+        notes: &mut Notes,
+    ) -> Installed {
         let Built {
             settings: built_settings,
             key,
@@ -317,7 +328,7 @@ impl ChainManager {
         if restored.is_some() {
             // A reopened session's settings become the settings; the view stays.
             *settings = built_settings.clone();
-        } else {
+        } else if settings.data.n == requested_n {
             // N may have been reduced to what the data holds; adopt it so no restart loops.
             settings.data.n = built_settings.data.n;
         }

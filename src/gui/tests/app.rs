@@ -410,6 +410,24 @@ fn cancelling_a_build_keeps_the_chain() {
     assert!(h.state().errors().is_empty(), "{:?}", h.state().errors());
 }
 
+/// An N edited while a chain is being built is the user's newer wish: the finished build does
+/// not overwrite it, and the next restart builds it.
+#[test]
+fn an_n_edited_during_a_build_is_kept() {
+    let mut h = small_app();
+    step_until(&mut h, "the first chain", |a| {
+        a.live().is_some() && !a.is_building()
+    });
+    h.state_mut().settings_mut().data.n = 180;
+    step_until(&mut h, "the restart", |a| a.is_building());
+    h.state_mut().settings_mut().data.n = 120;
+    step_until(&mut h, "the chain at N = 120", |a| {
+        a.live().is_some_and(|l| l.n_images() == 120) && !a.is_building()
+    });
+    assert_eq!(h.state().settings().data.n, 120);
+    assert!(h.state().errors().is_empty(), "{:?}", h.state().errors());
+}
+
 /// The status bar counts numerical fallbacks: zero for a healthy run, named when the
 /// sampler had to bend (a decaying prior whose column precisions leave the allowed range).
 #[test]
