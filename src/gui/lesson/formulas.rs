@@ -260,8 +260,8 @@ pub fn shapes_ui(ui: &mut Ui, conditional: Conditional, (n, d, m): (usize, usize
         ui.label(format!("Shapes at N = {n}, D = {d}, M = {m}:"));
         for MatrixShape { name, rows, cols } in conditional.shapes(n, d, m) {
             let mut pieces = symbol(name);
-            pieces.push(t(&format!(" {rows} × {cols}")));
-            ui.group(|ui| show(ui, &pieces, size));
+            pieces.push(t(&format!(" {rows} × {cols};")));
+            show(ui, &pieces, size);
         }
     });
 }

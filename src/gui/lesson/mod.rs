@@ -346,36 +346,42 @@ impl Lesson {
             .upgrade()
             .is_some_and(|b| !Arc::ptr_eq(&b, experiment))
             || self.built_from.upgrade().is_none();
-        ui.horizontal_wrapped(|ui| {
-            let l = ui.label("Lesson chain: images");
-            ui.add(egui::DragValue::new(&mut self.n).range(1..=experiment.n))
-                .labelled_by(l.id);
-            let l = ui.label("factors");
-            ui.add(egui::DragValue::new(&mut self.m).range(1..=100))
-                .labelled_by(l.id);
-            egui::ComboBox::from_id_salt("lesson-schedule")
-                .selected_text(match self.schedule {
-                    Schedule::Notebook => "notebook schedule",
-                    Schedule::Blocked => "blocked schedule",
-                })
-                .show_ui(ui, |ui| {
-                    ui.selectable_value(
-                        &mut self.schedule,
-                        Schedule::Notebook,
-                        "notebook schedule",
-                    );
-                    ui.selectable_value(&mut self.schedule, Schedule::Blocked, "blocked schedule");
-                });
-            if ui
-                .add_enabled(!busy, egui::Button::new("Rebuild the lesson chain"))
-                .on_hover_text("A new chain from its start, on the current data")
-                .clicked()
-            {
-                commands.push(AppCommand::Lesson(LessonAction::Rebuild));
-            }
-            if stale {
-                ui.label(RichText::new("(the main chain's data changed since)").weak());
-            }
+        egui::CollapsingHeader::new("Lesson chain: images, factors, schedule").show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                let l = ui.label("Lesson chain: images");
+                ui.add(egui::DragValue::new(&mut self.n).range(1..=experiment.n))
+                    .labelled_by(l.id);
+                let l = ui.label("factors");
+                ui.add(egui::DragValue::new(&mut self.m).range(1..=100))
+                    .labelled_by(l.id);
+                egui::ComboBox::from_id_salt("lesson-schedule")
+                    .selected_text(match self.schedule {
+                        Schedule::Notebook => "notebook schedule",
+                        Schedule::Blocked => "blocked schedule",
+                    })
+                    .show_ui(ui, |ui| {
+                        ui.selectable_value(
+                            &mut self.schedule,
+                            Schedule::Notebook,
+                            "notebook schedule",
+                        );
+                        ui.selectable_value(
+                            &mut self.schedule,
+                            Schedule::Blocked,
+                            "blocked schedule",
+                        );
+                    });
+                if ui
+                    .add_enabled(!busy, egui::Button::new("Rebuild the lesson chain"))
+                    .on_hover_text("A new chain from its start, on the current data")
+                    .clicked()
+                {
+                    commands.push(AppCommand::Lesson(LessonAction::Rebuild));
+                }
+                if stale {
+                    ui.label(RichText::new("(the main chain's data changed since)").weak());
+                }
+            })
         });
         let Some((n, d, m)) = self
             .chain
@@ -420,15 +426,13 @@ impl Lesson {
             formulas::formula_ui(ui, conditional, size);
         });
         formulas::shapes_ui(ui, conditional, (n, d, m));
-        if let Some(next) = self.chain.next_conditional()
-            && shown.is_some()
-        {
-            ui.label(format!("Next: {}", next.title()));
-        }
         let Some(shown) = self.chain.shown() else {
             return;
         };
         ui.horizontal_wrapped(|ui| {
+            if let Some(next) = self.chain.next_conditional() {
+                ui.label(format!("Next: {}.", next.title()));
+            }
             for c in &shown.report.changes {
                 ui.label(format!(
                     "{:?}: {} of {} values changed, rms change {}",

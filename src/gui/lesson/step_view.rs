@@ -42,12 +42,16 @@ pub fn step_ui(ui: &mut Ui, shown: &Shown, textures: &mut TextureCache, side: us
         Ok(Explanation::Z(z)) => latent_ui(ui, z),
         Ok(Explanation::W(w)) => loading_ui(ui, w),
         Ok(Explanation::Mu(m)) => {
-            vectors_ui(ui, "mu", &shown.mu, shown, textures, side);
-            mean_ui(ui, m);
+            ui.horizontal_top(|ui| {
+                ui.vertical(|ui| vectors_ui(ui, "mu", &shown.mu, shown, textures, side));
+                ui.vertical(|ui| mean_ui(ui, m));
+            });
         }
         Ok(Explanation::Sigmasq(s)) => {
-            vectors_ui(ui, "sigma^2", &shown.sigmasq, shown, textures, side);
-            noise_ui(ui, s, "sigma-numbers");
+            ui.horizontal_top(|ui| {
+                ui.vertical(|ui| vectors_ui(ui, "sigma^2", &shown.sigmasq, shown, textures, side));
+                ui.vertical(|ui| noise_ui(ui, s, "sigma-numbers"));
+            });
         }
         Ok(Explanation::Blocked(b)) => {
             vectors_ui(ui, "mu", &shown.mu, shown, textures, side);
@@ -94,6 +98,7 @@ fn vectors_ui(
     };
     let diff_map = ColourMap::diverging_over(&diff);
     let changed = diff.iter().filter(|v| **v != 0.0).count();
+    let max = diff.iter().fold(0.0f32, |m, v| m.max(v.abs()));
     let label = match what {
         "mu" => "μ",
         "sigma^2" => "σ²",
@@ -124,19 +129,25 @@ fn vectors_ui(
                 );
             });
         }
-        ui.vertical(|ui| {
-            ui.label(format!("{changed} of {} values changed", diff.len()));
-            let max = diff.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-            ui.label(format!("largest change {}", texture::format_value(max)));
-            if what == "digit" {
+        if what == "digit" {
+            ui.vertical(|ui| {
+                ui.label(format!("{changed} of {} values changed", diff.len()));
+                ui.label(format!("largest change {}", texture::format_value(max)));
                 let n_missing = shown.digit_missing.iter().filter(|b| **b).count();
                 ui.label(format!(
                     "{n_missing} missing pixels of digit {}",
                     shown.focus.digit
                 ));
-            }
-        });
+            });
+        }
     });
+    if what != "digit" {
+        ui.label(format!(
+            "{changed} of {} values changed, largest change {}",
+            diff.len(),
+            texture::format_value(max)
+        ));
+    }
 }
 
 fn latent_ui(ui: &mut Ui, z: &LatentDraw) {
@@ -186,10 +197,10 @@ fn ellipse_plot(ui: &mut Ui, z: &LatentDraw, e: &Ellipse) {
             b + 1
         ));
         Plot::new("lesson-z-ellipse")
-            .width(300.0)
-            .height(260.0)
+            .width(280.0)
+            .height(200.0)
             .data_aspect(1.0)
-            .legend(Legend::default())
+            .legend(Legend::default().position(egui_plot::Corner::LeftBottom))
             .show(ui, |p| {
                 p.line(Line::new("95 %", ring));
                 p.line(Line::new("1 sd", ring1));
