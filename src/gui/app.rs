@@ -23,6 +23,7 @@ use super::editor::{EditorAction, EditorTab, Editors};
 use super::export::{ExportSources, Exporter, SessionParts};
 use super::files::Dialogs;
 use super::job::{Job, Outcome};
+use super::lesson::Lesson;
 use super::live::LiveState;
 use super::notes::{ErrorNote, Notes};
 use super::panels::{self, PaintedMasks, data::DataPanel};
@@ -65,6 +66,7 @@ pub struct GibbsApp {
     views: Views,
     editors: Editors,
     pca: PcaView,
+    lesson: Lesson,
     exporter: Exporter,
     dialogs: Dialogs,
     /// Masks read from a file, becoming painted masks.
@@ -120,6 +122,7 @@ impl GibbsApp {
             views: persisted.views,
             editors: Editors::default(),
             pca: PcaView::default(),
+            lesson: Lesson::default(),
             exporter: Exporter::default(),
             dialogs: Dialogs::default(),
             mask_file: None,
@@ -197,6 +200,23 @@ impl GibbsApp {
                 match self.editors.open_image(&chain.live, index) {
                     Ok(()) => self.workspace = Workspace::MaskEditor,
                     Err(e) => self.notes.push(ErrorNote::new("Cannot edit", e)),
+                }
+            }
+            AppCommand::Lesson(action) => {
+                let chain = self.chains.chain();
+                let source = chain.map(|c| (c.experiment(), &self.settings));
+                if let Some(next) = self.lesson.apply(ctx, action, source) {
+                    self.apply(ctx, next);
+                }
+            }
+            AppCommand::ApplyPreset { preset, run } => {
+                match self.lesson.preset_run(&preset, run, &self.settings) {
+                    Ok(settings) => {
+                        self.settings = settings;
+                        let wanted = self.wanted();
+                        self.chains.start_build(ctx, &self.settings, wanted, true);
+                    }
+                    Err(e) => self.notes.push(ErrorNote::new("No such experiment", e)),
                 }
             }
         }
@@ -380,6 +400,10 @@ impl GibbsApp {
                 let experiment = Arc::clone(chain.experiment());
                 self.pca.ui(ui, &experiment, chain.data_version);
             }
+            Workspace::Lesson => {
+                self.lesson
+                    .ui(ui, &mut chain.live, &self.settings, &mut self.commands);
+            }
         }
         self.frames.current.views = start.elapsed().as_secs_f32() * 1000.0;
     }
@@ -448,6 +472,7 @@ impl GibbsApp {
             || self.exporter.is_busy()
             || self.dialogs.is_open()
             || self.mask_file.is_some()
+            || self.lesson.is_busy()
     }
 
     /// The banners on screen.
@@ -505,6 +530,21 @@ impl GibbsApp {
     }
 
     #[cfg(test)]
+    pub(crate) fn set_workspace(&mut self, workspace: Workspace) {
+        self.workspace = workspace;
+    }
+
+    #[cfg(test)]
+    pub(crate) fn lesson(&self) -> &Lesson {
+        &self.lesson
+    }
+
+    #[cfg(test)]
+    pub(crate) fn lesson_mut(&mut self) -> &mut Lesson {
+        &mut self.lesson
+    }
+
+    #[cfg(test)]
     pub(crate) fn workspace(&self) -> Workspace {
         self.workspace
     }
@@ -528,6 +568,11 @@ impl eframe::App for GibbsApp {
         let status = self.chains.run_status(self.settings.model.sweeps);
         if let Some(action) = controls::shortcuts(&ctx, &status) {
             self.commands.push(AppCommand::Run(action));
+        }
+        self.lesson.poll(&ctx);
+        let in_lesson = self.workspace == Workspace::Lesson;
+        for command in self.lesson.shortcuts(&ctx, in_lesson) {
+            self.commands.push(command);
         }
         chrome::drops(&ctx, &mut self.commands);
 
@@ -566,16 +611,19 @@ impl eframe::App for GibbsApp {
                 self.show_frame_times.then_some(&self.frames),
             );
         });
-        egui::Panel::left("settings_panel")
-            .resizable(true)
-            .default_size(370.0)
-            .size_range(260.0..=700.0)
-            .show(ui, |ui| {
-                egui::ScrollArea::vertical()
-                    .auto_shrink([false, false])
-                    .show(ui, |ui| self.settings_panel(ui));
-            });
+        if !self.lesson.projector_on() {
+            egui::Panel::left("settings_panel")
+                .resizable(true)
+                .default_size(370.0)
+                .size_range(260.0..=700.0)
+                .show(ui, |ui| {
+                    egui::ScrollArea::vertical()
+                        .auto_shrink([false, false])
+                        .show(ui, |ui| self.settings_panel(ui));
+                });
+        }
         egui::CentralPanel::default().show(ui, |ui| self.central(ui));
+        self.lesson.overlay(&ctx);
 
         self.chains.sync_live_settings(&self.settings);
         self.apply_commands(&ctx);

@@ -37,6 +37,30 @@ pub enum AppCommand {
     ApplyMask { image: usize, missing: Vec<bool> },
     /// Open image `index` in the mask editor.
     EditImage(usize),
+    /// Something for the lesson view (its buttons and shortcuts).
+    Lesson(LessonAction),
+    /// Restart the main chain with run `run` of the experiment preset with id `preset`
+    /// ([`crate::lesson::presets`]), its settings and seeds.
+    ApplyPreset { preset: String, run: usize },
+}
+
+/// What the lesson view is asked to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LessonAction {
+    /// Draw the next complete conditional.
+    Step,
+    /// Undo the last step, restoring the state before it exactly.
+    Back,
+    /// Run the rest of the current sweep and then `count - 1` more sweeps.
+    Sweeps(usize),
+    /// Build a new lesson chain from the current data and the lesson's settings.
+    Rebuild,
+    /// Select the next experiment and restart the main chain with its first run.
+    NextExperiment,
+    /// Projector mode on or off (full screen, settings folded, 150% zoom, high contrast).
+    ToggleProjector,
+    /// Show or hide the list of keyboard shortcuts.
+    ToggleHelp,
 }
 
 /// The commands queued during a frame.

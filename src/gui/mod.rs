@@ -14,7 +14,8 @@
 //!   panel, made of the sections in [`panels`];
 //! - [`controls`] the run controls; [`live`] what the sampler reported; [`views`] the
 //!   pictures drawn from it; [`editor`] the mask editor and draw-a-digit canvas;
-//!   [`pca_view`] the PCA comparison; [`export`] the files the app writes.
+//!   [`pca_view`] the PCA comparison; [`export`] the files the app writes; [`lesson`] the
+//!   lesson view (one sweep step by step, experiments, flip-book, dreams, projector mode).
 //!
 //! Threads: the UI thread runs everything here within a frame; slow work runs as jobs, the
 //! sampler on its own thread (see [`crate::sampler`]).
@@ -28,6 +29,7 @@ mod editor;
 mod export;
 mod files;
 mod job;
+mod lesson;
 mod live;
 mod notes;
 mod panels;

@@ -3,6 +3,7 @@
 
 mod app;
 mod editor;
+mod lesson;
 mod remembered;
 mod session;
 mod structure;

@@ -138,13 +138,16 @@ pub enum Workspace {
     MaskEditor,
     DrawDigit,
     Pca,
+    /// The lesson view (issue 10).
+    Lesson,
 }
 
 impl Workspace {
     /// The tabs after the view tabs, with their titles.
-    pub const EXTRA: [(Workspace, &'static str); 3] = [
+    pub const EXTRA: [(Workspace, &'static str); 4] = [
         (Workspace::MaskEditor, "Mask editor"),
         (Workspace::DrawDigit, "Draw a digit"),
         (Workspace::Pca, "PCA"),
+        (Workspace::Lesson, "Lesson"),
     ];
 }
