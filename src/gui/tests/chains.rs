@@ -148,12 +148,12 @@ fn three_chains_sweep_pause_step_and_show_diagnostics() {
     h.get_by_label_contains("log_joint: rank plot and autocorrelation");
     h.get_by_label_contains("Rotation: W[");
     // The status bar judges agreement once enough draws are in.
-    assert!(
-        h.query_by_label_contains("chains agree (R-hat < 1.01)")
-            .is_some()
-            || h.query_by_label_contains("chains do not agree yet")
-                .is_some()
-    );
+    let verdicts = h
+        .query_all_by_label_contains("3 chains agree (R-hat < 1.01)")
+        .count()
+        + h.query_all_by_label_contains("3 chains do not agree yet")
+            .count();
+    assert_eq!(verdicts, 1, "the status bar does not judge the chains");
 
     // Pause pauses every chain.
     click(&mut h, "Pause");

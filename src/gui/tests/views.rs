@@ -395,6 +395,8 @@ fn non_finite_values_are_drawn_not_fatal() {
         h.state_mut().tab = tab;
         h.run();
     }
+    h.state_mut().tab = ViewTab::Masks;
+    h.run();
     h.get_by_label("masks of the first 4 digits");
 
     let map = ColourMap::diverging_over(&[f32::NAN, -2.0, f32::INFINITY, 1.0]);
