@@ -22,7 +22,9 @@ pub const MAX_LAG: usize = 40;
 pub struct QuantityPlots {
     /// Column name of the quantity.
     pub name: String,
-    /// Per chain: the rank histogram as a step line over pooled rank / total in [0, 1].
+    /// Per chain: the rank histogram as a line through the bin centres (a frequency polygon)
+    /// over pooled rank / total in [0, 1]. (Step lines with vertical edges would be drawn
+    /// as filled bands by egui_plot's per-pixel thinning.)
     pub ranks: Vec<Vec<PlotPoint>>,
     /// Draws per bin if the chains mixed perfectly (ranks uniform).
     pub expected: f64,
@@ -64,12 +66,11 @@ pub fn quantity_plots(name: &str, chains: &[Vec<f64>]) -> QuantityPlots {
             let bin = (((r - 0.5) / total) * bins as f64) as usize;
             counts[bin.min(bins - 1)] += 1;
         }
-        let mut line = Vec::with_capacity(2 * bins);
-        for (b, &count) in counts.iter().enumerate() {
-            let (lo, hi) = (b as f64 / bins as f64, (b + 1) as f64 / bins as f64);
-            line.push(PlotPoint::new(lo, count as f64));
-            line.push(PlotPoint::new(hi, count as f64));
-        }
+        let line = counts
+            .iter()
+            .enumerate()
+            .map(|(b, &count)| PlotPoint::new((b as f64 + 0.5) / bins as f64, count as f64))
+            .collect();
         out.ranks.push(line);
     }
     for chain in chains {
@@ -168,7 +169,7 @@ mod tests {
         assert_eq!(plots.ranks.len(), 3);
         assert_eq!(plots.expected, 100.0);
         for line in &plots.ranks {
-            let total: f64 = line.iter().step_by(2).map(|p| p.y).sum();
+            let total: f64 = line.iter().map(|p| p.y).sum();
             assert_eq!(total, 2000.0);
             for p in line {
                 assert!((p.y - 100.0).abs() < 45.0, "bin {p:?} far from flat");

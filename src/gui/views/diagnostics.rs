@@ -314,6 +314,7 @@ fn quantity_plots(ui: &mut Ui, q: &QuantityPlots, colours: &[Color32]) {
     let width = ((ui.available_width() - 12.0) / 2.0).max(200.0);
     ui.horizontal(|ui| {
         Plot::new(format!("ranks_{}", q.name))
+            .allow_scroll(false)
             .width(width)
             .height(PLOT_HEIGHT)
             .legend(Legend::default())
@@ -332,6 +333,7 @@ fn quantity_plots(ui: &mut Ui, q: &QuantityPlots, colours: &[Color32]) {
                 }
             });
         Plot::new(format!("acf_{}", q.name))
+            .allow_scroll(false)
             .width(width)
             .height(PLOT_HEIGHT)
             .legend(Legend::default())
@@ -407,6 +409,7 @@ fn rotation(ui: &mut Ui, chains: &ChainsLive, colours: &[Color32]) {
             ),
         ] {
             Plot::new(id)
+                .allow_scroll(false)
                 .width(width)
                 .height(PLOT_HEIGHT)
                 .legend(Legend::default())

@@ -90,6 +90,13 @@ impl TracesView {
         let link = Id::unique("gibbs_fa_traces_x");
         // The x axis spans the planned run from the start, so progress reads off the plot.
         let planned = live.planned_sweeps() as f64;
+        // Over the chains' palette the posterior mean is drawn in the text colour, which no
+        // chain uses.
+        let mean_colour = if chains.is_some() {
+            ui.visuals().strong_text_color()
+        } else {
+            MEAN_COLOUR
+        };
         let colours: Vec<Color32> = (0..chains.map_or(0, ChainsLive::chains))
             .map(|c| chain_colour(ui, c))
             .collect();
@@ -156,7 +163,7 @@ impl TracesView {
                 };
                 plot.line(
                     Line::new(name, visible(&traces.rmse_mean, hidden))
-                        .color(MEAN_COLOUR)
+                        .color(mean_colour)
                         .width(2.0),
                 );
             });
