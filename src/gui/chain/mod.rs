@@ -281,7 +281,10 @@ impl ChainManager {
         let building = self.building.take()?;
         let restore = building.restore;
         match outcome {
-            Outcome::Finished(built) => return Some(self.install(built, settings, notes)),
+            Outcome::Finished(built) => {
+                let asked_n = building.requested.data.n;
+                return Some(self.install(built, settings, notes, asked_n));
+            }
             Outcome::Cancelled => {}
             Outcome::Failed(detail) => match restore {
                 Some(restore) => {
@@ -310,7 +313,14 @@ impl ChainManager {
         None
     }
 
-    fn install(&mut self, built: Built, settings: &mut Settings, notes: &mut Notes) -> Installed {
+    /// `asked_n` is the N the build was asked for.
+    fn install(
+        &mut self,
+        built: Built,
+        settings: &mut Settings,
+        notes: &mut Notes,
+        asked_n: usize,
+    ) -> Installed {
         let Built {
             settings: built_settings,
             key,
@@ -326,8 +336,9 @@ impl ChainManager {
         if restored.is_some() {
             // A reopened session's settings become the settings; the view stays.
             *settings = built_settings.clone();
-        } else {
+        } else if settings.data.n == asked_n {
             // N may have been reduced to what the data holds; adopt it so no restart loops.
+            // (An N edited while the chain was built stays, and the next build takes it.)
             settings.data.n = built_settings.data.n;
         }
         if let Some(note) = note {
