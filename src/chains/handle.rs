@@ -20,6 +20,8 @@ pub enum ChainsCommand {
     Pause,
     /// Continue a paused run.
     Resume,
+    /// One round (a sweep of every chain) of a paused run, then paused again.
+    Step,
     /// End the thread after the current round (the run so far stays available through
     /// [`ChainsHandle::join`]).
     Stop,
@@ -261,7 +263,8 @@ impl Manager {
                 Some(ChainsCommand::RequestDiagnostics) => wanted = true,
                 _ => {}
             }
-            if running && !me.chains.is_done() {
+            let step = command == Some(ChainsCommand::Step) && !running;
+            if (running || step) && !me.chains.is_done() {
                 let reports = me.chains.round();
                 for report in reports {
                     if !me.send(ChainsEvent::Sweep(report)) {
@@ -272,6 +275,7 @@ impl Manager {
                 let done = me.chains.is_done();
                 let past_burn_in = me.chains.iteration() > me.chains.settings().burn_in;
                 if done
+                    || (step && past_burn_in)
                     || (past_burn_in
                         && last_diagnostics.elapsed() >= me.options.diagnostics_interval)
                 {

@@ -375,7 +375,8 @@ impl GibbsApp {
         let start = Instant::now();
         match self.workspace {
             Workspace::View => {
-                self.views.ui(ui, self.tab, &mut chain.live);
+                let others = chain.others.as_mut().map(|o| &mut o.live);
+                self.views.ui(ui, self.tab, &mut chain.live, others);
                 if let Some(index) = self.views.take_edit_request() {
                     self.commands.push(AppCommand::EditImage(index));
                 }
@@ -488,6 +489,12 @@ impl GibbsApp {
     /// The settings the chain runs with.
     pub fn chain_settings(&self) -> Option<&Settings> {
         self.chains.chain().map(|c| &c.settings)
+    }
+
+    /// What the K chains of the diagnostics reported (None with one chain).
+    #[cfg(test)]
+    pub(crate) fn chains_live(&self) -> Option<&super::chains_live::ChainsLive> {
+        self.chains.chain()?.others.as_ref().map(|o| &o.live)
     }
 
     #[cfg(test)]

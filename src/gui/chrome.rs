@@ -111,6 +111,9 @@ pub fn status_bar(
                     .on_hover_text("Digits whose mask was painted in the mask editor");
                 }
                 ui.label(format!("state: {}", c.state().name()));
+                if let Some(others) = &c.others {
+                    super::chains_live::status(ui, &others.live);
+                }
                 fallbacks(ui, &c.handle.fallbacks());
             }
             None => {

@@ -4,7 +4,9 @@
 //! The parts, each with one job (imports form a tree: `app` at the top, `job`, `notes` and
 //! `command` at the leaves):
 //! - [`app`] wires them together and applies the frame's commands;
-//! - [`chain`] owns the running chain, its build job and the pending restart;
+//! - [`chain`] owns the running chain, its build job and the pending restart, and with K >= 2
+//!   the K chains of the diagnostics; [`chains_live`] what those reported, [`diag_plots`]
+//!   their rank and autocorrelation plots (made on a job);
 //! - [`command`] is every user action as one enum, queued by the panels;
 //! - [`job`] is the one background-work type (progress, cancel, outcome);
 //! - [`settings`] holds what the user sets up and the one restart key;
@@ -22,9 +24,11 @@
 
 mod app;
 mod chain;
+mod chains_live;
 mod chrome;
 mod command;
 mod controls;
+mod diag_plots;
 mod editor;
 mod export;
 mod files;

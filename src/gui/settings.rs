@@ -22,7 +22,12 @@ pub struct Settings {
     pub model: SamplerSettings,
     /// Masks painted by hand, laid over the generated ones.
     pub painted: PaintedMasks,
+    /// Number of chains K (1 to 8): chain 1 feeds the views, all K the diagnostics.
+    pub chains: usize,
 }
+
+/// The app's default number of chains (the CLI's is 1).
+pub const DEFAULT_CHAINS: usize = 4;
 
 impl Default for Settings {
     /// The notebook's experiment as the SPEC gives it: N = 10,000, M = 50, its hyperparameters,
@@ -39,6 +44,7 @@ impl Default for Settings {
             },
             model: SamplerSettings::default(),
             painted: PaintedMasks::default(),
+            chains: DEFAULT_CHAINS,
         }
     }
 }
@@ -89,6 +95,14 @@ impl Settings {
             notes.push(format!("model: {why}"));
             self.model = defaults.model.clone();
         }
+        if !(1..=crate::chains::MAX_CHAINS).contains(&self.chains) {
+            notes.push(format!(
+                "chains: {} chains are not allowed (1 to {})",
+                self.chains,
+                crate::chains::MAX_CHAINS
+            ));
+            self.chains = DEFAULT_CHAINS;
+        }
         if let Err(why) = self.painted.check(MAX_REMEMBERED_N) {
             notes.push(format!("painted masks: {why}"));
             self.painted = PaintedMasks::default();
@@ -109,6 +123,8 @@ pub struct RestartKey {
     pub painted: PaintedMasks,
     pub m: usize,
     pub seed: u64,
+    /// Number of chains.
+    pub chains: usize,
 }
 
 /// Which loaded dataset can be reused: the source, plus N and the seed for synthetic digits
@@ -139,6 +155,7 @@ impl RestartKey {
             painted: settings.painted.clone(),
             m: settings.model.hyper.m,
             seed: settings.model.seed,
+            chains: settings.chains,
         }
     }
 
@@ -157,6 +174,7 @@ impl RestartKey {
             (a.painted != b.painted, "painted masks"),
             (a.m != b.m, "M"),
             (a.seed != b.seed, "sampler seed"),
+            (a.chains != b.chains, "number of chains"),
         ];
         reasons.extend(
             checks
@@ -174,6 +192,7 @@ impl RestartKey {
         settings.painted = self.painted.clone();
         settings.model.hyper.m = self.m;
         settings.model.seed = self.seed;
+        settings.chains = self.chains;
     }
 
     /// The loaded data this key can reuse.
@@ -219,8 +238,9 @@ mod tests {
         b.masks.seed += 1;
         b.data.n = 300;
         b.painted.set(3, &[true; 4]);
+        b.chains = 2;
         let reasons = key(&a).reasons(&key(&b));
-        for r in ["N", "masks", "M", "painted masks"] {
+        for r in ["N", "masks", "M", "painted masks", "number of chains"] {
             assert!(reasons.contains(&r), "{reasons:?} lacks {r}");
         }
         let moved = RestartKey::of(&a, DataSource::File("/elsewhere".into()));
@@ -241,10 +261,12 @@ mod tests {
         edited.model.hyper.m = 3;
         edited.model.seed = 99;
         edited.model.hyper.kappa0 = 0.25;
+        edited.chains = 7;
         let chain_key = key(&chain);
         assert!(!chain_key.reasons(&key(&edited)).is_empty());
         chain_key.revert(&mut edited);
         assert!(chain_key.reasons(&key(&edited)).is_empty());
+        assert_eq!(edited.chains, chain.chains);
         assert_eq!(
             edited.model.hyper.kappa0, 0.25,
             "a live setting was reverted"
@@ -267,8 +289,10 @@ mod tests {
         bad.data.noise_std = f32::NAN;
         bad.model.hyper.m = 0;
         bad.model.burn_in = bad.model.sweeps;
+        bad.chains = 9;
         let (fixed, notes) = bad.checked();
-        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert_eq!(notes.len(), 3, "{notes:?}");
+        assert_eq!(fixed.chains, DEFAULT_CHAINS);
         assert_eq!(fixed.data, Settings::default().data);
         assert_eq!(fixed.model, Settings::default().model);
         assert_eq!(fixed.masks, good.masks);

@@ -77,6 +77,7 @@ pub fn side_panel(ui: &mut Ui, p: SidePanel<'_>) {
         .default_open(true)
         .show(ui, |ui| {
             panels::model::ui(ui, &mut settings.model);
+            panels::chains::ui(ui, &mut settings.chains);
         });
     ui.add_space(8.0);
     if ui

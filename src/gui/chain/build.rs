@@ -15,6 +15,7 @@ use super::super::job::Progress;
 use super::super::live::LiveState;
 use super::super::panels::{PaintedMasks, SourceChoice};
 use super::super::settings::{DatasetKey, RestartKey, Settings};
+use super::others::OtherChains;
 
 /// What a build job is asked to do.
 pub struct BuildRequest {
@@ -57,6 +58,8 @@ pub struct Built {
     pub dataset: Option<(DatasetKey, Arc<Dataset>)>,
     pub experiment: Arc<Experiment>,
     pub handle: SamplerHandle,
+    /// The K chains of the diagnostics, when K >= 2.
+    pub others: Option<OtherChains>,
     pub live: LiveState,
     pub watched: Vec<usize>,
     /// Something the user should know (N was reduced to what the data holds).
@@ -236,6 +239,23 @@ pub fn build_chain(
         image_shape: Some((experiment.height, experiment.width)),
         ..HandleOptions::default()
     };
+    let others = if settings.chains >= 2 {
+        progress.report(None, format!("starting {} chains", settings.chains));
+        let repaint = ctx.clone();
+        let notify: Notify = Box::new(move || repaint.request_repaint());
+        Some(OtherChains::spawn(
+            experiment.problem.clone(),
+            &settings.model,
+            settings.chains,
+            run,
+            notify,
+        )?)
+    } else {
+        None
+    };
+    if progress.cancelled() {
+        return Err("cancelled".into());
+    }
     let notify: Notify = Box::new(move || ctx.request_repaint());
     let handle = SamplerHandle::spawn(
         experiment.problem.clone(),
@@ -250,6 +270,7 @@ pub fn build_chain(
         dataset,
         experiment,
         handle,
+        others,
         live,
         watched,
         note,

@@ -5,16 +5,20 @@
 //! Threads: everything here runs on the UI thread and returns within a frame. The slow parts
 //! of a new chain (reading data or a session, noise, masks, starting the sampler) run in the
 //! build [`Job`]; old sampler handles, whose drop joins their thread, are dropped on the
-//! janitor thread ([`retire`]). Sampler events are folded in within [`EVENT_BUDGET`] a frame.
+//! janitor thread ([`retire`]). Sampler events are folded in within [`EVENT_BUDGET`] a frame,
+//! those of the K chains of the diagnostics ([`others`]) within [`CHAINS_EVENT_BUDGET`].
 
 mod build;
+mod others;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use build::Restore;
 use build::{BuildRequest, Built, build_chain};
+pub use others::OtherChains;
 
+use crate::chains::ChainsCommand;
 use crate::data::Dataset;
 use crate::experiment::Experiment;
 use crate::sampler::{Command, Event, RunState, SamplerHandle};
@@ -29,6 +33,8 @@ use super::settings::{DatasetKey, RestartKey, Settings};
 /// Longest time a frame spends folding sampler events into the live state; the rest waits for
 /// the next frame, so a burst of events never stalls drawing.
 pub const EVENT_BUDGET: Duration = Duration::from_millis(4);
+/// The same for the events of the K chains of the diagnostics (a round of K sweep reports).
+pub const CHAINS_EVENT_BUDGET: Duration = Duration::from_millis(2);
 /// Quiet time after the last edit of a restart setting before the chain is rebuilt, so
 /// dragging a slider does not rebuild at every pixel.
 const RESTART_DEBOUNCE: Duration = Duration::from_millis(350);
@@ -42,6 +48,8 @@ pub struct Chain {
     /// Its restart key (what a change of would need a new chain).
     pub key: RestartKey,
     pub handle: SamplerHandle,
+    /// The K chains of the diagnostics (K >= 2), beside the sampler above; see [`others`].
+    pub others: Option<OtherChains>,
     /// What the sampler reported, and the experiment it samples (held there only, so a
     /// painted mask can change it in place).
     pub live: LiveState,
@@ -320,6 +328,7 @@ impl ChainManager {
             dataset,
             experiment,
             handle,
+            others,
             live,
             watched,
             note,
@@ -330,6 +339,7 @@ impl ChainManager {
             *settings = built_settings.clone();
         } else if settings.data.n == requested_n {
             // N may have been reduced to what the data holds; adopt it so no restart loops.
+            // (An N edited while the chain was built stays, and the next build takes it.)
             settings.data.n = built_settings.data.n;
         }
         if let Some(note) = note {
@@ -360,12 +370,16 @@ impl ChainManager {
         // Start was pressed while this chain was being built paused.
         if std::mem::take(&mut self.run_next) && handle.state() == RunState::Paused {
             handle.send(Command::Resume);
+            if let Some(others) = &others {
+                others.send(ChainsCommand::Resume);
+            }
         }
         self.failed = None;
         self.chain = Some(Chain {
             settings: built_settings,
             key,
             handle,
+            others,
             live,
             watched,
             clock: RunClock::default(),
@@ -456,9 +470,15 @@ impl ChainManager {
 
     // ---- Running
 
-    fn send(&self, command: Command) {
+    /// Sends a run command to the view sampler and `others` to the K chains.
+    fn send(&self, command: Command, others: &[ChainsCommand]) {
         if let Some(chain) = &self.chain {
             chain.handle.send(command);
+            if let Some(o) = &chain.others {
+                for c in others {
+                    o.send(c.clone());
+                }
+            }
         }
     }
 
@@ -485,12 +505,18 @@ impl ChainManager {
                         self.run_next = true;
                     }
                 } else {
-                    self.send(Command::Resume);
+                    self.send(Command::Resume, &[ChainsCommand::Resume]);
                 }
             }
-            RunAction::Pause => self.send(Command::Pause),
-            RunAction::Step => self.send(Command::Step),
-            RunAction::Stop => self.send(Command::Stop),
+            RunAction::Pause => {
+                // With fresh diagnostics of where the chains stopped.
+                self.send(
+                    Command::Pause,
+                    &[ChainsCommand::Pause, ChainsCommand::RequestDiagnostics],
+                );
+            }
+            RunAction::Step => self.send(Command::Step, &[ChainsCommand::Step]),
+            RunAction::Stop => self.send(Command::Stop, &[ChainsCommand::Stop]),
             RunAction::Reset => {
                 self.building = None;
                 self.start_build(ctx, settings, wanted, false);
@@ -501,7 +527,8 @@ impl ChainManager {
                     .saturating_add(sweeps.max(controls::MIN_EXTENSION))
                     .min(panels::model::MAX_SWEEPS);
                 self.sync_live_settings(settings);
-                self.send(Command::Resume);
+                // The K chains keep their planned length (see [`others`]).
+                self.send(Command::Resume, &[ChainsCommand::Resume]);
             }
         }
         ctx.request_repaint();
@@ -620,7 +647,15 @@ impl ChainManager {
             }
             chain.live.apply(event);
         }
-        if start.elapsed() >= EVENT_BUDGET {
+        let mut more = start.elapsed() >= EVENT_BUDGET;
+        if let Some(others) = &mut chain.others {
+            let (out_of_time, errors) = others.drain(ctx, CHAINS_EVENT_BUDGET);
+            more |= out_of_time;
+            for message in errors {
+                notes.push(ErrorNote::new("The chains reported a problem", message));
+            }
+        }
+        if more {
             // More may be waiting: come back next frame rather than stall this one.
             ctx.request_repaint();
         }

@@ -5,6 +5,7 @@
 //!
 //! Runs on the UI thread; the data section's file dialogs and download run as jobs.
 
+pub mod chains;
 pub mod data;
 pub mod mask;
 pub mod model;

@@ -262,6 +262,9 @@ fn banners_are_capped_and_not_repeated() {
 fn the_defaults_tooltip_names_the_default_n() {
     let mut h = small_app();
     h.step();
+    // The button sits at the foot of the side panel: scroll it into view first.
+    h.get_by_label("Restore all defaults").scroll_to_me();
+    h.run_steps(3);
     h.get_by_label("Restore all defaults").hover();
     // Tooltips wait for the pointer to rest (half a second of frames).
     for _ in 0..60 {

@@ -2,6 +2,7 @@
 //! editors, sessions, exports) on small problems.
 
 mod app;
+mod chains;
 mod editor;
 mod lesson;
 mod remembered;

@@ -6,8 +6,8 @@ use crate::gui::app::{AppOptions, GibbsApp};
 use crate::gui::panels::SourceChoice;
 
 /// A fresh app (no remembered settings) on the built-in synthetic digits with `n` images,
-/// `m` factors and the given run length, in a 1400 x 900 window; `configure` adjusts the
-/// app further before the first frame.
+/// `m` factors and the given run length, one chain, in a 1400 x 900 window; `configure`
+/// adjusts the app further before the first frame (the chain count too).
 pub fn synthetic_app(
     n: usize,
     m: usize,
@@ -31,6 +31,7 @@ pub fn synthetic_app(
             settings.data.source = SourceChoice::Synthetic;
             settings.model.sweeps = sweeps;
             settings.model.burn_in = burn_in;
+            settings.chains = 1;
             configure(&mut app);
             app
         })

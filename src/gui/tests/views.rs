@@ -118,7 +118,7 @@ fn harness(live: LiveState, tab: ViewTab) -> Harness<'static, Screen> {
     Harness::builder()
         .with_size([1400.0, 900.0])
         .build_ui_state(
-            |ui, screen: &mut Screen| screen.views.ui(ui, screen.tab, &mut screen.live),
+            |ui, screen: &mut Screen| screen.views.ui(ui, screen.tab, &mut screen.live, None),
             Screen {
                 views: Views::default(),
                 live,
@@ -278,6 +278,9 @@ fn every_view_draws_before_any_snapshot() {
                 h.get_by_label("masks of the first 5 digits");
                 h.get_by_label_contains("Overall missing fraction");
             }
+            ViewTab::Diagnostics => {
+                h.get_by_label_contains("need 2 or more chains");
+            }
         }
     }
 }
@@ -328,6 +331,9 @@ fn every_view_draws_a_snapshot() {
             }
             ViewTab::Masks => {
                 h.get_by_label("masks of the first 5 digits");
+            }
+            ViewTab::Diagnostics => {
+                h.get_by_label_contains("need 2 or more chains");
             }
         }
     }
@@ -389,6 +395,8 @@ fn non_finite_values_are_drawn_not_fatal() {
         h.state_mut().tab = tab;
         h.run();
     }
+    h.state_mut().tab = ViewTab::Masks;
+    h.run();
     h.get_by_label("masks of the first 4 digits");
 
     let map = ColourMap::diverging_over(&[f32::NAN, -2.0, f32::INFINITY, 1.0]);
@@ -528,7 +536,7 @@ fn the_scroll_position_survives_a_restart() {
     let mut h = Harness::builder()
         .with_size([1400.0, 900.0])
         .build_ui_state(
-            |ui, screen: &mut Screen| screen.views.ui(ui, screen.tab, &mut screen.live),
+            |ui, screen: &mut Screen| screen.views.ui(ui, screen.tab, &mut screen.live, None),
             Screen {
                 views: restored,
                 live: LiveState::new(experiment(40), &settings()),

@@ -1,15 +1,22 @@
-//! The live views of the desktop app: traces, reconstructions, factors, mean and variance, masks.
+//! The live views of the desktop app: traces, reconstructions, factors, mean and variance,
+//! masks, and the diagnostics of several chains.
 //!
 //! Each view reads a [`LiveState`] and draws into the central area; per-view UI state (scroll
 //! position, how many factors are shown, ..) lives in [`Views`] and is persisted by the app.
 //! Images go through one [`TextureCache`], so a texture is uploaded only when its data changes.
 
+mod diagnostics;
 mod factors;
 mod masks;
 mod moments;
+mod palette;
 mod reconstructions;
 mod traces;
 
+#[cfg(test)]
+pub use diagnostics::{NEEDS_CHAINS, THRESHOLDS};
+
+use super::chains_live::ChainsLive;
 use super::live::LiveState;
 use super::texture::TextureCache;
 
@@ -21,16 +28,18 @@ pub enum ViewTab {
     Factors,
     MeanVariance,
     Masks,
+    Diagnostics,
 }
 
 impl ViewTab {
     /// Every tab, in the order the app lists them.
-    pub const ALL: [ViewTab; 5] = [
+    pub const ALL: [ViewTab; 6] = [
         ViewTab::Traces,
         ViewTab::Reconstructions,
         ViewTab::Factors,
         ViewTab::MeanVariance,
         ViewTab::Masks,
+        ViewTab::Diagnostics,
     ];
 
     /// The name shown on the tab.
@@ -41,6 +50,7 @@ impl ViewTab {
             ViewTab::Factors => "Factors",
             ViewTab::MeanVariance => "Mean and variance",
             ViewTab::Masks => "Masks",
+            ViewTab::Diagnostics => "Diagnostics",
         }
     }
 }
@@ -54,6 +64,7 @@ pub struct Views {
     factors: factors::FactorsView,
     moments: moments::MomentsView,
     masks: masks::MasksView,
+    diagnostics: diagnostics::DiagnosticsView,
     /// Cached textures of every view; rebuilt on demand, never persisted.
     #[serde(skip)]
     textures: TextureCache,
@@ -63,11 +74,19 @@ pub struct Views {
 const MAX_IDLE_FRAMES: u64 = 600;
 
 impl Views {
-    /// Draws one view into the central area. Never blocks; uses cached textures.
-    pub fn ui(&mut self, ui: &mut egui::Ui, tab: ViewTab, live: &mut LiveState) {
+    /// Draws one view into the central area. Never blocks; uses cached textures. `chains`
+    /// are the K chains of the diagnostics, when K >= 2.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        tab: ViewTab,
+        live: &mut LiveState,
+        chains: Option<&mut ChainsLive>,
+    ) {
         self.textures.begin_frame(MAX_IDLE_FRAMES);
         match tab {
-            ViewTab::Traces => self.traces.ui(ui, live),
+            ViewTab::Traces => self.traces.ui(ui, live, chains.as_deref()),
+            ViewTab::Diagnostics => self.diagnostics.ui(ui, chains),
             ViewTab::Reconstructions => self.reconstructions.ui(ui, live, &mut self.textures),
             ViewTab::Factors => self.factors.ui(ui, live, &mut self.textures),
             ViewTab::MeanVariance => self.moments.ui(ui, live, &mut self.textures),

@@ -1,5 +1,7 @@
 //! Traces: the log joint and the RMSE of every sweep, the burn-in marked, the column-mean
-//! imputation RMSE as the baseline to beat.
+//! imputation RMSE as the baseline to beat. With K >= 2 chains, the traces of all K are
+//! overlaid in the Okabe-Ito palette ([`super::palette`]), chains that start apart and come
+//! together.
 //!
 //! The point vectors live in [`LiveState`] and grow as sweeps arrive; here they are only
 //! borrowed (`PlotPoints::Borrowed`), so drawing costs nothing per point beyond what egui_plot
@@ -8,6 +10,8 @@
 use egui::{Color32, Id};
 use egui_plot::{Corner, HLine, Legend, Line, LineStyle, Plot, PlotPoint, PlotPoints, Span, VLine};
 
+use super::palette::{chain_colour, chain_name};
+use crate::gui::chains_live::ChainsLive;
 use crate::gui::live::LiveState;
 
 /// Colours shared by the two plots.
@@ -41,7 +45,10 @@ impl Default for TracesView {
 }
 
 impl TracesView {
-    pub fn ui(&mut self, ui: &mut egui::Ui, live: &LiveState) {
+    /// Draws the traces of the view sampler, or with `chains` those of every chain.
+    pub fn ui(&mut self, ui: &mut egui::Ui, live: &LiveState, chains: Option<&ChainsLive>) {
+        // The K chains' traces, once they reported their columns.
+        let chains = chains.filter(|c| c.index_of("log_joint").is_some());
         let traces = live.traces();
         super::restored_note(ui, live);
         ui.horizontal_wrapped(|ui| {
@@ -57,6 +64,10 @@ impl TracesView {
             .labelled_by(label.id);
             ui.separator();
             ui.label(summary(live));
+            if let Some(chains) = chains {
+                ui.separator();
+                ui.label(chains_summary(chains));
+            }
         });
         if traces.log_joint.is_empty() {
             ui.label("No sweeps yet: start a run to trace the log joint and the RMSE.");
@@ -79,6 +90,16 @@ impl TracesView {
         let link = Id::unique("gibbs_fa_traces_x");
         // The x axis spans the planned run from the start, so progress reads off the plot.
         let planned = live.planned_sweeps() as f64;
+        // Over the chains' palette the posterior mean is drawn in the text colour, which no
+        // chain uses.
+        let mean_colour = if chains.is_some() {
+            ui.visuals().strong_text_color()
+        } else {
+            MEAN_COLOUR
+        };
+        let colours: Vec<Color32> = (0..chains.map_or(0, ChainsLive::chains))
+            .map(|c| chain_colour(ui, c))
+            .collect();
 
         Plot::new("log_joint_plot")
             .height(height)
@@ -94,13 +115,16 @@ impl TracesView {
                     plot.span(burn_in_span(burn_in));
                     plot.vline(burn_in_line(burn_in));
                 }
-                plot.line(
-                    Line::new(
-                        "log joint of the sample",
-                        visible(&traces.log_joint, hidden),
-                    )
-                    .color(SAMPLE_COLOUR),
-                );
+                match chains {
+                    Some(chains) => overlay(plot, &colours, chains, "log_joint", hidden),
+                    None => plot.line(
+                        Line::new(
+                            "log joint of the sample",
+                            visible(&traces.log_joint, hidden),
+                        )
+                        .color(SAMPLE_COLOUR),
+                    ),
+                }
             });
 
         Plot::new("rmse_plot")
@@ -125,16 +149,54 @@ impl TracesView {
                             .style(LineStyle::dashed_loose()),
                     );
                 }
+                match chains {
+                    Some(chains) => overlay(plot, &colours, chains, "rmse_sample", hidden),
+                    None => plot.line(
+                        Line::new("sample", visible(&traces.rmse_sample, hidden))
+                            .color(SAMPLE_COLOUR),
+                    ),
+                }
+                let name = if chains.is_some() {
+                    "running posterior mean (chain 1)"
+                } else {
+                    "running posterior mean"
+                };
                 plot.line(
-                    Line::new("sample", visible(&traces.rmse_sample, hidden)).color(SAMPLE_COLOUR),
-                );
-                plot.line(
-                    Line::new("running posterior mean", visible(&traces.rmse_mean, hidden))
-                        .color(MEAN_COLOUR)
+                    Line::new(name, visible(&traces.rmse_mean, hidden))
+                        .color(mean_colour)
                         .width(2.0),
                 );
             });
     }
+}
+
+/// The trace of quantity `name` of every chain, one colour each, named for the legend.
+fn overlay<'a>(
+    plot: &mut egui_plot::PlotUi<'a>,
+    colours: &[Color32],
+    chains: &'a ChainsLive,
+    name: &str,
+    hidden: usize,
+) {
+    let Some(q) = chains.index_of(name) else {
+        return;
+    };
+    for (c, &colour) in colours.iter().enumerate().take(chains.chains()) {
+        plot.line(Line::new(chain_name(c), visible(chains.points(c, q), hidden)).color(colour));
+    }
+}
+
+/// One line about the K chains: their count, sweeps and state.
+fn chains_summary(chains: &ChainsLive) -> String {
+    let sweeps = (0..chains.chains())
+        .map(|c| chains.iteration(c))
+        .min()
+        .unwrap_or(0);
+    let state = chains.state().map_or("starting", |s| s.name());
+    format!(
+        "{} chains ({state}): {sweeps} sweeps each; chain 1 is the one the other views show",
+        chains.chains()
+    )
 }
 
 /// The points after the first `hidden` sweeps, borrowed; all of them when that would leave

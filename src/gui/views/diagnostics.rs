@@ -1,0 +1,429 @@
+//! Diagnostics of the K chains: the R-hat / ESS / MCSE table of the scalar quantities, the
+//! per-pixel R-hat summaries, rank and autocorrelation plots of the log joint and of a chosen
+//! pixel, and the rotation demo (a raw loading against the rotation-invariant (W W^T)[d, d]).
+//!
+//! Threads: UI thread. Everything drawn here was computed elsewhere (R-hat and ESS on the
+//! chains' thread, the plots on a job); a frame reads a table of about a dozen rows and
+//! borrows point vectors, nothing proportional to N x D.
+
+use egui::{Color32, RichText, Ui};
+use egui_plot::{HLine, Legend, Line, LineStyle, Plot, PlotPoints};
+
+use super::palette::{chain_colour, chain_name};
+use crate::chains::ChainsDiagnostics;
+use crate::diagnostics::{ESS_OK, RHAT_OK, RhatSummary, ScalarDiagnostics};
+use crate::gui::chains_live::ChainsLive;
+use crate::gui::diag_plots::QuantityPlots;
+
+/// R-hat at or above which a row is red (the older, looser threshold of Gelman and Rubin).
+const RHAT_BAD: f64 = 1.1;
+const GREEN: Color32 = Color32::from_rgb(0, 158, 115);
+const AMBER: Color32 = Color32::from_rgb(230, 159, 0);
+const RED: Color32 = Color32::from_rgb(213, 94, 0);
+const PLOT_HEIGHT: f32 = 170.0;
+
+/// The one-line explanation of the row colours.
+pub const THRESHOLDS: &str = "Green: R-hat < 1.01 and bulk-ESS > 400, as Vehtari et al. \
+    (2021) recommend; amber: R-hat below 1.1 but not yet both; red: R-hat of 1.1 or more, or \
+    undefined.";
+
+/// Why the view is empty with one chain.
+pub const NEEDS_CHAINS: &str = "Convergence diagnostics need 2 or more chains: one chain \
+    cannot show that it has not converged. Set \"Chains K\" in the Model section at the left \
+    to 2 or more (this restarts the run); the app's default is 4.";
+
+const ROTATION: &str = "Factors are identified only up to rotation and sign: W and W R give \
+    the same model for any orthogonal R, so each chain settles on its own rotation and the \
+    raw loading W[d, 0] wanders apart between chains (it is never diagnosed). (W W^T)[d, d] \
+    = ||w_d||^2 does not change under rotation, so once the chains have converged it agrees \
+    across them.";
+
+/// How a row of the table is judged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Good,
+    Close,
+    Bad,
+}
+
+impl Verdict {
+    pub fn of(d: Option<&ScalarDiagnostics>) -> Verdict {
+        match d {
+            Some(d) if d.looks_converged() => Verdict::Good,
+            Some(ScalarDiagnostics { rhat: Some(r), .. }) if *r < RHAT_BAD => Verdict::Close,
+            _ => Verdict::Bad,
+        }
+    }
+
+    fn colour(self) -> Color32 {
+        match self {
+            Verdict::Good => GREEN,
+            Verdict::Close => AMBER,
+            Verdict::Bad => RED,
+        }
+    }
+
+    fn word(self) -> &'static str {
+        match self {
+            Verdict::Good => "converged",
+            Verdict::Close => "not yet",
+            Verdict::Bad => "chains disagree",
+        }
+    }
+}
+
+/// UI state of the diagnostics view (nothing persisted yet but the type, for symmetry).
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct DiagnosticsView {}
+
+impl DiagnosticsView {
+    pub fn ui(&mut self, ui: &mut Ui, chains: Option<&mut ChainsLive>) {
+        let Some(chains) = chains else {
+            ui.heading("Diagnostics");
+            ui.label(NEEDS_CHAINS);
+            return;
+        };
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show(ui, |ui| body(ui, chains));
+    }
+}
+
+fn body(ui: &mut Ui, chains: &mut ChainsLive) {
+    let k = chains.chains();
+    let sweeps = (0..k).map(|c| chains.iteration(c)).min().unwrap_or(0);
+    let state = chains.state().map_or("starting", |s| s.name());
+    ui.label(format!(
+        "{k} chains ({state}), sweep {sweeps} of {}, burn-in {}. Diagnostics use the draws \
+         after the burn-in and refresh about every second.",
+        chains.planned_sweeps(),
+        chains.burn_in()
+    ));
+    if !chains.seeds().is_empty() {
+        let seeds: Vec<String> = chains.seeds().iter().map(u64::to_string).collect();
+        ui.label(
+            RichText::new(format!(
+                "Seeds: {} (chain 1 keeps the run's seed and the notebook's start; the others \
+                 start from dispersed points)",
+                seeds.join(", ")
+            ))
+            .small(),
+        );
+    }
+    if let Some(error) = chains.last_error() {
+        ui.colored_label(ui.visuals().error_fg_color, error);
+    }
+    match chains.diagnostics() {
+        Some(d) => {
+            table(ui, d);
+            ui.add_space(6.0);
+            pixels(ui, d);
+        }
+        None => {
+            ui.label(format!(
+                "No diagnostics yet: they start after the burn-in (sweep {}).",
+                chains.burn_in()
+            ));
+        }
+    }
+    ui.add_space(8.0);
+    choose_quantity(ui, chains);
+    let colours: Vec<Color32> = (0..k).map(|c| chain_colour(ui, c)).collect();
+    match chains.plots() {
+        Some(plots) => {
+            for q in &plots.quantities {
+                quantity_plots(ui, q, &colours);
+            }
+        }
+        None => {
+            ui.label("Rank and autocorrelation plots follow the first diagnostics.");
+        }
+    }
+    ui.add_space(8.0);
+    rotation(ui, chains, &colours);
+}
+
+fn number(v: Option<f64>, digits: usize) -> String {
+    match v {
+        Some(v) if v.is_finite() => format!("{v:.digits$}"),
+        _ => "–".to_owned(),
+    }
+}
+
+/// Mean-scaled MCSE: 3 significant digits whatever the scale of the quantity.
+fn mcse(v: Option<f64>) -> String {
+    match v {
+        Some(v) if v.is_finite() => format!("{v:.3e}"),
+        _ => "–".to_owned(),
+    }
+}
+
+fn table(ui: &mut Ui, d: &ChainsDiagnostics) {
+    ui.strong(format!(
+        "Rank-normalised split R-hat, bulk- and tail-ESS and MCSE of the mean ({} draws per \
+         chain after burn-in)",
+        d.draws_per_chain
+    ));
+    ui.label(RichText::new(THRESHOLDS).small());
+    egui::Grid::new("diagnostics_table")
+        .striped(true)
+        .num_columns(6)
+        .spacing([18.0, 4.0])
+        .show(ui, |ui| {
+            for title in [
+                "quantity",
+                "R-hat",
+                "bulk-ESS",
+                "tail-ESS",
+                "MCSE of mean",
+                "",
+            ] {
+                ui.strong(title);
+            }
+            ui.end_row();
+            for (name, s) in &d.scalars {
+                let verdict = Verdict::of(s.as_ref());
+                let colour = verdict.colour();
+                ui.label(RichText::new(name).color(colour).monospace());
+                ui.label(RichText::new(number(s.and_then(|s| s.rhat), 3)).color(colour));
+                ui.label(RichText::new(number(s.and_then(|s| s.ess_bulk), 0)).color(colour));
+                ui.label(RichText::new(number(s.and_then(|s| s.ess_tail), 0)).color(colour));
+                ui.label(mcse(s.and_then(|s| s.mcse_mean)));
+                ui.label(RichText::new(verdict.word()).color(colour));
+                ui.end_row();
+            }
+        });
+    let agree = if d.chains_agree() {
+        RichText::new(format!("Every R-hat is below {RHAT_OK}: the chains agree.")).color(GREEN)
+    } else {
+        RichText::new(format!(
+            "Some R-hat is {RHAT_OK} or more (or undefined): the chains do not agree yet."
+        ))
+        .color(AMBER)
+    };
+    ui.label(agree);
+    ui.label(
+        RichText::new(format!(
+            "ESS counts the draws' worth in independent draws; bulk-ESS above {ESS_OK} makes \
+             the posterior mean and its MCSE trustworthy."
+        ))
+        .small(),
+    );
+}
+
+fn pixels(ui: &mut Ui, d: &ChainsDiagnostics) {
+    let kind = if d.pixel_split {
+        "classic (not rank-normalised) split R-hat of the 2K half-chains"
+    } else {
+        "classic (not rank-normalised) R-hat of the K chains so far; split R-hat once the \
+         planned run is complete"
+    };
+    ui.strong("Per-pixel R-hat");
+    ui.label(
+        RichText::new(format!(
+            "Too many to keep every draw of, so these come from running moments of each half of \
+         each chain: the {kind}."
+        ))
+        .small(),
+    );
+    egui::Grid::new("pixel_rhat_table")
+        .striped(true)
+        .num_columns(4)
+        .spacing([18.0, 4.0])
+        .show(ui, |ui| {
+            for title in ["quantity", "max R-hat", "share above 1.01", "undefined"] {
+                ui.strong(title);
+            }
+            ui.end_row();
+            let rows: [(&str, &RhatSummary); 3] = [
+                ("missing pixels", &d.missing),
+                ("sigma_d^2", &d.sigmasq),
+                ("mu_d", &d.mu),
+            ];
+            for (name, s) in rows {
+                let colour = match s.max {
+                    Some(m) if m < RHAT_OK => GREEN,
+                    Some(m) if m < RHAT_BAD => AMBER,
+                    _ => RED,
+                };
+                ui.label(format!("{name} ({})", s.count));
+                ui.label(RichText::new(number(s.max, 3)).color(colour));
+                ui.label(format!("{:.1}%", 100.0 * s.share_above_1_01));
+                ui.label(s.undefined.to_string());
+                ui.end_row();
+            }
+        });
+}
+
+/// The combo box choosing the pixel quantity of the second row of plots.
+fn choose_quantity(ui: &mut Ui, chains: &mut ChainsLive) {
+    let options: Vec<(usize, String)> = chains
+        .names()
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| {
+            n.starts_with("x_")
+                || (n.starts_with("sigmasq_") && *n != "sigmasq_mean")
+                || n.starts_with("wwt_")
+        })
+        .map(|(i, n)| (i, n.clone()))
+        .collect();
+    if options.is_empty() {
+        return;
+    }
+    let chosen = chains.chosen();
+    let current = chosen
+        .and_then(|c| chains.names().get(c))
+        .cloned()
+        .unwrap_or_default();
+    ui.horizontal(|ui| {
+        let label = ui.label("Pixel quantity plotted beside the log joint:");
+        let mut pick = chosen;
+        egui::ComboBox::from_id_salt("diagnostics_pixel")
+            .selected_text(current)
+            .show_ui(ui, |ui| {
+                for (i, name) in &options {
+                    ui.selectable_value(&mut pick, Some(*i), name);
+                }
+            })
+            .response
+            .labelled_by(label.id)
+            .on_hover_text(
+                "x_<image>_<pixel>: the imputed value of a missing pixel; sigmasq_<pixel>: its \
+                 noise variance; wwt_<pixel>_<pixel>: (W W^T)[d, d]",
+            );
+        if pick != chosen
+            && let Some(q) = pick
+        {
+            chains.choose(q);
+        }
+    });
+}
+
+/// Rank plot and autocorrelation plot of one quantity, side by side.
+fn quantity_plots(ui: &mut Ui, q: &QuantityPlots, colours: &[Color32]) {
+    ui.strong(format!(
+        "{}: rank plot and autocorrelation ({} draws per chain)",
+        q.name, q.draws
+    ));
+    if q.ranks.is_empty() {
+        ui.label("Too few draws after the burn-in for these plots yet.");
+        return;
+    }
+    let width = ((ui.available_width() - 12.0) / 2.0).max(200.0);
+    ui.horizontal(|ui| {
+        Plot::new(format!("ranks_{}", q.name))
+            .allow_scroll(false)
+            .width(width)
+            .height(PLOT_HEIGHT)
+            .legend(Legend::default())
+            .x_axis_label("pooled rank / number of draws")
+            .y_axis_label("draws per bin")
+            .include_y(0.0)
+            .show(ui, |plot| {
+                plot.hline(
+                    HLine::new("uniform (chains mixed)", q.expected)
+                        .color(Color32::GRAY)
+                        .style(LineStyle::dashed_loose()),
+                );
+                for (c, line) in q.ranks.iter().enumerate() {
+                    let colour = colours.get(c).copied().unwrap_or(Color32::GRAY);
+                    plot.line(Line::new(chain_name(c), PlotPoints::Borrowed(line)).color(colour));
+                }
+            });
+        Plot::new(format!("acf_{}", q.name))
+            .allow_scroll(false)
+            .width(width)
+            .height(PLOT_HEIGHT)
+            .legend(Legend::default())
+            .x_axis_label("lag (sweeps)")
+            .y_axis_label("autocorrelation")
+            .include_y(0.0)
+            .include_y(1.0)
+            .show(ui, |plot| {
+                for (c, line) in q.acf.iter().enumerate() {
+                    let colour = colours.get(c).copied().unwrap_or(Color32::GRAY);
+                    plot.line(Line::new(chain_name(c), PlotPoints::Borrowed(line)).color(colour));
+                }
+            });
+    });
+    ui.label(
+        RichText::new(
+            "Rank plot: every draw of every chain ranked together; mixed chains each spread \
+             evenly over the ranks (flat lines near the dashed one), a chain stuck apart piles \
+             up at one end.",
+        )
+        .small(),
+    );
+}
+
+/// The pixel of the rotation demo: that of the chosen quantity when it has a loading column,
+/// else the first recorded one. Returns the (raw loading, invariant) quantity indices.
+fn rotation_columns(chains: &ChainsLive) -> Option<(usize, usize, String)> {
+    let pixel_of = |name: &str| -> Option<String> {
+        let rest = name
+            .strip_prefix("x_")
+            .and_then(|r| r.split('_').nth(1))
+            .or_else(|| name.strip_prefix("sigmasq_"))
+            .or_else(|| name.strip_prefix("wwt_").and_then(|r| r.split('_').next()))?;
+        Some(rest.to_owned())
+    };
+    let chosen = chains
+        .chosen()
+        .and_then(|c| chains.names().get(c))
+        .and_then(|n| pixel_of(n));
+    let first = chains
+        .names()
+        .iter()
+        .find_map(|n| n.strip_prefix("w_").and_then(|r| r.strip_suffix("_0")))
+        .map(str::to_owned);
+    for pixel in [chosen, first].into_iter().flatten() {
+        if let (Some(raw), Some(inv)) = (
+            chains.index_of(&format!("w_{pixel}_0")),
+            chains.index_of(&format!("wwt_{pixel}_{pixel}")),
+        ) {
+            return Some((raw, inv, pixel));
+        }
+    }
+    None
+}
+
+fn rotation(ui: &mut Ui, chains: &ChainsLive, colours: &[Color32]) {
+    let Some((raw, inv, pixel)) = rotation_columns(chains) else {
+        return;
+    };
+    ui.strong(format!(
+        "Rotation: W[{pixel}, 0] against (W W^T)[{pixel}, {pixel}]"
+    ));
+    ui.label(ROTATION);
+    let width = ((ui.available_width() - 12.0) / 2.0).max(200.0);
+    let k = chains.chains();
+    ui.horizontal(|ui| {
+        for (q, title, id) in [
+            (raw, format!("raw loading W[{pixel}, 0]"), "rotation_raw"),
+            (
+                inv,
+                format!("(W W^T)[{pixel}, {pixel}]"),
+                "rotation_invariant",
+            ),
+        ] {
+            Plot::new(id)
+                .allow_scroll(false)
+                .width(width)
+                .height(PLOT_HEIGHT)
+                .legend(Legend::default())
+                .x_axis_label("sweep")
+                .y_axis_label(title)
+                .show(ui, |plot| {
+                    for c in 0..k {
+                        let colour = colours.get(c).copied().unwrap_or(Color32::GRAY);
+                        plot.line(
+                            Line::new(chain_name(c), PlotPoints::Borrowed(chains.points(c, q)))
+                                .color(colour),
+                        );
+                    }
+                });
+        }
+    });
+}
