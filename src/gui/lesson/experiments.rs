@@ -11,7 +11,8 @@ use super::super::settings::Settings;
 use crate::lesson::{Preset, PresetRun};
 
 /// The settings that run `run` of a preset applies on top of `current`: its images, noise,
-/// masks, sampler settings and seeds; the data source stays and painted masks are dropped.
+/// masks, sampler settings, seeds and (for a run of several chains) the number of chains; the
+/// data source stays and painted masks are dropped.
 pub fn preset_settings(current: &Settings, run: &PresetRun) -> Settings {
     let mut s = current.clone();
     let e = &run.experiment;
@@ -22,15 +23,19 @@ pub fn preset_settings(current: &Settings, run: &PresetRun) -> Settings {
     s.masks.seed = e.mask_seed;
     s.model = run.settings.clone();
     s.painted = Default::default();
+    // A run of several chains sets K; a one-chain run keeps the user's K (the diagnostics).
+    if run.chains > 1 {
+        s.chains = run.chains;
+    }
     s
 }
 
-/// A note for runs the app cannot show in full (several chains run one here).
+/// Where to look for a run of several chains (they feed the Diagnostics tab).
 pub fn caveat(run: &PresetRun) -> Option<String> {
     (run.chains > 1).then(|| {
         format!(
-            "The app runs one chain at a time: this button runs the first of the {} chains. \
-             Run the others with a different seed in turn, or all together from the CLI.",
+            "This run restarts with {} chains: their traces overlay in the Traces tab, and the \
+             Diagnostics tab says when they agree.",
             run.chains
         )
     })

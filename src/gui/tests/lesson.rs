@@ -246,6 +246,13 @@ fn each_experiment_button_applies_its_settings_and_restarts_the_main_chain() {
             let chain = h.state().chain_settings().unwrap();
             assert_eq!(chain.model, run.settings, "{}", preset.id);
             assert_eq!(chain.data.n, run.experiment.n);
+            // A run of several chains runs them (the Diagnostics tab), others keep the K set.
+            let k = if run.chains > 1 {
+                run.chains
+            } else {
+                before.chains
+            };
+            assert_eq!(chain.chains, k, "{}", preset.id);
             // The chain runs at once, reproducibly from the preset's seed.
             assert_eq!(h.state().handle_state(), Some(RunState::Running));
             h.state_mut()
