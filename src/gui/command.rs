@@ -37,6 +37,10 @@ pub enum AppCommand {
     ApplyMask { image: usize, missing: Vec<bool> },
     /// Open image `index` in the mask editor.
     EditImage(usize),
+    /// Compare the imputers on the chain's data and masks (the Compare view's job).
+    RunComparison,
+    /// Stop the comparison in progress.
+    CancelComparison,
 }
 
 /// The commands queued during a frame.

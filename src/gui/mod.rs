@@ -14,7 +14,8 @@
 //!   panel, made of the sections in [`panels`];
 //! - [`controls`] the run controls; [`live`] what the sampler reported; [`views`] the
 //!   pictures drawn from it; [`editor`] the mask editor and draw-a-digit canvas;
-//!   [`pca_view`] the PCA comparison; [`export`] the files the app writes.
+//!   [`pca_view`] the PCA comparison; [`compare`] the imputers compared (a job);
+//!   [`export`] the files the app writes.
 //!
 //! Threads: the UI thread runs everything here within a frame; slow work runs as jobs, the
 //! sampler on its own thread (see [`crate::sampler`]).
@@ -23,6 +24,7 @@ mod app;
 mod chain;
 mod chrome;
 mod command;
+mod compare;
 mod controls;
 mod editor;
 mod export;

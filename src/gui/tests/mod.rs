@@ -2,6 +2,7 @@
 //! editors, sessions, exports) on small problems.
 
 mod app;
+mod compare;
 mod editor;
 mod remembered;
 mod session;

@@ -130,7 +130,8 @@ fn slot_version(live: &LiveState, data_version: u64) -> u64 {
     h.finish()
 }
 
-/// What fills the central area: one of the live views, an editor, or the PCA comparison.
+/// What fills the central area: one of the live views, an editor, the PCA comparison or the
+/// comparison of imputers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Workspace {
     /// The live view chosen by the view tab.
@@ -138,13 +139,15 @@ pub enum Workspace {
     MaskEditor,
     DrawDigit,
     Pca,
+    Compare,
 }
 
 impl Workspace {
     /// The tabs after the view tabs, with their titles.
-    pub const EXTRA: [(Workspace, &'static str); 3] = [
+    pub const EXTRA: [(Workspace, &'static str); 4] = [
         (Workspace::MaskEditor, "Mask editor"),
         (Workspace::DrawDigit, "Draw a digit"),
         (Workspace::Pca, "PCA"),
+        (Workspace::Compare, "Compare"),
     ];
 }
