@@ -193,6 +193,7 @@ impl Entry {
     pub fn setting_label(&self) -> String {
         let show = |v: &Value| match v.as_f64() {
             Some(x) if x.fract() != 0.0 => format!("{x:.4}"),
+            Some(x) if x.abs() < 1e15 => format!("{x:.0}"),
             _ => v.to_string(),
         };
         match (self.settings.get("K"), self.settings.get("M")) {

@@ -154,7 +154,7 @@ impl CompareView {
         self.textures.begin_frame(600);
         self.poll();
         ui.label(
-            "Every imputer of `gibbs-fa compare` on this chain's data and masks. A further \
+            "Every imputer of \"gibbs-fa compare\" on this chain's data and masks. A further \
              share of the observed pixels is held out: each method is fitted without them, \
              its size (r, lambda, k, M) chosen by the RMSE on them, and scored on the masked \
              pixels.",

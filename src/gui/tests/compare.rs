@@ -62,10 +62,10 @@ fn the_comparison_runs_every_method_and_the_table_shows_finite_rmses() {
     let view = h.state_mut().compare_view();
     let (version, result) = view.result().expect("a result");
     assert_eq!(Some(version), data);
-    let methods: Vec<&str> = result
+    let methods: Vec<String> = result
         .comparison
         .chosen()
-        .map(|e| e.method.as_str())
+        .map(|e| e.method.clone())
         .collect();
     assert_eq!(
         methods,
@@ -90,7 +90,7 @@ fn the_comparison_runs_every_method_and_the_table_shows_finite_rmses() {
     assert_eq!(result.images.len(), 6);
 
     // On screen: a row per method plus the chain, numbers and no NaN, and the pictures.
-    for method in methods {
+    for method in &methods {
         h.get_by_label(method);
     }
     h.get_by_label("FA chain (running)");
