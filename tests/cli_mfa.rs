@@ -100,9 +100,14 @@ fn run_model_mfa_writes_the_outputs_of_run() {
 fn run_model_mfa_refuses_bad_flags() {
     let dir = tempfile::tempdir().unwrap();
     for (flag, value) in [("--components", "0"), ("--chains", "2"), ("--alpha0", "-1")] {
+        let mut args = SMALL.to_vec();
+        match args.iter().position(|a| *a == flag) {
+            Some(i) => args[i + 1] = value,
+            None => args.extend([flag, value]),
+        }
         let output = isolated(dir.path())
-            .args(SMALL)
-            .args([flag, value, "--out"])
+            .args(&args)
+            .arg("--out")
             .arg(dir.path().join("out"))
             .output()
             .unwrap();

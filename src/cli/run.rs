@@ -159,7 +159,7 @@ pub struct RunCommand {
     #[arg(long, default_value_t = 10)]
     pub components: usize,
     /// Mixture: Dirichlet concentration alpha0 of the weights (with --model mfa).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub alpha0: f64,
 }
 

@@ -90,8 +90,9 @@ fn the_comparison_runs_every_method_and_the_table_shows_finite_rmses() {
     assert_eq!(result.images.len(), 6);
 
     // On screen: a row per method plus the chain, numbers and no NaN, and the pictures.
+    // Each method names a table row and a column of pictures.
     for method in &methods {
-        h.get_by_label(method);
+        assert_eq!(h.query_all_by_label(method).count(), 2, "{method}");
     }
     h.get_by_label("FA chain (running)");
     assert!(h.query_by_label_contains("NaN").is_none());
