@@ -189,8 +189,8 @@ impl CompareView {
         let Some((_, result)) = self.result.clone() else {
             if self.pending.is_none() {
                 ui.label(
-                    "No comparison yet. Run one: at N = 2,000 it takes a minute or two on \
-                     two cores, at N = 10,000 several minutes.",
+                    "No comparison yet. Run one: at N = 2,000 it takes a few minutes on \
+                     two cores, at N = 10,000 several times longer.",
                 );
             }
             return;
