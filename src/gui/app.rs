@@ -211,6 +211,7 @@ impl GibbsApp {
                 }
             }
             AppCommand::CancelComparison => self.compare.cancel(),
+            AppCommand::SaveComparison(path) => self.compare.save(ctx, path),
         }
         ctx.request_repaint();
     }

@@ -41,6 +41,8 @@ pub enum AppCommand {
     RunComparison,
     /// Stop the comparison in progress.
     CancelComparison,
+    /// Write the comparison's table (as `gibbs-fa compare`'s compare.json) to this file.
+    SaveComparison(PathBuf),
 }
 
 /// The commands queued during a frame.
@@ -71,6 +73,8 @@ pub enum Purpose {
     OpenData { folder: bool },
     /// A mask file (IDX) for the current images.
     OpenMasks,
+    /// Where to save the comparison's table (JSON).
+    SaveComparison,
 }
 
 impl Purpose {
@@ -81,6 +85,7 @@ impl Purpose {
             Purpose::OpenSession => AppCommand::OpenSession(path),
             Purpose::OpenData { .. } => AppCommand::UseData(path),
             Purpose::OpenMasks => AppCommand::OpenMasks(path),
+            Purpose::SaveComparison => AppCommand::SaveComparison(path),
         }
     }
 }

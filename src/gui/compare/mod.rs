@@ -21,7 +21,7 @@ use std::sync::Arc;
 use crate::experiment::Experiment;
 use crate::model::SamplerSettings;
 
-use super::command::{AppCommand, Commands};
+use super::command::{AppCommand, Commands, Purpose};
 use super::job::{Job, Outcome};
 use super::live::LiveState;
 use super::texture::TextureCache;
@@ -54,6 +54,9 @@ pub struct CompareView {
     textures: TextureCache,
     /// Bumped with every new result, so the textures are rebuilt once per result.
     version: u64,
+    /// The table being written to a file, and what the last write said.
+    saving: Option<Job<String>>,
+    saved: Option<Result<String, String>>,
 }
 
 impl CompareView {
@@ -121,6 +124,45 @@ impl CompareView {
         }
     }
 
+    /// Writes the newest result's table to `path` on a job: a JSON list with one object per
+    /// fit, as `gibbs-fa compare` writes compare.json.
+    pub fn save(&mut self, ctx: &egui::Context, path: std::path::PathBuf) {
+        let Some((_, result)) = &self.result else {
+            self.saved = Some(Err("there is no comparison to save yet".into()));
+            return;
+        };
+        let result = Arc::clone(result);
+        self.saved = None;
+        self.saving = Some(Job::spawn("saving the comparison", ctx, move |_| {
+            let text = serde_json::to_string_pretty(&result.comparison.entries)
+                .map_err(|e| e.to_string())?;
+            crate::atomic_write::write_bytes(&path, (text + "\n").as_bytes())
+                .map_err(|e| format!("{e}\n\nFile: {}", path.display()))?;
+            Ok(path.display().to_string())
+        }));
+    }
+
+    /// Collects a finished save, if any.
+    fn poll_save(&mut self) {
+        if let Some(job) = &mut self.saving
+            && let Some(outcome) = job.poll()
+        {
+            self.saving = None;
+            self.saved = match outcome {
+                Outcome::Finished(path) => Some(Ok(path)),
+                Outcome::Failed(detail) => Some(Err(detail)),
+                Outcome::Cancelled => None,
+            };
+        }
+    }
+
+    /// What the last save said (the path written, or why not), once it has ended.
+    #[cfg(test)]
+    pub fn saved(&mut self) -> Option<&Result<String, String>> {
+        self.poll_save();
+        self.saved.as_ref()
+    }
+
     /// True while a comparison runs.
     pub fn is_running(&self) -> bool {
         self.pending.is_some()
@@ -153,6 +195,7 @@ impl CompareView {
     ) {
         self.textures.begin_frame(600);
         self.poll();
+        self.poll_save();
         ui.label(
             "Every imputer of \"gibbs-fa compare\" on this chain's data and masks. A further \
              share of the observed pixels is held out: each method is fitted without them, \
@@ -179,6 +222,18 @@ impl CompareView {
             }
         } else if self.cancelled {
             ui.label("Comparison cancelled.");
+        }
+        match &self.saved {
+            Some(Ok(path)) => {
+                ui.label(format!("Saved the table to {path}"));
+            }
+            Some(Err(detail)) => {
+                ui.colored_label(
+                    ui.visuals().error_fg_color,
+                    format!("Could not save the table: {detail}"),
+                );
+            }
+            None => {}
         }
         if let Some((_, message)) = &self.error {
             ui.colored_label(
@@ -225,6 +280,14 @@ impl CompareView {
                 .clicked()
             {
                 commands.push(AppCommand::CancelComparison);
+            }
+            let can_save = self.result.is_some() && self.saving.is_none();
+            if ui
+                .add_enabled(can_save, egui::Button::new("Save table as JSON…"))
+                .on_hover_text("One object per fit, as gibbs-fa compare writes compare.json")
+                .clicked()
+            {
+                commands.push(AppCommand::Ask(Purpose::SaveComparison));
             }
             ui.separator();
             let o = &mut self.options;

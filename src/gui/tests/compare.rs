@@ -100,6 +100,30 @@ fn the_comparison_runs_every_method_and_the_table_shows_finite_rmses() {
     h.get_by_label("k-NN, image 0");
     h.get_by_label("mixture of FA, image 5");
     h.check_accessibility();
+
+    // The table saved as JSON: compare.json's format, one object per fit.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("table.json");
+    h.state_mut()
+        .queue(AppCommand::SaveComparison(path.clone()));
+    h.step();
+    step_until(&mut h, "the saved table", |a| {
+        a.compare_view().saved().is_some()
+    });
+    let saved = h.state_mut().compare_view().saved().cloned();
+    assert_eq!(saved, Some(Ok(path.display().to_string())));
+    let entries: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert!(entries.len() > 6, "every fit, not only the chosen ones");
+    for e in &entries {
+        assert!(
+            e["method"].is_string() && e["rmse_validation"].is_f64(),
+            "{e}"
+        );
+        assert!(e.get("rows").is_none());
+    }
+    h.step();
+    h.get_by_label_contains("Saved the table to");
 }
 
 #[test]
