@@ -110,6 +110,9 @@ pub struct CompareSettings {
     /// `mfa_sweeps` sweeps averaged over the second half, seeded by `fa.seed`.
     pub mfa: Vec<(usize, usize)>,
     pub mfa_sweeps: usize,
+    /// Images whose completed rows every [`Entry`] keeps (in [`Entry::rows`]), so a front end
+    /// can show each method's reconstructions side by side (empty: none kept).
+    pub keep_rows: Vec<usize>,
 }
 
 impl Default for CompareSettings {
@@ -128,7 +131,36 @@ impl Default for CompareSettings {
             fa: SamplerSettings::default(),
             mfa: Vec::new(),
             mfa_sweeps: 50,
+            keep_rows: Vec::new(),
         }
+    }
+}
+
+impl CompareSettings {
+    /// The factor-analysis M values tried by default beside the model's own `m`: 10, 20 and
+    /// `m`, sorted, without repeats (the CLI's and the app's default grid).
+    pub fn default_fa_grid(m: usize) -> Vec<usize> {
+        let mut grid = vec![10, 20, m];
+        grid.sort_unstable();
+        grid.dedup();
+        grid
+    }
+
+    /// The methods [`compare`] will run with these settings, in the order it runs them.
+    pub fn methods(&self) -> Vec<&'static str> {
+        let mut methods = vec!["column means"];
+        for (name, on) in [
+            ("hard-impute", !self.ranks.is_empty()),
+            ("soft-impute", self.lambda_count > 0),
+            ("k-NN", !self.ks.is_empty()),
+            ("factor analysis", !self.fa_m.is_empty()),
+            ("mixture of FA", !self.mfa.is_empty()),
+        ] {
+            if on {
+                methods.push(name);
+            }
+        }
+        methods
     }
 }
 
@@ -149,6 +181,29 @@ pub struct Entry {
     pub seconds: f64,
     /// Whether this is the method's setting with the lowest validation RMSE.
     pub chosen: bool,
+    /// The completed rows of [`CompareSettings::keep_rows`], in that order, each D values
+    /// (not written to `compare.json`).
+    #[serde(skip)]
+    pub rows: Vec<f32>,
+}
+
+impl Entry {
+    /// The size setting in a few characters: "K = 10, M = 20", "M = 50", "r = 20",
+    /// "lambda = 120.5", "k = 5", or "" (column means).
+    pub fn setting_label(&self) -> String {
+        let show = |v: &Value| match v.as_f64() {
+            Some(x) if x.fract() != 0.0 => format!("{x:.4}"),
+            Some(x) if x.abs() < 1e15 => format!("{x:.0}"),
+            _ => v.to_string(),
+        };
+        match (self.settings.get("K"), self.settings.get("M")) {
+            (Some(k), Some(m)) => format!("K = {}, M = {}", show(k), show(m)),
+            _ => ["M", "r", "lambda", "k"]
+                .iter()
+                .find_map(|k| self.settings.get(k).map(|v| format!("{k} = {}", show(v))))
+                .unwrap_or_default(),
+        }
+    }
 }
 
 /// Validation RMSE against a method's size parameter.
@@ -197,6 +252,7 @@ impl Comparison {
 struct Scorer<'a> {
     problem: &'a Problem,
     holdout: &'a Holdout,
+    keep_rows: &'a [usize],
     entries: Vec<Entry>,
     curves: Vec<ValidationCurve>,
 }
@@ -217,6 +273,14 @@ impl Scorer<'_> {
             .x_true
             .as_deref()
             .and_then(|t| rmse_on(completed, t, &self.problem.missing));
+        let d = self.problem.d;
+        let rows = self
+            .keep_rows
+            .iter()
+            .filter_map(|&i| completed.get(i * d..(i + 1) * d))
+            .flatten()
+            .copied()
+            .collect();
         self.entries.push(Entry {
             method: method.to_string(),
             settings,
@@ -224,6 +288,7 @@ impl Scorer<'_> {
             rmse_validation,
             seconds,
             chosen: false,
+            rows,
         });
         if let Some((name, value)) = parameter {
             let point = CurvePoint {
@@ -289,6 +354,7 @@ pub fn compare(
     let mut scorer = Scorer {
         problem,
         holdout: &holdout,
+        keep_rows: &settings.keep_rows,
         entries: Vec::new(),
         curves: Vec::new(),
     };
@@ -610,6 +676,36 @@ mod tests {
             .copied()
             .unwrap();
         assert!((rmse - last).abs() < 1e-3 * last, "{rmse} vs {last}");
+    }
+
+    #[test]
+    fn entries_keep_the_asked_rows_and_methods_lists_what_runs() {
+        let (problem, _) = low_rank_problem(30, 10, 2, 0.1, 5);
+        let settings = CompareSettings {
+            ranks: vec![2],
+            lambda_count: 0,
+            ks: vec![1],
+            fa_m: Vec::new(),
+            keep_rows: vec![3, 0],
+            ..small_settings()
+        };
+        assert_eq!(
+            settings.methods(),
+            ["column means", "hard-impute", "k-NN", "mixture of FA"]
+        );
+        let c = compare(&problem, &settings, Control::none()).unwrap();
+        assert_eq!(c.entries.len(), 4);
+        let split = hold_out(&problem, settings.holdout_share, settings.holdout_seed).unwrap();
+        let means = column_mean_impute(&split.train).unwrap();
+        assert_eq!(c.entries[0].rows[..10], means[30..40]);
+        assert_eq!(c.entries[0].rows[10..], means[..10]);
+        for e in &c.entries {
+            assert_eq!(e.rows.len(), 20, "{}", e.method);
+        }
+        let labels: Vec<String> = c.entries.iter().map(Entry::setting_label).collect();
+        assert_eq!(labels, ["", "r = 2", "k = 1", "K = 2, M = 2"]);
+        assert_eq!(CompareSettings::default_fa_grid(20), [10, 20]);
+        assert_eq!(CompareSettings::default_fa_grid(50), [10, 20, 50]);
     }
 
     #[test]

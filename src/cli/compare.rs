@@ -97,7 +97,10 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         bail!("--n must be at least 1");
     }
     let skip = |m: Method| args.skip.contains(&m);
-    let mut fa_m = args.fa_m.clone().unwrap_or_else(|| vec![10, 20, r.m]);
+    let mut fa_m = args
+        .fa_m
+        .clone()
+        .unwrap_or_else(|| CompareSettings::default_fa_grid(r.m));
     fa_m.sort_unstable();
     fa_m.dedup();
     let mut ranks = args.ranks.clone();
@@ -138,6 +141,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         fa,
         mfa: args.mfa.clone(),
         mfa_sweeps: args.mfa_sweeps,
+        keep_rows: Vec::new(),
     };
     if !settings.mfa.is_empty() && settings.mfa_sweeps < 2 {
         bail!("--mfa-sweeps must be at least 2");
@@ -205,14 +209,7 @@ fn print_table(c: &Comparison) {
         "seconds"
     );
     for e in c.chosen() {
-        let setting = match (e.settings.get("K"), e.settings.get("M")) {
-            (Some(k), Some(m)) => format!("K = {k}, M = {m}"),
-            _ => ["M", "r", "lambda", "k"]
-                .iter()
-                .find_map(|k| e.settings.get(k).map(|v| format!("{k} = {v}")))
-                .unwrap_or_default(),
-        };
-        let setting = setting.chars().take(16).collect::<String>();
+        let setting = e.setting_label().chars().take(16).collect::<String>();
         let masked = e.rmse_masked.map_or("n/a".into(), |v| format!("{v:.2}"));
         say!(
             "{:<16} {:<16} {:>12} {:>16.2} {:>9.1}",

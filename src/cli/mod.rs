@@ -27,7 +27,7 @@ pub enum Command {
     /// Load a dataset, apply noise and masks, write PNG grids of masks, masked digits and PCs.
     Data(data::DataArgs),
     /// Run the Gibbs sampler headless and write traces, posterior summaries and figures.
-    Run(run::RunArgs),
+    Run(run::RunCommand),
     /// Compare imputers (column means, hard-impute, SoftImpute, k-NN, factor analysis) on
     /// `run`'s data and masks, sizes chosen on held-out pixels; writes compare.json.
     Compare(compare::CompareArgs),
@@ -56,7 +56,7 @@ pub fn run(command: Command) -> ExitCode {
     gibbs_fa::atomic_write::ignore_file_size_signal();
     let result = match command {
         Command::Data(args) => data::run(args),
-        Command::Run(args) => run::run(args),
+        Command::Run(args) => run::run_command(args),
         Command::Compare(args) => compare::run(args),
     };
     match result {

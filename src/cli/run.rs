@@ -2,6 +2,7 @@
 //! progress bar, and write traces, posterior summaries, reconstructions and figures.
 
 mod chains;
+mod mfa;
 mod outputs;
 
 use std::io::IsTerminal;
@@ -134,6 +135,40 @@ pub struct RunArgs {
     /// Skip the PNG figures (the CSV, IDX and JSON files are still written).
     #[arg(long)]
     pub no_figures: bool,
+}
+
+/// The model `run` fits.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModelName {
+    /// The notebook's factor analysis (SPEC 4).
+    Fa,
+    /// A mixture of factor analysers (SPEC 11): --components K, --m factors each.
+    Mfa,
+}
+
+/// `gibbs-fa run`: `RunArgs` (shared with `compare`) plus the choice of model.
+#[derive(clap::Args, Debug)]
+pub struct RunCommand {
+    #[command(flatten)]
+    pub args: RunArgs,
+    /// The model: fa (the notebook's factor analysis) or mfa (a mixture of factor analysers,
+    /// which uses --m, --nu0, --sigmasq0, --kappa0, --lambda0, --sweeps, --burn-in and --seed).
+    #[arg(long, value_enum, default_value_t = ModelName::Fa)]
+    pub model: ModelName,
+    /// Mixture: number of components K (with --model mfa).
+    #[arg(long, default_value_t = 10)]
+    pub components: usize,
+    /// Mixture: Dirichlet concentration alpha0 of the weights (with --model mfa).
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    pub alpha0: f64,
+}
+
+/// Runs the chosen model.
+pub fn run_command(command: RunCommand) -> anyhow::Result<()> {
+    match command.model {
+        ModelName::Fa => run(command.args),
+        ModelName::Mfa => mfa::run(command.args, command.components, command.alpha0),
+    }
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<()> {

@@ -18,6 +18,7 @@ use egui::{RichText, Ui};
 use super::chain::ChainManager;
 use super::chrome::{self, ExportMenu};
 use super::command::{AppCommand, Commands};
+use super::compare::{ChainRow, CompareView};
 use super::controls::{self, FrameStats};
 use super::editor::{EditorAction, EditorTab, Editors};
 use super::export::{ExportSources, Exporter, SessionParts};
@@ -67,6 +68,7 @@ pub struct GibbsApp {
     editors: Editors,
     pca: PcaView,
     lesson: Lesson,
+    compare: CompareView,
     exporter: Exporter,
     dialogs: Dialogs,
     /// Masks read from a file, becoming painted masks.
@@ -123,6 +125,7 @@ impl GibbsApp {
             editors: Editors::default(),
             pca: PcaView::default(),
             lesson: Lesson::default(),
+            compare: CompareView::default(),
             exporter: Exporter::default(),
             dialogs: Dialogs::default(),
             mask_file: None,
@@ -219,6 +222,16 @@ impl GibbsApp {
                     Err(e) => self.notes.push(ErrorNote::new("No such experiment", e)),
                 }
             }
+            AppCommand::RunComparison => {
+                if let Some(chain) = self.chains.chain() {
+                    let watched = chain.live.wanted_images();
+                    let (experiment, data) = (chain.experiment(), chain.data_version);
+                    let model = &chain.settings.model;
+                    self.compare.start(ctx, experiment, data, model, &watched);
+                }
+            }
+            AppCommand::CancelComparison => self.compare.cancel(),
+            AppCommand::SaveComparison(path) => self.compare.save(ctx, path),
         }
         ctx.request_repaint();
     }
@@ -279,6 +292,7 @@ impl GibbsApp {
 
     /// Collects finished jobs that are not the chain's: a dialog's path, a mask file.
     fn poll_jobs(&mut self) {
+        self.compare.poll();
         match self.dialogs.poll() {
             Some(Ok(command)) => self.commands.push(command),
             Some(Err(note)) => self.notes.push(note),
@@ -404,6 +418,20 @@ impl GibbsApp {
             Workspace::Lesson => {
                 self.lesson
                     .ui(ui, &mut chain.live, &self.settings, &mut self.commands);
+            }
+            Workspace::Compare => {
+                let row = ChainRow {
+                    m: chain.settings.model.hyper.m,
+                    sweeps: chain.live.iteration(),
+                    rmse_posterior_mean: chain
+                        .live
+                        .last_record()
+                        .and_then(|r| r.rmse_posterior_mean),
+                    seconds: chain.clock.elapsed().as_secs_f64(),
+                };
+                let data = chain.data_version;
+                self.compare
+                    .ui(ui, &chain.live, data, row, &mut self.commands);
             }
         }
         self.frames.current.views = start.elapsed().as_secs_f32() * 1000.0;
@@ -534,6 +562,18 @@ impl GibbsApp {
     #[cfg(test)]
     pub(crate) fn press(&mut self, ctx: &egui::Context, action: controls::RunAction) {
         self.apply(ctx, AppCommand::Run(action));
+    }
+
+    /// The Compare view (its job and result).
+    #[cfg(test)]
+    pub(crate) fn compare_view(&mut self) -> &mut CompareView {
+        &mut self.compare
+    }
+
+    /// The running chain's data version (changes with its data or masks).
+    #[cfg(test)]
+    pub(crate) fn data_version(&self) -> Option<u64> {
+        self.chains.chain().map(|c| c.data_version)
     }
 
     #[cfg(test)]

@@ -42,6 +42,12 @@ pub enum AppCommand {
     /// Restart the main chain with run `run` of the experiment preset with id `preset`
     /// ([`crate::lesson::presets`]), its settings and seeds.
     ApplyPreset { preset: String, run: usize },
+    /// Compare the imputers on the chain's data and masks (the Compare view's job).
+    RunComparison,
+    /// Stop the comparison in progress.
+    CancelComparison,
+    /// Write the comparison's table (as `gibbs-fa compare`'s compare.json) to this file.
+    SaveComparison(PathBuf),
 }
 
 /// What the lesson view is asked to do.
@@ -91,6 +97,8 @@ pub enum Purpose {
     OpenData { folder: bool },
     /// A mask file (IDX) for the current images.
     OpenMasks,
+    /// Where to save the comparison's table (JSON).
+    SaveComparison,
 }
 
 impl Purpose {
@@ -101,6 +109,7 @@ impl Purpose {
             Purpose::OpenSession => AppCommand::OpenSession(path),
             Purpose::OpenData { .. } => AppCommand::UseData(path),
             Purpose::OpenMasks => AppCommand::OpenMasks(path),
+            Purpose::SaveComparison => AppCommand::SaveComparison(path),
         }
     }
 }

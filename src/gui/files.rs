@@ -72,6 +72,11 @@ fn show(purpose: Purpose) -> Option<PathBuf> {
         Purpose::OpenMasks => rfd::FileDialog::new()
             .set_title("Masks for the current images (IDX, nonzero = missing)")
             .pick_file(),
+        Purpose::SaveComparison => rfd::FileDialog::new()
+            .set_title("Save the comparison table")
+            .set_file_name("compare.json")
+            .add_filter("JSON", &["json"])
+            .save_file(),
     }
 }
 

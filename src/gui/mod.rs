@@ -16,8 +16,9 @@
 //!   panel, made of the sections in [`panels`];
 //! - [`controls`] the run controls; [`live`] what the sampler reported; [`views`] the
 //!   pictures drawn from it; [`editor`] the mask editor and draw-a-digit canvas;
-//!   [`pca_view`] the PCA comparison; [`export`] the files the app writes; [`lesson`] the
-//!   lesson view (one sweep step by step, experiments, flip-book, dreams, projector mode).
+//!   [`pca_view`] the PCA comparison; [`compare`] the imputers compared (a job); [`export`]
+//!   the files the app writes; [`lesson`] the lesson view (one sweep step by step,
+//!   experiments, flip-book, dreams, projector mode).
 //!
 //! Threads: the UI thread runs everything here within a frame; slow work runs as jobs, the
 //! sampler on its own thread (see [`crate::sampler`]).
@@ -27,6 +28,7 @@ mod chain;
 mod chains_live;
 mod chrome;
 mod command;
+mod compare;
 mod controls;
 mod diag_plots;
 mod editor;

@@ -30,6 +30,59 @@ pub fn fit(
     settings: &MfaFitSettings,
     control: Control,
 ) -> Result<Vec<f32>, BaselineError> {
+    fit_run(problem, settings, control, |_| {}).map(|run| run.mean)
+}
+
+/// What a whole run found: the posterior mean and standard deviation of every pixel (observed
+/// pixels as given, std 0 there) and the last state.
+#[derive(Clone, Debug)]
+pub struct MfaRun {
+    /// N x D row-major completed data at the posterior mean.
+    pub mean: Vec<f32>,
+    /// N x D row-major posterior std of each missing pixel (0 at observed ones).
+    pub std: Vec<f32>,
+    /// The state after the last sweep.
+    pub state: MfaState,
+    /// Sweeps averaged (after burn-in).
+    pub kept: usize,
+}
+
+/// One sweep's view for a caller of [`fit_run`] (to trace RMSEs against a truth the fit
+/// never sees).
+pub struct SweepView<'a> {
+    /// Sweeps done (1 after the first).
+    pub sweep: usize,
+    pub state: &'a MfaState,
+    /// Flat indices (row-major) of the missing entries.
+    pub missing: &'a [usize],
+    /// Running sums of the missing entries over the kept sweeps, and how many were kept.
+    pub sum: &'a [f64],
+    pub kept: usize,
+}
+
+impl SweepView<'_> {
+    /// The current sample of each missing entry, in the order of `missing`.
+    pub fn sample(&self) -> impl Iterator<Item = f64> + '_ {
+        let d = self.state.x.ncols();
+        self.missing
+            .iter()
+            .map(move |&k| self.state.x[(k / d, k % d)])
+    }
+
+    /// The running posterior mean of each missing entry (None before the first kept sweep).
+    pub fn running_mean(&self) -> Option<impl Iterator<Item = f64> + '_> {
+        (self.kept > 0).then(|| self.sum.iter().map(|s| s / self.kept as f64))
+    }
+}
+
+/// [`fit`] with the posterior std of the missing pixels and the last state, calling
+/// `on_sweep` after every sweep on the calling thread.
+pub fn fit_run(
+    problem: &Problem,
+    settings: &MfaFitSettings,
+    control: Control,
+    mut on_sweep: impl FnMut(&SweepView),
+) -> Result<MfaRun, BaselineError> {
     let h = &settings.hyper;
     if h.k == 0 || h.m == 0 || settings.burn_in >= settings.sweeps {
         return Err(BaselineError::InvalidParameter {
@@ -43,16 +96,26 @@ pub fn fit(
     let (n, d) = (problem.n, problem.d);
     let missing: Vec<usize> = (0..n * d).filter(|&k| problem.missing[k]).collect();
     let mut sum = vec![0.0f64; missing.len()];
+    let mut sum2 = vec![0.0f64; missing.len()];
     let mut kept = 0usize;
     for s in 0..settings.sweeps {
         control.check()?;
         sweep(&mut state, h, &mut rng);
         if s >= settings.burn_in {
             kept += 1;
-            for (acc, &k) in sum.iter_mut().zip(&missing) {
-                *acc += state.x[(k / d, k % d)];
+            for ((acc, acc2), &k) in sum.iter_mut().zip(&mut sum2).zip(&missing) {
+                let v = state.x[(k / d, k % d)];
+                *acc += v;
+                *acc2 += v * v;
             }
         }
+        on_sweep(&SweepView {
+            sweep: s + 1,
+            state: &state,
+            missing: &missing,
+            sum: &sum,
+            kept,
+        });
         control.report(
             "mixture of FA",
             s + 1,
@@ -60,11 +123,19 @@ pub fn fit(
             format!("K = {}, M = {}, sweep {}", h.k, h.m, s + 1),
         );
     }
-    let mut out = problem.x_observed.clone();
-    for (acc, &k) in sum.iter().zip(&missing) {
-        out[k] = (acc / kept as f64) as f32;
+    let mut mean = problem.x_observed.clone();
+    let mut std = vec![0.0f32; n * d];
+    for ((acc, acc2), &k) in sum.iter().zip(&sum2).zip(&missing) {
+        let m = acc / kept as f64;
+        mean[k] = m as f32;
+        std[k] = (acc2 / kept as f64 - m * m).max(0.0).sqrt() as f32;
     }
-    Ok(out)
+    Ok(MfaRun {
+        mean,
+        std,
+        state,
+        kept,
+    })
 }
 
 /// Squared Euclidean distance in f64.

@@ -10,8 +10,9 @@
 //! forward simulators ([`sweep`]), which pass Geweke's test (K = 2; dropping log det J_k from
 //! c's conditional, or mis-weighting the pi, W, mu or sigma^2 updates, fails it), and a fit
 //! with SPEC 11's initialisation and the posterior mean of the missing pixels ([`fit`]),
-//! which recovers hidden entries of data simulated from a mixture. Not yet: the log joint
-//! trace, a fast f32 path for N = 10,000, and `gibbs-fa run --model mfa`.
+//! which recovers hidden entries of data simulated from a mixture; [`fit::fit_run`] also keeps
+//! the posterior std and calls back after every sweep (`gibbs-fa run --model mfa`). Not yet:
+//! the log joint trace and a fast f32 path for N = 10,000.
 //!
 //! Threads: every function runs on the calling thread; the one big product (X times the
 //! stacked S^-1 W_k) goes through nalgebra's GEMM. Work is in f64: the module favours being

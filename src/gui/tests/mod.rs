@@ -3,6 +3,7 @@
 
 mod app;
 mod chains;
+mod compare;
 mod editor;
 mod lesson;
 mod remembered;

@@ -149,7 +149,8 @@ fn slot_version(live: &LiveState, data_version: u64) -> u64 {
     h.finish()
 }
 
-/// What fills the central area: one of the live views, an editor, or the PCA comparison.
+/// What fills the central area: one of the live views, an editor, the PCA comparison or the
+/// comparison of imputers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Workspace {
     /// The live view chosen by the view tab.
@@ -159,14 +160,17 @@ pub enum Workspace {
     Pca,
     /// The lesson view (issue 10).
     Lesson,
+    /// The imputers compared on the chain's data and masks (issue 11).
+    Compare,
 }
 
 impl Workspace {
     /// The tabs after the view tabs, with their titles.
-    pub const EXTRA: [(Workspace, &'static str); 4] = [
+    pub const EXTRA: [(Workspace, &'static str); 5] = [
         (Workspace::MaskEditor, "Mask editor"),
         (Workspace::DrawDigit, "Draw a digit"),
         (Workspace::Pca, "PCA"),
         (Workspace::Lesson, "Lesson"),
+        (Workspace::Compare, "Compare"),
     ];
 }
