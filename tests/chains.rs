@@ -281,3 +281,70 @@ fn chains_agree_on_simulated_data_and_pool_as_well_as_one_long_chain() {
         "pooled {rmse} vs column means {baseline}"
     );
 }
+
+/// The per-pixel R-hat images hold the per-pixel R-hat: sigma^2 and mu as they are, and each
+/// watched digit's missing pixels (in the missing index's column-then-row order) laid into
+/// that digit, NaN where it is observed.
+#[test]
+fn rhat_images_lay_each_pixels_rhat_where_it_belongs() {
+    let problem = noise_problem();
+    let options = ChainsOptions {
+        chains: 3,
+        parallelism: Parallelism::Sequential,
+        pixels: None,
+    };
+    let mut mc = MultiChain::new(&problem, &settings(4, 12, 4, 9), &options).unwrap();
+    mc.run(|_| {});
+    let px = mc.pixel_rhat().unwrap();
+    let d = mc.diagnostics().unwrap();
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&d.images.sigmasq), bits(&px.sigmasq));
+    assert_eq!(bits(&d.images.mu), bits(&px.mu));
+    let watched: Vec<usize> = mc
+        .quantities()
+        .iter()
+        .filter_map(|q| match q {
+            Quantity::Imputed { image, .. } => Some(*image),
+            _ => None,
+        })
+        .collect();
+    assert!(!watched.is_empty(), "the problem has watched digits");
+    assert!(!d.images.digits.is_empty());
+    // Entry k of the missing index: columns in order, rows in order within a column.
+    let mut entry = vec![None; problem.n * problem.d];
+    let mut k = 0;
+    for col in 0..problem.d {
+        for row in 0..problem.n {
+            if problem.missing[row * problem.d + col] {
+                entry[row * problem.d + col] = Some(k);
+                k += 1;
+            }
+        }
+    }
+    assert_eq!(k, px.missing.len());
+    let mut finite = 0;
+    for (n, image) in &d.images.digits {
+        assert!(watched.contains(n), "digit {n} is not watched");
+        assert_eq!(image.len(), problem.d);
+        for (col, value) in image.iter().enumerate() {
+            match entry[n * problem.d + col] {
+                Some(k) => {
+                    assert_eq!(
+                        value.to_bits(),
+                        px.missing[k].to_bits(),
+                        "digit {n} pixel {col}"
+                    );
+                    finite += usize::from(value.is_finite());
+                }
+                None => assert!(
+                    value.is_nan(),
+                    "digit {n}: observed pixel {col} has an R-hat"
+                ),
+            }
+        }
+    }
+    assert!(
+        finite > 0,
+        "some missing pixel of a watched digit has a finite R-hat"
+    );
+}

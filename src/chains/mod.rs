@@ -57,7 +57,7 @@ pub mod start;
 
 pub use chain::{Chain, ChainSweep, Halves};
 pub use handle::{ChainsCommand, ChainsEvent, ChainsHandle, ChainsHandleOptions};
-pub use multi::{ChainsDiagnostics, ChainsOptions, MultiChain, Parallelism, PixelRhat};
+pub use multi::{ChainsDiagnostics, ChainsOptions, MultiChain, Parallelism, PixelRhat, RhatImages};
 pub use pooled::PooledPosterior;
 pub use quantities::{Quantity, default_pixels};
 pub use seeds::chain_seed;

@@ -53,6 +53,19 @@ pub struct PixelRhat {
     pub mu: Vec<f64>,
 }
 
+/// The per-pixel R-hat as images (each D values, row-major like an image): what the app
+/// draws so one sees *where* the chains disagree.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RhatImages {
+    /// R-hat of sigma_d^2 for every pixel d.
+    pub sigmasq: Vec<f64>,
+    /// R-hat of mu_d for every pixel d.
+    pub mu: Vec<f64>,
+    /// For each image with a watched imputed pixel (in the order of the quantities): its
+    /// index and the R-hat of each of its missing pixels (NaN where the pixel is observed).
+    pub digits: Vec<(usize, Vec<f64>)>,
+}
+
 /// Diagnostics of a run after burn-in.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ChainsDiagnostics {
@@ -69,6 +82,8 @@ pub struct ChainsDiagnostics {
     pub missing: RhatSummary,
     pub sigmasq: RhatSummary,
     pub mu: RhatSummary,
+    /// The same per-pixel R-hat as images.
+    pub images: RhatImages,
 }
 
 impl ChainsDiagnostics {
@@ -250,6 +265,7 @@ impl MultiChain {
             })
             .collect();
         let pixels = self.pixel_rhat()?;
+        let images = self.rhat_images(&pixels);
         Ok(ChainsDiagnostics {
             chains: self.chains.len(),
             draws_per_chain: self.iteration().saturating_sub(self.settings.burn_in),
@@ -258,6 +274,46 @@ impl MultiChain {
             missing: RhatSummary::new(&pixels.missing),
             sigmasq: RhatSummary::new(&pixels.sigmasq),
             mu: RhatSummary::new(&pixels.mu),
+            images,
         })
+    }
+
+    /// `pixels` as images: sigma^2 and mu as they are, and the missing pixels of each image
+    /// with a watched imputed pixel laid into that image (found per column by binary search
+    /// in the missing index, so O(D log N) an image).
+    fn rhat_images(&self, pixels: &PixelRhat) -> RhatImages {
+        let index = self.chains[0].sampler.state().missing();
+        let d = pixels.sigmasq.len();
+        let mut images: Vec<usize> = Vec::new();
+        for q in &self.quantities {
+            if let Quantity::Imputed { image, .. } = *q
+                && !images.contains(&image)
+            {
+                images.push(image);
+            }
+        }
+        let digits = images
+            .into_iter()
+            .map(|n| {
+                let mut values = vec![f64::NAN; d];
+                for (col, value) in values.iter_mut().enumerate() {
+                    let range = index.column_range(col);
+                    let rows = &index.rows()[range.clone()];
+                    if let Ok(k) = rows.binary_search(&(n as u32)) {
+                        *value = pixels
+                            .missing
+                            .get(range.start + k)
+                            .copied()
+                            .unwrap_or(f64::NAN);
+                    }
+                }
+                (n, values)
+            })
+            .collect();
+        RhatImages {
+            sigmasq: pixels.sigmasq.clone(),
+            mu: pixels.mu.clone(),
+            digits,
+        }
     }
 }

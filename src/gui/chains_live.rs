@@ -150,6 +150,11 @@ impl ChainsLive {
         self.state
     }
 
+    /// Counts diagnostics reports (textures drawn from them are keyed by it).
+    pub fn diagnostics_version(&self) -> u64 {
+        self.diagnostics_version
+    }
+
     /// The newest diagnostics report.
     pub fn diagnostics(&self) -> Option<&ChainsDiagnostics> {
         self.diagnostics.as_deref()

@@ -138,6 +138,33 @@ fn three_chains_sweep_pause_step_and_show_diagnostics() {
         );
     }
     h.get_by_label("Per-pixel R-hat");
+    // Where the chains disagree: the per-pixel R-hat as images (a title and the image
+    // itself), one per watched digit too.
+    let digits: Vec<usize> = h
+        .state()
+        .chains_live()
+        .unwrap()
+        .diagnostics()
+        .unwrap()
+        .images
+        .digits
+        .iter()
+        .map(|(n, _)| *n)
+        .collect();
+    assert!(!digits.is_empty(), "no watched digit");
+    let titles = [
+        "R-hat of sigma_d^2".to_string(),
+        "R-hat of mu_d".to_string(),
+    ]
+    .into_iter()
+    .chain(
+        digits
+            .iter()
+            .map(|n| format!("R-hat of digit #{n}'s missing pixels")),
+    );
+    for title in titles {
+        assert_eq!(h.query_all_by_label(&title).count(), 2, "{title}");
+    }
     h.get_by_label_contains("classic (not rank-normalised)");
     step_until(&mut h, "the rank and autocorrelation plots", |a| {
         a.chains_live()

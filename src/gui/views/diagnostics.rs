@@ -1,5 +1,5 @@
 //! Diagnostics of the K chains: the R-hat / ESS / MCSE table of the scalar quantities, the
-//! per-pixel R-hat summaries, rank and autocorrelation plots of the log joint and of a chosen
+//! per-pixel R-hat summaries and images, rank and autocorrelation plots of the log joint and of a chosen
 //! pixel, and the rotation demo (a raw loading against the rotation-invariant (W W^T)[d, d]).
 //!
 //! Threads: UI thread. Everything drawn here was computed elsewhere (R-hat and ESS on the
@@ -10,10 +10,12 @@ use egui::{Color32, RichText, Ui};
 use egui_plot::{HLine, Legend, Line, LineStyle, Plot, PlotPoints};
 
 use super::palette::{chain_colour, chain_name};
+use super::rhat_images;
 use crate::chains::ChainsDiagnostics;
 use crate::diagnostics::{ESS_OK, RHAT_OK, RhatSummary, ScalarDiagnostics};
 use crate::gui::chains_live::ChainsLive;
 use crate::gui::diag_plots::QuantityPlots;
+use crate::gui::texture::TextureCache;
 
 /// R-hat at or above which a row is red (the older, looser threshold of Gelman and Rubin).
 const RHAT_BAD: f64 = 1.1;
@@ -78,7 +80,14 @@ impl Verdict {
 pub struct DiagnosticsView {}
 
 impl DiagnosticsView {
-    pub fn ui(&mut self, ui: &mut Ui, chains: Option<&mut ChainsLive>) {
+    /// `shape` is the pictures' (height, width), for the per-pixel R-hat images.
+    pub fn ui(
+        &mut self,
+        ui: &mut Ui,
+        chains: Option<&mut ChainsLive>,
+        shape: (usize, usize),
+        textures: &mut TextureCache,
+    ) {
         let Some(chains) = chains else {
             ui.heading("Diagnostics");
             ui.label(NEEDS_CHAINS);
@@ -86,11 +95,11 @@ impl DiagnosticsView {
         };
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
-            .show(ui, |ui| body(ui, chains));
+            .show(ui, |ui| body(ui, chains, shape, textures));
     }
 }
 
-fn body(ui: &mut Ui, chains: &mut ChainsLive) {
+fn body(ui: &mut Ui, chains: &mut ChainsLive, shape: (usize, usize), textures: &mut TextureCache) {
     let k = chains.chains();
     let sweeps = (0..k).map(|c| chains.iteration(c)).min().unwrap_or(0);
     let state = chains.state().map_or("starting", |s| s.name());
@@ -119,6 +128,8 @@ fn body(ui: &mut Ui, chains: &mut ChainsLive) {
             table(ui, d);
             ui.add_space(6.0);
             pixels(ui, d);
+            ui.add_space(6.0);
+            rhat_images::ui(ui, &d.images, shape, chains.diagnostics_version(), textures);
         }
         None => {
             ui.label(format!(

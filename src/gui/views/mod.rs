@@ -11,6 +11,7 @@ mod masks;
 mod moments;
 mod palette;
 mod reconstructions;
+mod rhat_images;
 mod traces;
 
 #[cfg(test)]
@@ -86,7 +87,10 @@ impl Views {
         self.textures.begin_frame(MAX_IDLE_FRAMES);
         match tab {
             ViewTab::Traces => self.traces.ui(ui, live, chains.as_deref()),
-            ViewTab::Diagnostics => self.diagnostics.ui(ui, chains),
+            ViewTab::Diagnostics => {
+                let shape = live.image_shape();
+                self.diagnostics.ui(ui, chains, shape, &mut self.textures)
+            }
             ViewTab::Reconstructions => self.reconstructions.ui(ui, live, &mut self.textures),
             ViewTab::Factors => self.factors.ui(ui, live, &mut self.textures),
             ViewTab::MeanVariance => self.moments.ui(ui, live, &mut self.textures),
