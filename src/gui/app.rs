@@ -8,6 +8,8 @@
 //!
 //! Threads: all of it runs on the UI thread and returns within a frame. Files, dialogs,
 //! chain builds, PCA and exports are [`Job`]s; the sampler runs on its own thread.
+//! The central area's dispatch to the views is in [`central`], what scripts and tests read
+//! and set in [`access`].
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -35,6 +37,9 @@ use super::side_panel;
 use super::views::{ViewTab, Views, Workspace};
 use crate::sampler::{Command, RunState};
 use crate::session::DataRecord;
+
+mod access;
+mod central;
 
 /// Options of this start of the app (command line), on top of the remembered settings.
 #[derive(Clone, Debug, Default)]
@@ -338,105 +343,6 @@ impl GibbsApp {
         self.notes.extend(errors);
     }
 
-    fn central(&mut self, ui: &mut Ui) {
-        self.notes.ui(ui);
-        let reasons = self.chains.reasons(&self.wanted());
-        chrome::restart_banner(ui, &reasons, &self.chains, &mut self.commands);
-        if self.chains.chain().is_none()
-            && let Some(status) = self.chains.build_status()
-        {
-            ui.horizontal(|ui| {
-                ui.spinner();
-                ui.label(format!("Building the experiment: {status}"));
-                if ui.small_button("Cancel").clicked() {
-                    self.commands.push(AppCommand::CancelBuild);
-                }
-            });
-        }
-        self.exporter.status_ui(ui);
-        ui.horizontal_wrapped(|ui| {
-            for tab in ViewTab::ALL {
-                let selected = self.workspace == Workspace::View && self.tab == tab;
-                if ui
-                    .selectable_label(selected, RichText::new(tab.title()).strong())
-                    .clicked()
-                {
-                    self.tab = tab;
-                    self.workspace = Workspace::View;
-                }
-            }
-            ui.separator();
-            for (workspace, title) in Workspace::EXTRA {
-                ui.selectable_value(
-                    &mut self.workspace,
-                    workspace,
-                    RichText::new(title).strong(),
-                );
-            }
-        });
-        ui.separator();
-        self.view_rect = ui.available_rect_before_wrap();
-        let building = self.chains.is_building();
-        let Some(chain) = self.chains.chain_mut() else {
-            if !building {
-                ui.label(
-                    "No experiment yet. Check the settings at the left; the error above says \
-                     what went wrong.",
-                );
-            }
-            return;
-        };
-        let start = Instant::now();
-        match self.workspace {
-            Workspace::View => {
-                let others = chain.others.as_mut().map(|o| &mut o.live);
-                self.views.ui(ui, self.tab, &mut chain.live, others);
-                if let Some(index) = self.views.take_edit_request() {
-                    self.commands.push(AppCommand::EditImage(index));
-                }
-            }
-            Workspace::MaskEditor | Workspace::DrawDigit => {
-                self.editors.tab = if self.workspace == Workspace::MaskEditor {
-                    EditorTab::PaintMask
-                } else {
-                    EditorTab::DrawDigit
-                };
-                if let Some(EditorAction::Apply { image, missing }) =
-                    self.editors.ui(ui, &chain.live)
-                {
-                    self.commands.push(AppCommand::ApplyMask { image, missing });
-                }
-                self.workspace = match self.editors.tab {
-                    EditorTab::PaintMask => Workspace::MaskEditor,
-                    EditorTab::DrawDigit => Workspace::DrawDigit,
-                };
-            }
-            Workspace::Pca => {
-                let experiment = Arc::clone(chain.experiment());
-                self.pca.ui(ui, &experiment, chain.data_version);
-            }
-            Workspace::Lesson => {
-                self.lesson
-                    .ui(ui, &mut chain.live, &self.settings, &mut self.commands);
-            }
-            Workspace::Compare => {
-                let row = ChainRow {
-                    m: chain.settings.model.hyper.m,
-                    sweeps: chain.live.iteration(),
-                    rmse_posterior_mean: chain
-                        .live
-                        .last_record()
-                        .and_then(|r| r.rmse_posterior_mean),
-                    seconds: chain.clock.elapsed().as_secs_f64(),
-                };
-                let data = chain.data_version;
-                self.compare
-                    .ui(ui, &chain.live, data, row, &mut self.commands);
-            }
-        }
-        self.frames.current.views = start.elapsed().as_secs_f32() * 1000.0;
-    }
-
     /// With `--frame-log`, one line per frame on stderr, for measuring responsiveness.
     fn log_frame(&self) {
         if !self.options.frame_log {
@@ -471,134 +377,6 @@ impl GibbsApp {
                 ctx.send_viewport_cmd(egui::ViewportCommand::Close);
             }
         }
-    }
-
-    // ---- What scripts, tests and the UI benchmark read and set
-
-    /// The settings as edited in the side panel.
-    pub fn settings(&self) -> &Settings {
-        &self.settings
-    }
-
-    pub fn settings_mut(&mut self) -> &mut Settings {
-        &mut self.settings
-    }
-
-    /// What the running chain reported, if a chain exists.
-    pub fn live(&self) -> Option<&LiveState> {
-        self.chains.chain().map(|c| &c.live)
-    }
-
-    /// True while a chain is being built or a session reopened.
-    pub fn is_building(&self) -> bool {
-        self.chains.is_building()
-    }
-
-    /// True while anything runs in the background that a script should wait for: a build,
-    /// an export, a file dialog, a mask file.
-    pub fn is_busy(&self) -> bool {
-        self.chains.is_building()
-            || self.exporter.is_busy()
-            || self.dialogs.is_open()
-            || self.mask_file.is_some()
-            || self.lesson.is_busy()
-    }
-
-    /// The banners on screen.
-    pub fn errors(&self) -> &[ErrorNote] {
-        self.notes.all()
-    }
-
-    /// The run state of the chain's sampler.
-    pub fn handle_state(&self) -> Option<RunState> {
-        self.chains.chain().map(|c| c.state())
-    }
-
-    /// The settings the chain runs with.
-    pub fn chain_settings(&self) -> Option<&Settings> {
-        self.chains.chain().map(|c| &c.settings)
-    }
-
-    /// What the K chains of the diagnostics reported (None with one chain).
-    #[cfg(test)]
-    pub(crate) fn chains_live(&self) -> Option<&super::chains_live::ChainsLive> {
-        self.chains.chain()?.others.as_ref().map(|o| &o.live)
-    }
-
-    #[cfg(test)]
-    pub(crate) fn set_tab(&mut self, tab: ViewTab) {
-        self.tab = tab;
-        self.workspace = Workspace::View;
-    }
-
-    /// The session of the running chain, built here (tests only: the app builds it on a job).
-    #[cfg(test)]
-    pub(crate) fn current_session(&self) -> Option<crate::session::Session> {
-        let chain = self.chains.chain()?;
-        let data = DataRecord::from_source(
-            &chain.key.source,
-            None,
-            chain.settings.data.n,
-            chain.settings.data.seed,
-        );
-        Some(
-            SessionParts::of(
-                data,
-                self.chains.dataset().cloned(),
-                &chain.settings.model,
-                &chain.live,
-            )
-            .build(),
-        )
-    }
-
-    /// Waits for the export in progress and returns its outcome.
-    #[cfg(test)]
-    pub(crate) fn export_outcome(&mut self, ctx: &egui::Context) -> Option<Result<String, String>> {
-        self.exporter.wait_for_outcome(ctx)
-    }
-
-    /// Presses a run control.
-    #[cfg(test)]
-    pub(crate) fn press(&mut self, ctx: &egui::Context, action: controls::RunAction) {
-        self.apply(ctx, AppCommand::Run(action));
-    }
-
-    /// The Compare view (its job and result).
-    #[cfg(test)]
-    pub(crate) fn compare_view(&mut self) -> &mut CompareView {
-        &mut self.compare
-    }
-
-    /// The running chain's data version (changes with its data or masks).
-    #[cfg(test)]
-    pub(crate) fn data_version(&self) -> Option<u64> {
-        self.chains.chain().map(|c| c.data_version)
-    }
-
-    #[cfg(test)]
-    pub(crate) fn set_workspace(&mut self, workspace: Workspace) {
-        self.workspace = workspace;
-    }
-
-    #[cfg(test)]
-    pub(crate) fn lesson(&self) -> &Lesson {
-        &self.lesson
-    }
-
-    #[cfg(test)]
-    pub(crate) fn lesson_mut(&mut self) -> &mut Lesson {
-        &mut self.lesson
-    }
-
-    #[cfg(test)]
-    pub(crate) fn workspace(&self) -> Workspace {
-        self.workspace
-    }
-
-    #[cfg(test)]
-    pub(crate) fn editors(&self) -> &Editors {
-        &self.editors
     }
 }
 
