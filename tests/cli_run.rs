@@ -107,6 +107,7 @@ fn check_outputs(out: &Path, n: usize, (h, w): (usize, usize), m: usize, sweeps:
         "sigmasq_clamped",
         "prior_precision_clamped",
         "truth_missing",
+        "residual_clamped",
     ] {
         assert_eq!(
             fallbacks.get(kind),

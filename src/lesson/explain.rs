@@ -332,7 +332,7 @@ fn mean(
     let lambda0 = settings.hyper.lambda0;
     let precision = n as f64 + lambda0;
     let wz: f64 = (0..m).map(|a| w[(pixel, a)] as f64 * sumz[a]).sum();
-    let residual_sum = before.colsum[pixel] - wz;
+    let residual_sum = before.columns.sum[pixel] - wz;
     let sigmasq = before.sigmasq()[pixel] as f64;
     MeanDraw {
         pixel,

@@ -6,9 +6,9 @@
 //! generators (see [`super::rng`]).
 
 use super::linalg::{SharedFactor, gemm, to_f32, view, view_mut};
-use super::par::map_chunk_pairs_mut;
 use super::rng::StepRng;
-use super::state::{ModelState, SIGMASQ_RANGE, column_residual_ss};
+use super::state::{ModelState, SIGMASQ_RANGE};
+pub use super::x_missing::sample_x_missing;
 use super::{Fallbacks, Hyperparameters, Prior};
 use nalgebra::DMatrix;
 use rand::rngs::SmallRng;
@@ -30,21 +30,23 @@ pub fn sample_z(state: &mut ModelState, rng: &StepRng) {
         state.w[(dd, a)] as f64 / state.sigmasq[dd] as f64
     });
     let k = sw * &factor.inverse;
+    // Xc = X - 1 mu^T = X~ - 1 (mu - c)^T with X~ the shifted data the state keeps.
+    let shift = &state.columns.shift;
     let offset: Vec<f32> = (0..m)
         .map(|a| {
             (0..d)
-                .map(|dd| state.mu[dd] as f64 * k[(dd, a)])
+                .map(|dd| (state.mu[dd] as f64 - shift[dd] as f64) * k[(dd, a)])
                 .sum::<f64>() as f32
         })
         .collect();
     let mut e = DMatrix::<f32>::zeros(n, m);
     rng.fill_standard_normal(e.as_mut_slice());
 
-    // Z = X K - 1 offset^T + E L^-1.
+    // Z = X~ K - 1 offset^T + E L^-1.
     gemm(
         view_mut(&mut state.z),
         false,
-        view(&state.x),
+        view(&state.xs),
         view(&to_f32(&k)),
     );
     for (a, off) in offset.iter().enumerate() {
@@ -56,60 +58,28 @@ pub fn sample_z(state: &mut ModelState, rng: &StepRng) {
         view(&e),
         view(&to_f32(&factor.l_inverse)),
     );
-    state.invalidate_fitted();
-}
-
-/// Z^T Z (M x M) and sum_n z_n, accumulated in f64 (SPEC 9: they enter differences in the
-/// blocked step, and Z^T Z + prior must stay positive definite). One single-threaded f64 faer
-/// GEMM of Z^T (a view, no copy) times Z: M x N x M, the same sums in the same order on any
-/// thread count.
-fn latent_gram(state: &ModelState) -> (DMatrix<f64>, Vec<f64>) {
-    let z64 = state.z.map(|v| v as f64);
-    let (n, m) = z64.shape();
-    let mut ztz = DMatrix::<f64>::zeros(m, m);
-    let z = faer::MatRef::from_column_major_slice(z64.as_slice(), n, m);
-    faer::linalg::matmul::matmul(
-        faer::MatMut::from_column_major_slice_mut(ztz.as_mut_slice(), m, m),
-        faer::Accum::Replace,
-        z.transpose(),
-        z,
-        1.0f64,
-        faer::Par::Seq,
-    );
-    let sumz = z64.column_iter().map(|c| c.iter().sum()).collect();
-    (ztz, sumz)
-}
-
-/// X^T Z (D x M) in f64, from one f32 GEMM Z^T X (M x D) through faer, which reads Z^T as
-/// a view of Z (no copy).
-fn data_cross(state: &ModelState) -> DMatrix<f64> {
-    let (_, d, m) = state.shape();
-    let mut ztx = DMatrix::<f32>::zeros(m, d);
-    gemm(
-        view_mut(&mut ztx),
-        false,
-        view(&state.z).transpose(),
-        view(&state.x),
-    );
-    DMatrix::<f64>::from_fn(d, m, |dd, a| ztx[(a, dd)] as f64)
+    state.z_changed();
 }
 
 /// W | Z, mu, sigma^2, X under the matrix-normal prior rows w_d ~ N(0, sigma_d^2 Sigma_c)
 /// (SPEC 5.2 and 8): B = Z^T Z + Sigma_c^-1, w_d ~ N(B^-1 Z^T xc_d, sigma_d^2 B^-1).
 pub fn sample_w(state: &mut ModelState, hyper: &Hyperparameters, prior: &Prior, rng: &StepRng) {
     let (_, d, m) = state.shape();
-    let (mut b, sumz) = latent_gram(state);
+    let stats = state.cross_stats();
+    let mut b = stats.ztz.clone();
+    let sumz = stats.sumz.clone();
+    let mut cross = stats.xtz.clone();
     let precision = prior.column_precision(hyper);
     for a in 0..m {
         b[(a, a)] += precision[a];
     }
     let factor = SharedFactor::new(b);
     factor.record(&mut state.fallbacks);
-    // Xc^T Z = X^T Z - mu (sum z)^T, and the mean rows Xc^T Z B^-1 (D x M).
-    let mut cross = data_cross(state);
+    // Xc^T Z = X~^T Z - (mu - c) (sum z)^T, and the mean rows Xc^T Z B^-1 (D x M).
     for a in 0..m {
         for dd in 0..d {
-            cross[(dd, a)] -= state.mu[dd] as f64 * sumz[a];
+            let centre = state.mu[dd] as f64 - state.columns.shift[dd] as f64;
+            cross[(dd, a)] -= centre * sumz[a];
         }
     }
     let mean = cross * &factor.inverse;
@@ -122,7 +92,7 @@ pub fn sample_w(state: &mut ModelState, hyper: &Hyperparameters, prior: &Prior, 
             state.w[(dd, a)] = (mean[(dd, a)] + s * noise[(dd, a)]) as f32;
         }
     }
-    state.invalidate_fitted();
+    state.invalidate_residual();
 }
 
 /// mu | W, Z, sigma^2, X: mu_d ~ N(sum_n (x_nd - w_d^T z_n) / (N + lambda0),
@@ -138,7 +108,7 @@ pub fn sample_mu(state: &mut ModelState, hyper: &Hyperparameters, rng: &StepRng)
     let mut r = rng.chunk(0);
     for dd in 0..d {
         let wz: f64 = (0..m).map(|a| state.w[(dd, a)] as f64 * sumz[a]).sum();
-        let mean = (state.colsum[dd] - wz) / precision;
+        let mean = (state.columns.sum[dd] - wz) / precision;
         let sd = (state.sigmasq[dd] as f64 / precision).sqrt();
         let e: f64 = StandardNormal.sample(&mut r);
         state.mu[dd] = (mean + sd * e) as f32;
@@ -204,53 +174,57 @@ fn draw_scaled_inv_chi2(
 /// LN = Zh^T Zh + L0, the means m_d ((M+1) x D, column d) and nu_N s_d^2 for every column.
 ///
 /// nu_N s_d^2 = nu0 sigma0^2 + x_d^T x_d - m_d^T LN m_d subtracts two numbers of the size of
-/// x_d^T x_d, which for a bright, well-fitted pixel are nearly equal: built from f32 products
-/// the difference loses several digits. It is computed here through the identity
+/// x_d^T x_d, which for a bright, well-fitted pixel are nearly equal. It is computed here
+/// through the identity
 ///   x_d^T x_d - m_d^T LN m_d = ||x_d - Zh m_d||^2 + m_d^T L0 m_d,
-/// a sum of non-negative terms with no cancellation: the residuals x_nd - zh_n^T m_d are
-/// formed entry by entry and their squares summed in f64. The identity is quadratic around
-/// m_d, so an error in m_d enters only at second order. Z^T Z and sum z are f64 sums.
+/// a sum of non-negative terms, quadratic around m_d (an error in m_d enters only at second
+/// order), with ||x_d - Zh m_d||^2 from the sufficient statistics of the shifted data X~
+/// (see [`super::suffstats`]): the bright column enters the GEMM as values of a few units,
+/// and the quadratic forms are combined in f64.
 ///
-/// Leaves `state`'s W and mu at the conditional means m_d (the residuals are formed through
-/// the state's fitted-value cache); the blocked step overwrites them with its draw.
+/// In the shifted frame the mean's last entry is mu_d - c_d, whose prior mean is -c_d:
+/// m~_d = LN^-1 (Zh^T x~_d - lambda0 c_d e_{M+1}), and mu_d's mean is m~_d[M] + c_d.
+///
+/// Leaves `state`'s W and mu at the conditional means m_d (the residual sums are formed at
+/// the stored values); the blocked step overwrites them with its draw.
 fn blocked_conditional(
     state: &mut ModelState,
     hyper: &Hyperparameters,
     prior: &Prior,
 ) -> (SharedFactor, DMatrix<f64>, Vec<f64>) {
     let (n, d, m) = state.shape();
-    let (ztz, sumz) = latent_gram(state);
+    let (stats, columns) = state.stats_and_columns();
     let precision = prior.column_precision(hyper);
     // LN = [[Z^T Z + Sigma_c^-1, sum z], [sum z^T, N + lambda0]].
     let mut ln = DMatrix::<f64>::zeros(m + 1, m + 1);
     for a in 0..m {
         for b in 0..m {
-            ln[(a, b)] = ztz[(a, b)];
+            ln[(a, b)] = stats.ztz[(a, b)];
         }
         ln[(a, a)] += precision[a];
-        ln[(a, m)] = sumz[a];
-        ln[(m, a)] = sumz[a];
+        ln[(a, m)] = stats.sumz[a];
+        ln[(m, a)] = stats.sumz[a];
     }
     ln[(m, m)] = n as f64 + hyper.lambda0;
-    let factor = SharedFactor::new(ln);
-    factor.record(&mut state.fallbacks);
-    // Zh^T X ((M+1) x D): (X^T Z)^T from GEMM, the last row the column sums.
-    let cross = data_cross(state);
+    // Zh^T x~_d plus the shifted prior's pull, ((M+1) x D).
     let mut zhx = DMatrix::<f64>::zeros(m + 1, d);
     for dd in 0..d {
         for a in 0..m {
-            zhx[(a, dd)] = cross[(dd, a)];
+            zhx[(a, dd)] = stats.xtz[(dd, a)];
         }
-        zhx[(m, dd)] = state.colsum[dd];
+        zhx[(m, dd)] = columns.shifted_sum[dd] - hyper.lambda0 * columns.shift[dd] as f64;
     }
-    let means = &factor.inverse * &zhx; // (M+1) x D, column d is m_d
+    let factor = SharedFactor::new(ln);
+    factor.record(&mut state.fallbacks);
+    let mut means = &factor.inverse * &zhx; // (M+1) x D, column d is m~_d
     for dd in 0..d {
+        means[(m, dd)] += state.columns.shift[dd] as f64;
         for a in 0..m {
             state.w[(dd, a)] = means[(a, dd)] as f32;
         }
         state.mu[dd] = means[(m, dd)] as f32;
     }
-    state.invalidate_fitted();
+    state.invalidate_residual();
     let residual = state.residual_sums();
     let scale_sums = (0..d)
         .map(|dd| {
@@ -307,46 +281,5 @@ pub fn sample_w_mu_sigmasq_blocked(
         }
         state.mu[dd] = (md[m] + s * noise[(dd, m)]) as f32;
     }
-    state.invalidate_fitted();
-}
-
-/// X_miss | W, Z, mu, sigma^2: each missing x_nd ~ N(w_d^T z_n + mu_d, sigma_d^2)
-/// independently (SPEC 5.5). One generator per column. Column sums are updated sparsely, and
-/// the per-column residual sums the log joint needs are updated from the old and new
-/// residuals of the missing entries (or recomputed in the same pass when not cached).
-pub fn sample_x_missing(state: &mut ModelState, rng: &StepRng) {
-    let n = state.x.nrows();
-    let parts = state.x_missing_parts();
-    let (mu, missing, cached) = (parts.mu, parts.missing, parts.residual.as_deref());
-    let sd: Vec<f32> = parts.sigmasq.iter().map(|s| s.sqrt()).collect();
-    let per_column = map_chunk_pairs_mut(
-        parts.x.as_mut_slice(),
-        parts.fitted.as_slice(),
-        n,
-        |dd, xc, pc| {
-            let range = missing.column_range(dd);
-            let mut r = rng.chunk(dd as u64);
-            let (mut delta_sum, mut delta_sq, mut delta_ss) = (0.0f64, 0.0f64, 0.0f64);
-            for &i in &missing.rows()[range] {
-                let i = i as usize;
-                let e: f32 = StandardNormal.sample(&mut r);
-                let fit = pc[i] + mu[dd];
-                let new = fit + sd[dd] * e;
-                delta_sum += new as f64 - xc[i] as f64;
-                delta_sq += (new as f64).powi(2) - (xc[i] as f64).powi(2);
-                delta_ss += ((new - fit) as f64).powi(2) - ((xc[i] - fit) as f64).powi(2);
-                xc[i] = new;
-            }
-            let ss = match cached {
-                Some(old) => (old[dd] + delta_ss).max(0.0),
-                None => column_residual_ss(xc, pc, mu[dd]),
-            };
-            (delta_sum, delta_sq, ss)
-        },
-    );
-    for (dd, &(delta_sum, delta_sq, _)) in per_column.iter().enumerate() {
-        parts.colsum[dd] += delta_sum;
-        parts.colsumsq[dd] = (parts.colsumsq[dd] + delta_sq).max(0.0);
-    }
-    *parts.residual = Some(per_column.into_iter().map(|(_, _, ss)| ss).collect());
+    state.invalidate_residual();
 }

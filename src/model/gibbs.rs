@@ -338,7 +338,7 @@ impl GibbsSampler {
                 .clone()
                 .map(|k| x[(idx.rows()[k] as usize, j)] as f64)
                 .sum();
-            sum[j] = self.state.colsum[j] - hidden;
+            sum[j] = self.state.columns.sum[j] - hidden;
             count[j] = n - range.len();
         }
         let total: usize = count.iter().sum();

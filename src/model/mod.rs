@@ -5,10 +5,12 @@
 //! running moments. Data are f32; sums that cancel are accumulated in f64.
 //!
 //! How a sweep stays fast (N = 10000, D = 784, M = 50):
-//! - three big products per sweep, all through nalgebra's GEMM (matrixmultiply, threaded):
-//!   X (S^-1 W) for Z, Z^T X (Z transposed first, never `tr_mul`) for W, and Z W^T, shared
-//!   by the sigma^2 step, the X_miss step and the log joint ([`ModelState`] caches it and the
-//!   per-column residual sums, which the X_miss step updates from the changed entries only);
+//! - two big products per sweep, through faer's GEMM in fixed blocks ([`linalg::gemm`]):
+//!   X~ K for Z and Z^T X~ for W, with X~ = X shifted by its column means (see
+//!   [`suffstats`]). The sigma^2 step, the X_miss step and the log joint need no third
+//!   product: the residual sums come from the sufficient statistics X~^T Z, Z^T Z and sum z
+//!   (SPEC 9) in f64, the X_miss step forms w_d^T z_n only at the missing entries, and it
+//!   updates the residual sums from the changed entries;
 //! - the M x M precisions of the Z and W steps are factored once per step and applied to all
 //!   rows as matrix products (no per-row inversions);
 //! - elementwise work runs on rayon in fixed-size chunks, each with its own generator seeded
@@ -35,8 +37,10 @@ mod records;
 pub mod rng;
 mod settings;
 mod state;
+mod suffstats;
 #[cfg(test)]
 mod tests_set_mask;
+mod x_missing;
 
 pub use error::ModelError;
 pub use gibbs::GibbsSampler;

@@ -43,23 +43,23 @@ pub fn map_chunks<T: Sync, R: Send>(
     }
 }
 
-/// `f(chunk index, chunk of a, chunk of b)` over matching `size`-element chunks, in order.
-pub fn map_chunk_pairs<A: Sync, B: Sync, R: Send>(
-    a: &[A],
-    b: &[B],
+/// `f(chunk index, mutable chunk of a, mutable chunk of b)` over matching chunks, in order.
+pub fn map_chunk_pairs_both_mut<A: Send, B: Send, R: Send>(
+    a: &mut [A],
+    b: &mut [B],
     size: usize,
-    f: impl Fn(usize, &[A], &[B]) -> R + Sync + Send,
+    f: impl Fn(usize, &mut [A], &mut [B]) -> R + Sync + Send,
 ) -> Vec<R> {
     let size = size.max(1);
     if a.len() < PARALLEL_MIN {
-        a.chunks(size)
-            .zip(b.chunks(size))
+        a.chunks_mut(size)
+            .zip(b.chunks_mut(size))
             .enumerate()
             .map(|(c, (x, y))| f(c, x, y))
             .collect()
     } else {
-        a.par_chunks(size)
-            .zip(b.par_chunks(size))
+        a.par_chunks_mut(size)
+            .zip(b.par_chunks_mut(size))
             .enumerate()
             .map(|(c, (x, y))| f(c, x, y))
             .collect()

@@ -90,11 +90,14 @@ pub struct Fallbacks {
     pub prior_precision_clamped: u64,
     /// Missing entries whose true value was not found when a mask changed; scored against 0.
     pub truth_missing: u64,
+    /// A column's residual sum of squares, formed from sufficient statistics, came out
+    /// negative through rounding (a column the model fits exactly) and was set to 0.
+    pub residual_clamped: u64,
 }
 
 impl Fallbacks {
     /// Every kind with its count, in a fixed order (the keys of `summary.json`).
-    pub fn counts(&self) -> [(&'static str, u64); 6] {
+    pub fn counts(&self) -> [(&'static str, u64); 7] {
         [
             ("cholesky_jitter", self.cholesky_jitter),
             ("cholesky_identity", self.cholesky_identity),
@@ -102,6 +105,7 @@ impl Fallbacks {
             ("sigmasq_clamped", self.sigmasq_clamped),
             ("prior_precision_clamped", self.prior_precision_clamped),
             ("truth_missing", self.truth_missing),
+            ("residual_clamped", self.residual_clamped),
         ]
     }
 
@@ -118,6 +122,7 @@ impl Fallbacks {
         self.sigmasq_clamped += other.sigmasq_clamped;
         self.prior_precision_clamped += other.prior_precision_clamped;
         self.truth_missing += other.truth_missing;
+        self.residual_clamped += other.residual_clamped;
     }
 
     /// One line for a status bar: "no numerical fallbacks" or e.g.
@@ -153,6 +158,11 @@ impl Fallbacks {
                 self.truth_missing,
                 "true value missing",
                 "true values missing",
+            ),
+            (
+                self.residual_clamped,
+                "residual sum clamped to 0",
+                "residual sums clamped to 0",
             ),
         ];
         let parts: Vec<String> = words

@@ -1,8 +1,7 @@
 //! The current values of every unknown (Z, W, mu, sigma^2, X_miss) and the completed data.
 
-use super::linalg::{gemm, view, view_mut};
-use super::par::{map_chunk_pairs, map_chunks};
 use super::problem::check_value;
+use super::suffstats::{ColumnSums, CrossStats};
 use super::{MAX_FACTORS, ModelError};
 use nalgebra::DMatrix;
 
@@ -121,6 +120,10 @@ impl MissingIndex {
 
 /// Every unknown of the model plus the completed data X (observed values and the current
 /// X_miss sample). Matrices are nalgebra column-major: X is N x D, Z is N x M, W is D x M.
+///
+/// Beside X the state keeps X~ = X - 1 c^T, X shifted by its column means, which the big
+/// products read (see [`super::suffstats`]), and the sufficient statistics that replace the
+/// fitted values Z W^T: no N x D x M product beyond the two GEMMs of the Z and W steps.
 #[derive(Clone, Debug)]
 pub struct ModelState {
     pub(crate) x: DMatrix<f32>,
@@ -129,14 +132,12 @@ pub struct ModelState {
     pub(crate) w: DMatrix<f32>,
     pub(crate) mu: Vec<f32>,
     pub(crate) sigmasq: Vec<f32>,
-    /// Column sums of X in f64, kept up to date as X_miss changes.
-    pub(crate) colsum: Vec<f64>,
-    /// Column sums of squares of X in f64 (for the blocked step), kept up to date likewise.
-    pub(crate) colsumsq: Vec<f64>,
-    /// Cache of Z W^T (N x D) for the current Z and W, shared by the sigma^2 step, the X_miss
-    /// step and the log joint.
-    fitted: DMatrix<f32>,
-    fitted_valid: bool,
+    /// X~ = X - 1 c^T (N x D), c = `columns.shift`; updated with X.
+    pub(crate) xs: DMatrix<f32>,
+    /// Column sums of X and of X~ in f64, kept up to date as X_miss changes.
+    pub(crate) columns: ColumnSums,
+    /// Cache of X~^T Z, Z^T Z and sum z for the current X and Z (None when either changed).
+    cross: Option<CrossStats>,
     /// Cache of the per-column sums of squared residuals for the current X, Z, W and mu
     /// (None when any of them changed since).
     residual: Option<Vec<f64>>,
@@ -179,10 +180,15 @@ impl ModelState {
             w: DMatrix::zeros(d, m),
             mu: vec![0.0; d],
             sigmasq: vec![1.0; d],
-            colsum: vec![0.0; d],
-            colsumsq: vec![0.0; d],
-            fitted: DMatrix::zeros(0, 0),
-            fitted_valid: false,
+            xs: DMatrix::zeros(0, 0),
+            columns: ColumnSums {
+                n,
+                shift: Vec::new(),
+                sum: Vec::new(),
+                shifted_sum: Vec::new(),
+                shifted_sumsq: Vec::new(),
+            },
+            cross: None,
             residual: None,
             fallbacks: super::Fallbacks::default(),
         };
@@ -243,8 +249,7 @@ impl ModelState {
                 self.x[(i, j)] = x_row_major[i * d + j];
             }
         }
-        self.refresh_colsum();
-        self.residual = None;
+        self.refresh_columns();
         Ok(())
     }
 
@@ -252,7 +257,7 @@ impl ModelState {
     pub fn set_z(&mut self, z: DMatrix<f32>) -> Result<(), ModelError> {
         check_matrix("z", &self.z, &z)?;
         self.z = z;
-        self.invalidate_fitted();
+        self.z_changed();
         Ok(())
     }
 
@@ -260,7 +265,7 @@ impl ModelState {
     pub fn set_w(&mut self, w: DMatrix<f32>) -> Result<(), ModelError> {
         check_matrix("w", &self.w, &w)?;
         self.w = w;
-        self.invalidate_fitted();
+        self.invalidate_residual();
         Ok(())
     }
 
@@ -297,8 +302,8 @@ impl ModelState {
 
     /// Gives image `i` a new mask `missing` (length D): pixels it reveals take their value from
     /// `values` (the image's data, length D; read only where `missing` is false), pixels it
-    /// hides keep their current value until the next X_miss step draws them. The column sums
-    /// and sums of squares are recomputed and the residual cache dropped. Returns the index
+    /// hides keep their current value until the next X_miss step draws them. The column sums,
+    /// X~ and its sums are recomputed and the caches dropped. Returns the index
     /// the state had before.
     pub(crate) fn set_row_mask(
         &mut self,
@@ -324,114 +329,95 @@ impl ModelState {
         }
         let new_index = self.missing.with_row(i, missing);
         let old = std::mem::replace(&mut self.missing, new_index);
-        self.refresh_colsum();
-        self.residual = None;
+        self.refresh_columns();
         Ok(old)
     }
 
-    /// Marks Z or W as changed by a conditional.
-    pub(crate) fn invalidate_fitted(&mut self) {
-        self.fitted_valid = false;
+    /// Marks Z as changed by a conditional: the statistics and residual sums are stale.
+    pub(crate) fn z_changed(&mut self) {
+        self.cross = None;
         self.residual = None;
     }
 
-    /// Marks mu as changed by a conditional.
+    /// Marks W, mu or sigma^2's inputs as changed by a conditional: the residual sums are stale
+    /// (X~^T Z and Z^T Z depend on X and Z only and stay).
     pub(crate) fn invalidate_residual(&mut self) {
         self.residual = None;
     }
 
-    /// Z W^T for the current Z and W, computed at most once per change of Z or W.
-    pub(crate) fn fitted(&mut self) -> &DMatrix<f32> {
-        if !self.fitted_valid {
-            let (n, d, _) = self.shape();
-            if self.fitted.shape() != (n, d) {
-                self.fitted = DMatrix::zeros(n, d);
-            }
-            gemm(
-                view_mut(&mut self.fitted),
-                false,
-                view(&self.z),
-                view(&self.w).transpose(),
-            );
-            self.fitted_valid = true;
-        }
-        &self.fitted
+    /// X~^T Z, Z^T Z and sum z for the current X and Z, computed at most once per change.
+    pub(crate) fn cross_stats(&mut self) -> &CrossStats {
+        self.stats_and_columns().0
     }
 
-    /// Split borrows for the X_miss step: fitted values (computed if needed), X, column sums
-    /// and sums of squares, the missing index and the residual cache.
+    /// [`ModelState::cross_stats`] with the column sums beside them (one borrow of the state).
+    pub(crate) fn stats_and_columns(&mut self) -> (&CrossStats, &ColumnSums) {
+        let stats = self
+            .cross
+            .get_or_insert_with(|| CrossStats::compute(&self.xs, &self.z));
+        (stats, &self.columns)
+    }
+
+    /// Split borrows for the X_miss step: X and X~, the column sums, the missing index, the
+    /// residual sums (computed if needed) and the parameters. The statistics are dropped, since
+    /// the step changes X.
     pub(crate) fn x_missing_parts(&mut self) -> XMissingParts<'_> {
-        self.fitted();
+        let residual = self.residual_sums();
+        self.cross = None;
+        self.residual = None;
         XMissingParts {
-            fitted: &self.fitted,
             x: &mut self.x,
-            colsum: &mut self.colsum,
-            colsumsq: &mut self.colsumsq,
+            xs: &mut self.xs,
+            columns: &mut self.columns,
             missing: &self.missing,
-            residual: &mut self.residual,
+            residual,
+            residual_out: &mut self.residual,
+            z: &self.z,
+            w: &self.w,
             mu: &self.mu,
             sigmasq: &self.sigmasq,
+            fallbacks: &mut self.fallbacks,
         }
     }
 
-    /// Per-column sums of squared residuals sum_n (x_nd - w_d^T z_n - mu_d)^2, in f64
-    /// (cached until X, Z, W or mu change).
+    /// Per-column sums of squared residuals sum_n (x_nd - w_d^T z_n - mu_d)^2, in f64, from the
+    /// sufficient statistics (cached until X, Z, W or mu change). A sum that rounding made
+    /// negative is clamped to 0 and counted as a fallback.
     pub(crate) fn residual_sums(&mut self) -> Vec<f64> {
         if let Some(r) = &self.residual {
             return r.clone();
         }
-        let n = self.x.nrows();
-        self.fitted();
-        let mu = &self.mu;
-        let sums = map_chunk_pairs(self.x.as_slice(), self.fitted.as_slice(), n, |d, xc, pc| {
-            column_residual_ss(xc, pc, mu[d])
-        });
+        self.cross_stats();
+        let stats = self.cross.as_ref().expect("computed above");
+        let (sums, clamped) = stats.residual_sums(&self.columns, &self.w, &self.mu);
+        self.fallbacks.residual_clamped += clamped;
         self.residual = Some(sums.clone());
         sums
     }
 
-    fn refresh_colsum(&mut self) {
-        let n = self.x.nrows();
-        let sums = map_chunks(self.x.as_slice(), n, |_, c| {
-            c.iter().fold((0.0f64, 0.0f64), |(s, q), &v| {
-                let v = v as f64;
-                (s + v, q + v * v)
-            })
-        });
-        self.colsum = sums.iter().map(|s| s.0).collect();
-        self.colsumsq = sums.iter().map(|s| s.1).collect();
+    /// Rebuilds X~ and the column sums from X and drops the caches.
+    fn refresh_columns(&mut self) {
+        self.columns = ColumnSums::rebuild(&self.x, &mut self.xs);
+        self.cross = None;
+        self.residual = None;
     }
 }
 
 /// The pieces of the state the X_miss step reads and writes, borrowed together.
 pub(crate) struct XMissingParts<'a> {
-    pub fitted: &'a DMatrix<f32>,
     pub x: &'a mut DMatrix<f32>,
-    pub colsum: &'a mut [f64],
-    pub colsumsq: &'a mut [f64],
+    pub xs: &'a mut DMatrix<f32>,
+    pub columns: &'a mut ColumnSums,
     pub missing: &'a MissingIndex,
-    pub residual: &'a mut Option<Vec<f64>>,
+    /// The residual sums before the step.
+    pub residual: Vec<f64>,
+    /// Where the step stores the residual sums after it.
+    pub residual_out: &'a mut Option<Vec<f64>>,
+    pub z: &'a DMatrix<f32>,
+    pub w: &'a DMatrix<f32>,
     pub mu: &'a [f32],
     pub sigmasq: &'a [f32],
-}
-
-/// sum_n (x_n - p_n - mu)^2 of one column: f32 lanes of 8 for speed, folded into f64 every
-/// 256 values so long columns do not lose precision.
-pub(crate) fn column_residual_ss(xc: &[f32], pc: &[f32], mu: f32) -> f64 {
-    let mut total = 0.0f64;
-    for (xb, pb) in xc.chunks(256).zip(pc.chunks(256)) {
-        let mut acc = [0.0f32; 8];
-        for (xs, ps) in xb.chunks(8).zip(pb.chunks(8)) {
-            for ((a, &x), &p) in acc.iter_mut().zip(xs).zip(ps) {
-                // x - mu first: for a bright pixel both are large and close, so their f32
-                // difference is exact (Sterbenz) and the small fitted value is subtracted last.
-                let r = (x - mu) - p;
-                *a += r * r;
-            }
-        }
-        total += acc.iter().map(|&v| v as f64).sum::<f64>();
-    }
-    total
+    pub fallbacks: &'a mut super::Fallbacks,
 }
 
 fn check_len(what: &'static str, expected: usize, got: usize) -> Result<(), ModelError> {
