@@ -208,7 +208,8 @@ impl DataPanel {
         ui.add_space(4.0);
         let source = self.resolve(&settings.source);
         let max_n = self.max_n(&source, settings.tile_shifts);
-        let min_n = MIN_N.min(max_n);
+        // The slider's low end: 100, or all of a smaller data set (copies or not).
+        let min_n = MIN_N.min(self.max_n(&source, false));
         if settings.n > max_n {
             settings.n = max_n;
         }
