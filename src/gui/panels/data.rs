@@ -29,7 +29,7 @@ const MNIST_TEST_IMAGES: usize = 10_000;
 const MAX_SYNTHETIC: usize = 10_000;
 /// Most images the N slider offers with "fill to N with shifted copies" on (60,000, MNIST's
 /// training-set size, from the 10,000 test digits, with room to spare).
-pub const MAX_SHIFTED_N: usize = 100_000;
+const MAX_SHIFTED_N: usize = 100_000;
 /// Fewest images the N slider offers (fewer only when the data has fewer).
 const MIN_N: usize = 100;
 
