@@ -158,7 +158,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         f.validate(r.n, 1)?;
     }
 
-    let dataset = load(r)?;
+    let (dataset, _) = load(r)?;
     let experiment = build_experiment(r, &dataset, &spec)?;
     drop(dataset);
     let problem = experiment.problem;

@@ -16,6 +16,9 @@ pub struct GuiArgs {
     /// Number of images N for this start (overrides the remembered value).
     #[arg(long = "images", value_name = "N", hide = true)]
     pub n: Option<usize>,
+    /// With --images above the data's size: fill up to N with copies shifted by up to 2 pixels.
+    #[arg(long, hide = true)]
+    pub tile_shifts: bool,
     /// Number of factors M for this start (overrides the remembered value).
     #[arg(long = "factors", value_name = "M", hide = true)]
     pub m: Option<usize>,
@@ -41,6 +44,7 @@ impl GuiArgs {
             autostart: self.autostart,
             n: self.n,
             m: self.m,
+            tile_shifts: self.tile_shifts,
             frame_log: self.frame_log,
             fresh: self.fresh,
             close_after: self

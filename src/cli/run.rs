@@ -12,7 +12,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use gibbs_fa::chains::{ChainsOptions, MAX_CHAINS, MultiChain, Parallelism};
 use gibbs_fa::data::locate::{describe_search, find_data};
-use gibbs_fa::data::{DataOrigin, Dataset};
+use gibbs_fa::data::{DataOrigin, Dataset, Tiling, tile_with_shifts};
 use gibbs_fa::experiment::{self, Experiment, ExperimentSpec, NOTEBOOK_SEED};
 use gibbs_fa::masks::{MaskKind, MaskParams, read_mask_file};
 use gibbs_fa::model::{
@@ -70,6 +70,11 @@ pub struct RunArgs {
     /// Number of images taken from the start of the dataset.
     #[arg(long, default_value_t = 10_000)]
     pub n: usize,
+    /// When --n is larger than the dataset, fill up to N with copies of its images shifted by
+    /// up to 2 pixels (random per copy, seeded by --seed), e.g. --n 60000 on the 10,000 MNIST
+    /// test digits. Without it, asking for more images than the dataset holds is an error.
+    #[arg(long)]
+    pub tile_shifts: bool,
     /// Standard deviation of the Gaussian noise added to every pixel.
     #[arg(long, default_value_t = 3.0, allow_negative_numbers = true)]
     pub noise_std: f32,
@@ -193,7 +198,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         );
     }
 
-    let dataset = load(&args)?;
+    let (dataset, tiling) = load(&args)?;
     let experiment = build_experiment(&args, &dataset, &spec)?;
     drop(dataset);
     let Experiment {
@@ -270,6 +275,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let context = outputs::SummaryContext {
         spec: &spec,
         data: describe_origin(&origin),
+        tiling,
         mask_file: args.mask_file.as_deref(),
         threads: rayon::current_num_threads(),
         sampling_seconds,
@@ -406,8 +412,10 @@ pub(super) fn experiment_spec(args: &RunArgs) -> ExperimentSpec {
     }
 }
 
-/// The dataset, saying where it came from; synthetic data is announced as such.
-pub(super) fn load(args: &RunArgs) -> anyhow::Result<Dataset> {
+/// The dataset, saying where it came from; synthetic data is announced as such. With
+/// `--tile-shifts` and `--n` above its size, filled up to N with shifted copies (said on
+/// stdout, and returned for the summary).
+pub(super) fn load(args: &RunArgs) -> anyhow::Result<(Dataset, Option<Tiling>)> {
     let source = find_data(args.data.as_deref());
     let data = source
         .load(args.shape, args.n, args.seed)
@@ -418,7 +426,19 @@ pub(super) fn load(args: &RunArgs) -> anyhow::Result<Dataset> {
     } else {
         say!("data: {}", source.describe());
     }
-    Ok(data)
+    if !(args.tile_shifts && args.n > data.n) {
+        return Ok((data, None));
+    }
+    let (tiled, tiling) = tile_with_shifts(&data, args.n, args.seed)
+        .with_context(|| format!("filling up to --n {} with shifted copies", args.n))?;
+    say!(
+        "data: tiled to {} images: the {} images, then {} copies shifted by up to {} pixels",
+        tiled.n,
+        tiling.source_images,
+        tiling.copies,
+        tiling.max_shift
+    );
+    Ok((tiled, Some(tiling)))
 }
 
 pub(super) fn describe_origin(origin: &DataOrigin) -> String {

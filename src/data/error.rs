@@ -128,6 +128,10 @@ pub enum DataError {
     #[error("{path}: {detail}")]
     UnknownFormat { path: PathBuf, detail: String },
 
+    /// More images asked for than a generator makes (shifted copies, see [`super::tile`]).
+    #[error("cannot make {asked} images: at most {limit} are allowed")]
+    TooManyImages { asked: usize, limit: usize },
+
     /// An argument out of range (n = 0 images, negative noise level, ...).
     #[error("{0}")]
     InvalidArgument(String),

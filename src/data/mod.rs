@@ -3,7 +3,7 @@
 //!
 //! Entry points: [`load_path`] (any supported file or folder), [`locate`] (where MNIST is),
 //! [`download`] (fetch MNIST into the cache), [`synthetic`] (offline digits), [`first_n`] and
-//! [`add_noise`] (the protocol). Every failure is a [`DataError`] naming the file.
+//! [`add_noise`] (the protocol), [`tile`] (more images than the data holds, as shifted copies). Every failure is a [`DataError`] naming the file.
 
 pub mod csv;
 pub mod download;
@@ -13,12 +13,14 @@ pub mod locate;
 mod noise;
 pub mod png_folder;
 pub mod synthetic;
+pub mod tile;
 
 use std::path::Path;
 
 pub use error::DataError;
 pub use locate::{DataSource, load_path};
 pub use noise::{add_noise, first_n, stream_seed};
+pub use tile::{Tiling, tile_with_shifts};
 
 /// N grayscale images of `height` x `width` pixels, row-major, f32 (MNIST scale 0..255).
 #[derive(Clone, Debug, PartialEq)]

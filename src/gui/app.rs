@@ -52,6 +52,8 @@ pub struct AppOptions {
     pub n: Option<usize>,
     /// Override the remembered M.
     pub m: Option<usize>,
+    /// Fill up to N with shifted copies when N is more than the data holds.
+    pub tile_shifts: bool,
     /// Print the frame times to stderr every frame (measuring responsiveness).
     pub frame_log: bool,
     /// Ignore the remembered settings (tests, reproducible screenshots).
@@ -114,6 +116,9 @@ impl GibbsApp {
         }
         if let Some(n) = options.n {
             settings.data.n = n.max(1);
+        }
+        if options.tile_shifts {
+            settings.data.tile_shifts = true;
         }
         if let Some(m) = options.m {
             settings.model.hyper.m = m.max(1);

@@ -170,6 +170,7 @@ impl RestartKey {
             (a.data.n != b.data.n, "N"),
             (a.data.noise_std != b.data.noise_std, "noise"),
             (a.data.seed != b.data.seed, "data seed"),
+            (a.data.tile_shifts != b.data.tile_shifts, "shifted copies"),
             (a.masks != b.masks, "masks"),
             (a.painted != b.painted, "painted masks"),
             (a.m != b.m, "M"),

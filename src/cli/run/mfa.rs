@@ -88,7 +88,7 @@ pub fn run(args: RunArgs, components: usize, alpha0: f64) -> anyhow::Result<()> 
         seed: fa.seed,
     };
 
-    let dataset = load(&args)?;
+    let (dataset, _) = load(&args)?;
     let experiment = build_experiment(&args, &dataset, &spec)?;
     drop(dataset);
     let Experiment {

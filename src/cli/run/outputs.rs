@@ -38,6 +38,8 @@ pub struct RunResult<'a> {
 pub struct SummaryContext<'a> {
     pub spec: &'a ExperimentSpec,
     pub data: String,
+    /// Set when the images were filled up to N with shifted copies (`--tile-shifts`).
+    pub tiling: Option<gibbs_fa::data::Tiling>,
     pub mask_file: Option<&'a Path>,
     pub threads: usize,
     pub sampling_seconds: f64,
@@ -141,6 +143,7 @@ pub fn write_summary(
         "settings": settings,
         "experiment": context.spec,
         "data": context.data,
+        "tiling": context.tiling,
         "mask_file": context.mask_file.map(|p| p.display().to_string()),
         "n": context.spec.n,
         "d": w.nrows(),

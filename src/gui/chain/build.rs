@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::data::{DataSource, Dataset};
+use crate::data::{DataSource, Dataset, tile_with_shifts};
 use crate::experiment::{self, Experiment, ExperimentSpec};
 use crate::sampler::{HandleOptions, Notify, SamplerHandle};
 use crate::session::Session;
@@ -130,7 +130,7 @@ fn restore_experiment(
 }
 
 /// Loads the data (unless cached) and builds the experiment (unless reused), adopting N when
-/// the data holds fewer images.
+/// the data holds fewer images, or filling up to N with shifted copies when asked to.
 fn fresh_experiment(
     settings: &mut Settings,
     key: &RestartKey,
@@ -152,7 +152,24 @@ fn fresh_experiment(
     if progress.cancelled() {
         return Err("cancelled".into());
     }
-    if settings.data.n > data.n {
+    let tiled = if settings.data.tile_shifts && settings.data.n > data.n {
+        progress.report(
+            None,
+            format!(
+                "filling up to {} images with shifted copies",
+                settings.data.n
+            ),
+        );
+        let (tiled, _) = tile_with_shifts(&data, settings.data.n, settings.data.seed)
+            .map_err(|e| format!("{e}\n\nSource: {}", source.describe()))?;
+        Some(tiled)
+    } else {
+        None
+    };
+    if progress.cancelled() {
+        return Err("cancelled".into());
+    }
+    if settings.data.n > data.n && tiled.is_none() {
         *note = Some(format!(
             "The data has {} images, fewer than the N = {} asked for; using all {}.",
             data.n, settings.data.n, data.n
@@ -167,7 +184,10 @@ fn fresh_experiment(
         mask: settings.masks.params.clone(),
         mask_seed: settings.masks.seed,
     };
-    let mut built = experiment::build(&data, &spec).map_err(|e| e.to_string())?;
+    // The loaded data stays cached as read; the tiled copy lives only for this build.
+    let mut built =
+        experiment::build(tiled.as_ref().unwrap_or(&data), &spec).map_err(|e| e.to_string())?;
+    drop(tiled);
     settings.painted.lay_over(&mut built);
     Ok(((dataset_key, data), built))
 }

@@ -10,4 +10,5 @@ mod remembered;
 mod session;
 mod structure;
 mod support;
+mod tile;
 mod views;

@@ -18,7 +18,7 @@ use crate::model::Prior;
 
 /// eframe's storage, in memory.
 #[derive(Default)]
-struct MemoryStorage(HashMap<String, String>);
+pub(super) struct MemoryStorage(HashMap<String, String>);
 
 impl eframe::Storage for MemoryStorage {
     fn get_string(&self, key: &str) -> Option<String> {
@@ -42,6 +42,7 @@ fn seed_file() -> String {
     let s = &mut persisted.settings;
     s.data.n = 2_000;
     s.data.noise_std = 5.0;
+    s.data.tile_shifts = true;
     s.masks.seed = 7;
     s.model.hyper.m = 12;
     s.model.prior = Prior::Decaying {
