@@ -35,6 +35,9 @@ pub struct Chain {
     /// values[q][t]: quantity q after sweep t + 1 (burn-in included).
     pub(crate) values: Vec<Vec<f64>>,
     pub(crate) halves: Halves,
+    /// Sweep count at the last change of target (0 at the start): burn-in counts from here,
+    /// as in the sampler itself (see [`super::MultiChain::set_hyperparameters`]).
+    pub(crate) change_point: usize,
 }
 
 impl Chain {
@@ -48,7 +51,7 @@ impl Chain {
         for (column, &v) in self.values.iter_mut().zip(&values) {
             column.push(v);
         }
-        let warmup = record.iter <= self.sampler.settings().burn_in;
+        let warmup = record.iter - self.change_point <= self.sampler.settings().burn_in;
         if !warmup {
             let state = self.sampler.state();
             let (x, idx) = (state.x(), state.missing());
@@ -93,5 +96,10 @@ impl Chain {
     /// The per-half moments of the per-pixel quantities.
     pub fn halves(&self) -> &Halves {
         &self.halves
+    }
+
+    /// Sweep count at the last change of target (0 at the start).
+    pub fn change_point(&self) -> usize {
+        self.change_point
     }
 }

@@ -9,12 +9,13 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 
 use super::ChainsError;
 use super::chain::ChainSweep;
+use super::follow::Change;
 use super::multi::{ChainsDiagnostics, ChainsOptions, MultiChain};
 use crate::model::{Problem, SamplerSettings};
 use crate::sampler::{Notify, RunState};
 
 /// What a front end asks the chains' thread to do; read between rounds (at once when idle).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum ChainsCommand {
     /// Stop after the current round; [`RunState::Paused`] follows.
     Pause,
@@ -27,6 +28,11 @@ pub enum ChainsCommand {
     Stop,
     /// Send [`ChainsEvent::Diagnostics`] after the current round (at once when idle).
     RequestDiagnostics,
+    /// Apply a change of the run to every chain before the next round
+    /// ([`MultiChain::follow`]); [`ChainsEvent::Followed`] follows, or [`ChainsEvent::Error`]
+    /// if it was refused. A longer run of a finished handle that lingers
+    /// ([`ChainsHandleOptions::linger`]) becomes paused: [`ChainsCommand::Resume`] goes on.
+    Follow(Change),
 }
 
 /// What the chains' thread reports, in order.
@@ -47,6 +53,15 @@ pub enum ChainsEvent {
     State(RunState),
     /// Something could not be computed; the message says what.
     Error(String),
+    /// A [`ChainsCommand::Follow`] was applied: the draws diagnosed from now on are those
+    /// after sweep `since` plus the burn-in (`since` is the round of the last change of
+    /// target, 0 if none); `settings` are the chains' settings now (the run's seed) and
+    /// `missing` the number of missing entries of their masks.
+    Followed {
+        since: usize,
+        settings: Box<SamplerSettings>,
+        missing: usize,
+    },
 }
 
 /// How the chains' thread behaves.
@@ -57,6 +72,9 @@ pub struct ChainsHandleOptions {
     pub diagnostics_interval: Duration,
     /// Start idle instead of sweeping.
     pub start_paused: bool,
+    /// At the run length, stay idle (waiting for a longer run) instead of ending the thread;
+    /// [`ChainsHandle::join`] then waits for [`ChainsHandle::stop`].
+    pub linger: bool,
 }
 
 impl Default for ChainsHandleOptions {
@@ -64,6 +82,7 @@ impl Default for ChainsHandleOptions {
         ChainsHandleOptions {
             diagnostics_interval: Duration::from_millis(500),
             start_paused: false,
+            linger: false,
         }
     }
 }
@@ -233,6 +252,8 @@ impl Manager {
         me.notify();
         let mut last_diagnostics = Instant::now();
         let mut wanted = false;
+        // Finished was reported (a lingering handle waits for a longer run).
+        let mut finished = false;
         loop {
             if me.stop.load(Ordering::Acquire) {
                 break;
@@ -250,7 +271,7 @@ impl Manager {
                     Err(RecvTimeoutError::Disconnected) => break,
                 }
             };
-            match command {
+            match &command {
                 Some(ChainsCommand::Stop) => break,
                 Some(ChainsCommand::Pause) if running => {
                     running = false;
@@ -258,9 +279,33 @@ impl Manager {
                 }
                 Some(ChainsCommand::Resume) if !running && !me.chains.is_done() => {
                     running = true;
+                    finished = false;
                     me.send(ChainsEvent::State(RunState::Running));
                 }
                 Some(ChainsCommand::RequestDiagnostics) => wanted = true,
+                Some(ChainsCommand::Follow(change)) => match me.chains.follow(change) {
+                    Ok(_) => {
+                        let settings = Box::new(me.chains.settings().clone());
+                        let missing = me.chains.chains()[0].sampler().state().missing().len();
+                        let since = me.chains.change_point();
+                        me.send(ChainsEvent::Followed {
+                            since,
+                            settings,
+                            missing,
+                        });
+                        if me.chains.is_done() && running {
+                            running = false;
+                        } else if finished && !me.chains.is_done() {
+                            finished = false;
+                            me.send(ChainsEvent::State(RunState::Paused));
+                        }
+                    }
+                    Err(e) => {
+                        me.send(ChainsEvent::Error(format!(
+                            "the chains did not follow: {e}"
+                        )));
+                    }
+                },
                 _ => {}
             }
             let step = command == Some(ChainsCommand::Step) && !running;
@@ -273,7 +318,7 @@ impl Manager {
                 }
                 me.iteration.store(me.chains.iteration(), Ordering::Release);
                 let done = me.chains.is_done();
-                let past_burn_in = me.chains.iteration() > me.chains.settings().burn_in;
+                let past_burn_in = me.chains.iteration() > me.chains.first_draw();
                 if done
                     || (step && past_burn_in)
                     || (past_burn_in
@@ -293,10 +338,13 @@ impl Manager {
                 wanted = false;
                 last_diagnostics = Instant::now();
             }
-            if me.chains.is_done() && !running {
+            if me.chains.is_done() && !running && !finished {
                 me.send(ChainsEvent::State(RunState::Finished));
                 me.notify();
-                return me.chains;
+                if !me.options.linger {
+                    return me.chains;
+                }
+                finished = true;
             }
             me.notify();
         }

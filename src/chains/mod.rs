@@ -15,6 +15,8 @@
 //!   quantities summarised; [`MultiChain::pooled`] the posterior pooled over chains.
 //! - [`ChainsHandle`]: the same on a background thread, driven by [`ChainsCommand`]s and
 //!   reporting [`ChainsEvent`]s, for a GUI.
+//! - [`Change`]: live changes of the run (hyperparameters, prior, schedule,
+//!   run length, a painted mask) that every chain follows, as a front end's own sampler does.
 //!
 //! ```no_run
 //! use gibbs_fa::chains::{ChainsEvent, ChainsHandle, ChainsHandleOptions, ChainsOptions};
@@ -29,6 +31,7 @@
 //!         ChainsEvent::Sweep(s) => println!("chain {} sweep {}", s.chain + 1, s.record.iter),
 //!         ChainsEvent::Diagnostics(d) => println!("chains agree: {}", d.chains_agree()),
 //!         ChainsEvent::State(state) => println!("now {}", state.name()),
+//!         ChainsEvent::Followed { since, .. } => println!("diagnosed after sweep {since}"),
 //!         ChainsEvent::Error(message) => eprintln!("{message}"),
 //!     }
 //! }
@@ -48,6 +51,7 @@
 //! 16 bytes per missing pixel for the half moments.
 
 mod chain;
+mod follow;
 mod handle;
 mod multi;
 mod pooled;
@@ -56,6 +60,7 @@ pub mod seeds;
 pub mod start;
 
 pub use chain::{Chain, ChainSweep, Halves};
+pub use follow::Change;
 pub use handle::{ChainsCommand, ChainsEvent, ChainsHandle, ChainsHandleOptions};
 pub use multi::{ChainsDiagnostics, ChainsOptions, MultiChain, Parallelism, PixelRhat, RhatImages};
 pub use pooled::PooledPosterior;

@@ -72,6 +72,9 @@ pub struct ChainsDiagnostics {
     pub chains: usize,
     /// Post-burn-in draws per chain so far.
     pub draws_per_chain: usize,
+    /// Sweep of the last change of target (0: none): the draws diagnosed are those after
+    /// it plus the burn-in.
+    pub since: usize,
     /// Rank-normalised diagnostics of every diagnosed scalar quantity, in column order,
     /// with its column name (None while there are too few draws).
     pub scalars: Vec<(String, Option<ScalarDiagnostics>)>,
@@ -99,12 +102,15 @@ impl ChainsDiagnostics {
 
 /// K chains of the Gibbs sampler on one problem.
 pub struct MultiChain {
-    chains: Vec<Chain>,
+    pub(crate) chains: Vec<Chain>,
     quantities: Vec<Quantity>,
-    settings: SamplerSettings,
+    pub(crate) settings: SamplerSettings,
     parallelism: Parallelism,
     /// True values at the missing entries (missing-index order), when known.
     pub(crate) truth_missing: Option<Vec<f32>>,
+    /// Round at the last change of target (0 at the start): the draws diagnosed are those
+    /// after it plus the burn-in (see [`super::follow`]).
+    pub(crate) change_point: usize,
     pub(crate) n: usize,
     pub(crate) d: usize,
 }
@@ -146,6 +152,7 @@ impl MultiChain {
                 sampler,
                 values: Vec::new(),
                 halves,
+                change_point: 0,
             });
         }
         let first = &chains[0].sampler;
@@ -172,6 +179,7 @@ impl MultiChain {
             settings: settings.clone(),
             parallelism: options.parallelism,
             truth_missing,
+            change_point: 0,
             n: problem.n,
             d: problem.d,
         })
@@ -219,9 +227,20 @@ impl MultiChain {
         &self.chains
     }
 
-    /// Post-burn-in draws of quantity `q` of every chain.
+    /// Round at the last change of target (0 at the start); see [`super::follow`].
+    pub fn change_point(&self) -> usize {
+        self.change_point
+    }
+
+    /// First sweep (0-based index into the recorded values) that is diagnosed: the last
+    /// change of target plus the burn-in.
+    pub fn first_draw(&self) -> usize {
+        self.change_point + self.settings.burn_in
+    }
+
+    /// Post-burn-in draws of quantity `q` of every chain (since the last change of target).
     pub fn post_burn_in(&self, q: usize) -> Vec<&[f64]> {
-        let b = self.settings.burn_in;
+        let b = self.first_draw();
         self.chains
             .iter()
             .map(|c| c.values(q).get(b..).unwrap_or(&[]))
@@ -268,7 +287,8 @@ impl MultiChain {
         let images = self.rhat_images(&pixels);
         Ok(ChainsDiagnostics {
             chains: self.chains.len(),
-            draws_per_chain: self.iteration().saturating_sub(self.settings.burn_in),
+            draws_per_chain: self.iteration().saturating_sub(self.first_draw()),
+            since: self.change_point,
             scalars,
             pixel_split: pixels.split,
             missing: RhatSummary::new(&pixels.missing),

@@ -72,6 +72,35 @@ impl HalfMoments {
         self.counts() == (self.half, self.half)
     }
 
+    /// Changes the plan to `planned` draws in all (a run that was extended), keeping the
+    /// draws folded in so far. That is possible only while they all belong to the new first
+    /// half: the two halves so far are then merged into the first (Chan et al.'s pairwise
+    /// update), and the draws left out so far (the middle draw of an odd count, or draws
+    /// beyond the old plan) come off the new plan, so its halves stay equal. Returns false,
+    /// changing nothing, when the kept draws exceed the new first half.
+    pub fn replan(&mut self, planned: usize) -> bool {
+        let (n1, n2) = self.counts();
+        let kept = n1 + n2;
+        let planned = planned.saturating_sub(self.seen - kept);
+        if kept > planned / 2 {
+            return false;
+        }
+        if n2 > 0 {
+            let (f1, f2) = (n1 as f64, n2 as f64);
+            let n = f1 + f2;
+            for a in &mut self.acc {
+                let (m1, m2) = (a[0] as f64, a[2] as f64);
+                let mean = (f1 * m1 + f2 * m2) / n;
+                let ss = a[1] as f64 + a[3] as f64 + (m2 - m1).powi(2) * f1 * f2 / n;
+                *a = [mean as f32, ss as f32, 0.0, 0.0];
+            }
+        }
+        self.planned = planned;
+        self.half = planned / 2;
+        self.seen = kept;
+        true
+    }
+
     /// Folds in the next draw, `value(k)` for quantity k (in parallel for many quantities).
     /// Returns false (and changes nothing) for the middle draw of an odd count and for draws
     /// beyond the planned number.
@@ -234,5 +263,47 @@ impl RhatSummary {
                 above as f64 / finite.len() as f64
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::HalfMoments;
+
+    fn draw(t: usize, k: usize) -> f64 {
+        ((t * 7 + k * 3) % 11) as f64 + 0.1 * t as f64
+    }
+
+    #[test]
+    fn an_extended_plan_keeps_the_draws_and_splits_as_a_fresh_one() {
+        // 9 draws planned (the middle one left out), then the run is extended to 31 draws.
+        let mut replanned = HalfMoments::new(3, 9);
+        for t in 0..9 {
+            replanned.push(|k| draw(t, k));
+        }
+        assert!(replanned.replan(31));
+        for t in 9..31 {
+            replanned.push(|k| draw(t, k));
+        }
+        // The same draws but the skipped one, planned as 30 from the start.
+        let mut fresh = HalfMoments::new(3, 30);
+        for t in (0..31).filter(|&t| t != 4) {
+            fresh.push(|k| draw(t, k));
+        }
+        assert!(replanned.is_complete() && fresh.is_complete());
+        assert_eq!(replanned.counts(), fresh.counts());
+        for k in 0..3 {
+            let (a, b) = (replanned.acc[k], fresh.acc[k]);
+            for i in 0..4 {
+                assert!(
+                    (a[i] - b[i]).abs() <= 1e-4 * b[i].abs().max(1.0),
+                    "{a:?} {b:?}"
+                );
+            }
+        }
+        // A plan too short for the draws already in is refused, and nothing changes.
+        let before = replanned.clone();
+        assert!(!replanned.replan(20));
+        assert_eq!(replanned, before);
     }
 }

@@ -2,6 +2,12 @@
 //! sweep (as plot points, so the views borrow them), their run state, and the newest R-hat /
 //! ESS / MCSE report, plus the rank and autocorrelation plots made from it.
 //!
+//! The chains follow live changes of the run ([`crate::chains::Change`]). When one that
+//! restarts the diagnostics is sent ([`ChainsLive::expect_restart`]), the report and plots
+//! on screen are dropped at once and reports made before the chains applied it are ignored,
+//! so what is shown never mixes draws from before and after a change; the traces keep every
+//! sweep, and [`ChainsLive::since`] says from which sweep the diagnostics count.
+//!
 //! Threads: the UI thread only. [`ChainsLive::apply`] folds one [`ChainsEvent`] in O(number of
 //! quantities); diagnostics are computed on the chains' thread (see
 //! [`crate::chains::ChainsHandle`]) and the plots on a job ([`super::diag_plots`]), never in a
@@ -12,6 +18,7 @@ use egui_plot::PlotPoint;
 
 use super::diag_plots::{DiagnosticPlots, PlotInput, PlotsCache};
 use crate::chains::{ChainsDiagnostics, ChainsEvent};
+use crate::model::SamplerSettings;
 use crate::sampler::RunState;
 
 /// Post-burn-in draws per chain below which the status bar does not judge agreement yet.
@@ -35,15 +42,24 @@ pub struct ChainsLive {
     /// Index (into the quantities) of the pixel quantity whose plots are shown.
     chosen: Option<usize>,
     plots: PlotsCache,
+    /// Sweep of the last change of target the chains applied (0: none).
+    since: usize,
+    /// A change that restarts the diagnostics was sent and not yet applied by the chains.
+    restart_pending: bool,
+    /// The chains' settings as they last reported them (at the start: those they were
+    /// built with).
+    settings: SamplerSettings,
+    /// Missing entries of the chains' masks, once they applied a change (None before).
+    missing: Option<usize>,
 }
 
 impl ChainsLive {
-    /// Nothing reported yet from `chains` chains of `planned` sweeps, `burn_in` of them burn-in.
-    pub fn new(chains: usize, planned: usize, burn_in: usize) -> Self {
+    /// Nothing reported yet from `chains` chains built with `settings`.
+    pub fn new(chains: usize, settings: &SamplerSettings) -> Self {
         ChainsLive {
             chains,
-            burn_in,
-            planned,
+            burn_in: settings.burn_in,
+            planned: settings.sweeps,
             names: Vec::new(),
             seeds: Vec::new(),
             points: vec![Vec::new(); chains],
@@ -53,7 +69,24 @@ impl ChainsLive {
             last_error: None,
             chosen: None,
             plots: PlotsCache::default(),
+            since: 0,
+            restart_pending: false,
+            settings: settings.clone(),
+            missing: None,
         }
+    }
+
+    /// A change that restarts the diagnostics was sent to the chains: the report and plots
+    /// on screen go, and reports the chains made before applying it are ignored.
+    pub fn expect_restart(&mut self) {
+        self.restart_pending = true;
+        self.clear_diagnostics();
+    }
+
+    fn clear_diagnostics(&mut self) {
+        self.diagnostics = None;
+        self.diagnostics_version += 1;
+        self.plots = PlotsCache::default();
     }
 
     /// Folds one event in.
@@ -75,11 +108,32 @@ impl ChainsLive {
                 }
             }
             ChainsEvent::Diagnostics(d) => {
-                self.diagnostics = Some(d);
-                self.diagnostics_version += 1;
+                if !(self.restart_pending && d.since == self.since) {
+                    self.diagnostics = Some(d);
+                    self.diagnostics_version += 1;
+                }
             }
             ChainsEvent::State(state) => self.state = Some(state),
-            ChainsEvent::Error(message) => self.last_error = Some(message),
+            ChainsEvent::Error(message) => {
+                // A refused change leaves the chains as they were.
+                self.restart_pending = false;
+                self.last_error = Some(message);
+            }
+            ChainsEvent::Followed {
+                since,
+                settings,
+                missing,
+            } => {
+                if since != self.since {
+                    self.since = since;
+                    self.restart_pending = false;
+                    self.clear_diagnostics();
+                }
+                self.burn_in = settings.burn_in;
+                self.planned = settings.sweeps;
+                self.settings = *settings;
+                self.missing = Some(missing);
+            }
         }
     }
 
@@ -90,7 +144,7 @@ impl ChainsLive {
             return;
         }
         let chosen = self.chosen.unwrap_or(0);
-        let (points, names, burn_in) = (&self.points, &self.names, self.burn_in);
+        let (points, names, burn_in) = (&self.points, &self.names, self.since + self.burn_in);
         self.plots
             .update(ctx, self.diagnostics_version, chosen, || {
                 let mut wanted = vec![0];
@@ -111,6 +165,27 @@ impl ChainsLive {
 
     pub fn burn_in(&self) -> usize {
         self.burn_in
+    }
+
+    /// Sweep of the last change of target the chains applied (0: none): the diagnostics use
+    /// the draws after it plus the burn-in.
+    pub fn since(&self) -> usize {
+        self.since
+    }
+
+    /// True while a change that restarts the diagnostics waits for the chains.
+    pub fn restart_pending(&self) -> bool {
+        self.restart_pending
+    }
+
+    /// The chains' settings as they last reported them.
+    pub fn settings(&self) -> &SamplerSettings {
+        &self.settings
+    }
+
+    /// Missing entries of the chains' masks, as they reported after the last change applied.
+    pub fn missing(&self) -> Option<usize> {
+        self.missing
     }
 
     pub fn planned_sweeps(&self) -> usize {
