@@ -58,6 +58,7 @@ fn fingerprint(parallelism: Parallelism) -> (Vec<u64>, Vec<u32>) {
         chains: 3,
         parallelism,
         pixels: None,
+        first_chain: 0,
     };
     let mut mc = MultiChain::new(&noise_problem(), &settings(12, 10, 4, 5), &options).unwrap();
     mc.run(|_| {});
@@ -234,6 +235,7 @@ fn chains_agree_on_simulated_data_and_pool_as_well_as_one_long_chain() {
             chains: k,
             parallelism: Parallelism::SideBySide,
             pixels: None,
+            first_chain: 0,
         },
     )
     .unwrap();
@@ -294,6 +296,7 @@ fn rhat_images_lay_each_pixels_rhat_where_it_belongs() {
         chains: 3,
         parallelism: Parallelism::Sequential,
         pixels: None,
+        first_chain: 0,
     };
     let mut mc = MultiChain::new(&problem, &settings(4, 12, 4, 9), &options).unwrap();
     mc.run(|_| {});
@@ -454,4 +457,56 @@ fn chains_follow_a_painted_mask() {
     let s = single.sweep();
     assert_eq!(r[0].record.log_joint.to_bits(), s.log_joint.to_bits());
     assert_eq!(r[0].record.rmse_sample, s.rmse_sample);
+}
+
+/// Chain 1 swept elsewhere and fed in: the handle-side run holds only chains 2..K, exactly
+/// the chains a full run has, and the diagnostics over the K chains are the full run's.
+#[test]
+fn chain_one_fed_from_elsewhere_gives_the_same_k_chains() {
+    let problem = noise_problem();
+    let s = settings(3, 16, 4, 21);
+    let all = ChainsOptions {
+        chains: 3,
+        ..Default::default()
+    };
+    let fed = ChainsOptions {
+        first_chain: 1,
+        ..all.clone()
+    };
+    let mut full = MultiChain::new(&problem, &s, &all).unwrap();
+    let mut rest = MultiChain::new(&problem, &s, &fed).unwrap();
+    assert!(full.feed().is_none());
+    assert_eq!(rest.chains().len(), 2, "chain 1 is not built here");
+    assert_eq!(rest.seeds(), full.seeds());
+    assert_eq!(rest.quantities(), full.quantities());
+    let feed = rest.feed().expect("a feed for chain 1");
+    let mut chain1 = GibbsSampler::new(&problem, &s).unwrap();
+    feed.attach(&chain1);
+    for _ in 0..16 {
+        full.round();
+        rest.round();
+        let r = chain1.sweep();
+        feed.observe(&chain1, &r);
+    }
+    for (a, b) in rest.chains().iter().zip(&full.chains()[1..]) {
+        assert_eq!(a.index(), b.index());
+        assert_eq!(a.seed(), b.seed());
+        for q in 0..full.quantities().len() {
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(a.values(q)), bits(b.values(q)), "quantity {q}");
+        }
+    }
+    let (d_full, d_rest) = (full.diagnostics().unwrap(), rest.diagnostics().unwrap());
+    assert_eq!(d_rest.chains, 3);
+    assert_eq!(d_rest.draws_per_chain, d_full.draws_per_chain);
+    assert_eq!(d_rest.scalars, d_full.scalars);
+    assert!(d_rest.pixel_split && d_full.pixel_split);
+    assert_eq!(
+        (&d_rest.missing, &d_rest.sigmasq, &d_rest.mu),
+        (&d_full.missing, &d_full.sigmasq, &d_full.mu)
+    );
+    // A chain 1 ahead of the others is diagnosed on the shortest chain's draws.
+    let r = chain1.sweep();
+    feed.observe(&chain1, &r);
+    assert_eq!(rest.diagnostics().unwrap().scalars, d_full.scalars);
 }

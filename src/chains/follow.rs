@@ -14,9 +14,7 @@
 //! [`super::ChainsHandle`]); a change costs a pass over the chains' states, well under a
 //! sweep.
 
-use super::chain::Halves;
 use super::{ChainsError, MultiChain};
-use crate::diagnostics::HalfMoments;
 use crate::model::{Hyperparameters, Prior, Schedule, validate_run_length};
 use crate::sampler::Command;
 
@@ -62,28 +60,6 @@ impl Change {
             },
             _ => return None,
         })
-    }
-}
-
-impl Halves {
-    fn fresh(n_missing: usize, d: usize, planned: usize) -> Halves {
-        Halves {
-            missing: HalfMoments::new(n_missing, planned),
-            sigmasq: HalfMoments::new(d, planned),
-            mu: HalfMoments::new(d, planned),
-        }
-    }
-
-    /// Re-plans all three for `planned` draws; false (nothing changed) if any cannot.
-    fn replan(&mut self, planned: usize) -> bool {
-        let mut copy = self.clone();
-        let ok = copy.missing.replan(planned) && copy.sigmasq.replan(planned) && {
-            copy.mu.replan(planned)
-        };
-        if ok {
-            *self = copy;
-        }
-        ok
     }
 }
 
@@ -137,16 +113,9 @@ impl MultiChain {
     /// Restarts the diagnostics at the current round: burn-in counts again from here and the
     /// half moments start afresh.
     fn restart_diagnostics(&mut self) {
-        let now = self.iteration();
-        self.change_point = now;
-        let planned = self
-            .settings
-            .sweeps
-            .saturating_sub(now + self.settings.burn_in);
-        let d = self.d;
+        self.change_point = self.iteration();
         for c in &mut self.chains {
-            c.change_point = now;
-            c.halves = Halves::fresh(c.sampler.state().missing().len(), d, planned);
+            c.record.restart(&c.sampler);
         }
     }
 
@@ -154,27 +123,10 @@ impl MultiChain {
         validate_run_length(sweeps, burn_in)?;
         for c in &mut self.chains {
             c.sampler.set_run_length(sweeps, burn_in)?;
+            c.record.sync_run_length(&c.sampler);
         }
-        let same_burn_in = burn_in == self.settings.burn_in;
         self.settings.sweeps = sweeps;
         self.settings.burn_in = burn_in;
-        let start = self.change_point + burn_in;
-        let planned = sweeps.saturating_sub(start);
-        let replanned = same_burn_in && {
-            let mut all = true;
-            for c in &mut self.chains {
-                all &= c.halves.replan(planned);
-            }
-            all
-        };
-        if !replanned {
-            // The draws to come only: from the current round or the end of the burn-in.
-            let planned = sweeps.saturating_sub(self.iteration().max(start));
-            let d = self.d;
-            for c in &mut self.chains {
-                c.halves = Halves::fresh(c.sampler.state().missing().len(), d, planned);
-            }
-        }
         Ok(())
     }
 

@@ -9,6 +9,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 
 use super::ChainsError;
 use super::chain::ChainSweep;
+use super::feed::ChainFeed;
 use super::follow::Change;
 use super::multi::{ChainsDiagnostics, ChainsOptions, MultiChain};
 use crate::model::{Problem, SamplerSettings};
@@ -99,6 +100,9 @@ impl Default for ChainsHandleOptions {
 /// for the reader; a sweep report is about 200 bytes, so even 8 chains x 10,000 sweeps left
 /// unread stay under 20 MB.
 pub struct ChainsHandle {
+    /// Chains swept on the handle's thread.
+    swept: usize,
+    feed: Option<ChainFeed>,
     commands: Sender<ChainsCommand>,
     events: Receiver<ChainsEvent>,
     iteration: Arc<AtomicUsize>,
@@ -118,7 +122,8 @@ impl ChainsHandle {
     ) -> Result<ChainsHandle, ChainsError> {
         let (command_tx, command_rx) = crossbeam_channel::unbounded();
         let (event_tx, event_rx) = crossbeam_channel::unbounded();
-        let (built_tx, built_rx) = crossbeam_channel::bounded::<Result<(), ChainsError>>(1);
+        let (built_tx, built_rx) =
+            crossbeam_channel::bounded::<Result<(usize, Option<ChainFeed>), ChainsError>>(1);
         let iteration = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
         let (it, st) = (Arc::clone(&iteration), Arc::clone(&stop));
@@ -133,7 +138,7 @@ impl ChainsHandle {
                     }
                 };
                 drop(problem);
-                let _ = built_tx.send(Ok(()));
+                let _ = built_tx.send(Ok((chains.chains().len(), chains.feed())));
                 let manager = Manager {
                     chains,
                     commands: command_rx,
@@ -147,8 +152,8 @@ impl ChainsHandle {
                 Some(manager.run())
             })
             .map_err(|e| ChainsError::Thread(e.to_string()))?;
-        match built_rx.recv() {
-            Ok(Ok(())) => {}
+        let (swept, feed) = match built_rx.recv() {
+            Ok(Ok(built)) => built,
             Ok(Err(e)) => {
                 let _ = thread.join();
                 return Err(e);
@@ -157,14 +162,26 @@ impl ChainsHandle {
                 let _ = thread.join();
                 return Err(ChainsError::Thread("building the chains failed".into()));
             }
-        }
+        };
         Ok(ChainsHandle {
+            swept,
+            feed,
             commands: command_tx,
             events: event_rx,
             iteration,
             stop,
             thread: Some(thread),
         })
+    }
+
+    /// Chains swept on the handle's thread (K, or K - 1 when chain 1 is fed from elsewhere).
+    pub fn swept(&self) -> usize {
+        self.swept
+    }
+
+    /// Chain 1's feed when it is swept elsewhere ([`super::ChainsOptions::first_chain`]).
+    pub fn feed(&self) -> Option<ChainFeed> {
+        self.feed.clone()
     }
 
     /// Sends a command; false once the thread has ended.
@@ -241,7 +258,7 @@ impl Manager {
     fn run(self) -> MultiChain {
         let mut me = self;
         let quantities = me.chains.quantities().iter().map(|q| q.name()).collect();
-        let seeds = me.chains.chains().iter().map(|c| c.seed()).collect();
+        let seeds = me.chains.seeds();
         me.send(ChainsEvent::Started { quantities, seeds });
         let mut running = !me.options.start_paused;
         me.send(ChainsEvent::State(if running {
@@ -307,6 +324,18 @@ impl Manager {
                     }
                 },
                 _ => {}
+            }
+            // Chain 1's sweeps made elsewhere, forwarded in order.
+            let fed = me.chains.take_fed();
+            let fed_any = !fed.is_empty();
+            for report in fed {
+                if !me.send(ChainsEvent::Sweep(report)) {
+                    return me.chains;
+                }
+            }
+            if fed_any && !running && last_diagnostics.elapsed() >= me.options.diagnostics_interval
+            {
+                wanted = true;
             }
             let step = command == Some(ChainsCommand::Step) && !running;
             if (running || step) && !me.chains.is_done() {

@@ -50,6 +50,11 @@ impl HalfMoments {
         self.acc.is_empty()
     }
 
+    /// Draws planned in all.
+    pub fn planned(&self) -> usize {
+        self.planned
+    }
+
     /// Draws seen so far (including a skipped middle draw).
     pub fn seen(&self) -> usize {
         self.seen
@@ -189,6 +194,11 @@ pub fn split_rhat_classic(chains: &[&HalfMoments]) -> Result<Vec<f64>, Diagnosti
 /// merged, not split): defined while a run is still filling its halves, for live displays,
 /// once every chain has at least 2 draws; needs K >= 2 (NaN otherwise). Less sensitive than
 /// [`split_rhat_classic`] to a trend within a chain.
+///
+/// The chains may hold different numbers of draws (one chain swept elsewhere, ahead of the
+/// others): each chain's mean and variance are then its own, and the length in the formula
+/// is the shortest chain's n (BDA3 eq. 11.4 with n = min n_c; the same as the equal-length
+/// formula when the counts agree).
 pub fn rhat_classic_so_far(chains: &[&HalfMoments]) -> Result<Vec<f64>, DiagnosticsError> {
     let first = chains.first().ok_or(DiagnosticsError::NoChains)?;
     if chains.len() > MAX_CHAINS {
@@ -198,20 +208,28 @@ pub fn rhat_classic_so_far(chains: &[&HalfMoments]) -> Result<Vec<f64>, Diagnost
         });
     }
     for (c, h) in chains.iter().enumerate() {
-        if h.len() != first.len() || h.planned != first.planned || h.seen != first.seen {
+        if h.len() != first.len() {
             return Err(DiagnosticsError::UnequalChains {
                 chain: c,
-                draws: h.seen,
-                expected: first.seen,
+                draws: h.len(),
+                expected: first.len(),
             });
         }
     }
-    let (n1, n2) = first.counts();
-    let n = n1 + n2;
-    if n < 2 || chains.len() < 2 {
+    let counts: Vec<(f64, f64)> = chains
+        .iter()
+        .map(|h| {
+            let (n1, n2) = h.counts();
+            (n1 as f64, n2 as f64)
+        })
+        .collect();
+    let n = counts
+        .iter()
+        .map(|(a, b)| a + b)
+        .fold(f64::INFINITY, f64::min);
+    if n < 2.0 || chains.len() < 2 {
         return Ok(vec![f64::NAN; first.len()]);
     }
-    let (f1, f2, nf) = (n1 as f64, n2 as f64, n as f64);
     let k = chains.len() as f64;
     let rhat = |q: usize| {
         let mut means = [0.0f64; MAX_CHAINS];
@@ -219,17 +237,19 @@ pub fn rhat_classic_so_far(chains: &[&HalfMoments]) -> Result<Vec<f64>, Diagnost
         for (c, h) in chains.iter().enumerate() {
             let a = h.acc[q];
             let (m1, m2) = (a[0] as f64, a[2] as f64);
+            let (f1, f2) = counts[c];
+            let nc = f1 + f2;
             // Chan et al.: merge the two halves' means and sums of squared deviations.
-            let mean = (f1 * m1 + f2 * m2) / nf;
-            let ss = a[1] as f64 + a[3] as f64 + (m2 - m1).powi(2) * f1 * f2 / nf;
+            let mean = (f1 * m1 + f2 * m2) / nc;
+            let ss = a[1] as f64 + a[3] as f64 + (m2 - m1).powi(2) * f1 * f2 / nc;
             means[c] = mean;
-            within += ss / (nf - 1.0);
+            within += ss / (nc - 1.0);
         }
         let means = &means[..chains.len()];
         within /= k;
         let grand = means.iter().sum::<f64>() / k;
-        let between = nf * means.iter().map(|m| (m - grand).powi(2)).sum::<f64>() / (k - 1.0);
-        ((between / within + nf - 1.0) / nf).sqrt()
+        let between = n * means.iter().map(|m| (m - grand).powi(2)).sum::<f64>() / (k - 1.0);
+        ((between / within + n - 1.0) / n).sqrt()
     };
     Ok((0..first.len()).into_par_iter().map(rhat).collect())
 }

@@ -1,6 +1,7 @@
 //! The K chains of the diagnostics follow the run (issue 9): a live change of a
 //! hyperparameter and a painted mask reach them, restart their diagnostics at the sweep they
-//! applied it (nothing from before is shown after), and Extend lengthens every chain.
+//! applied it (nothing from before is shown after), and Extend lengthens every chain. Chain 1
+//! is the view sampler itself: the chains' thread sweeps only chains 2..K.
 
 use std::time::{Duration, Instant};
 
@@ -73,7 +74,8 @@ fn the_k_chains_follow_a_live_setting_and_a_painted_mask() {
         live.diagnostics().is_none(),
         "the old report is still shown"
     );
-    let before = *sweeps(h.state()).iter().max().unwrap();
+    // Chains 2..K (chain 1 is the view sampler, ahead of them) apply it at their next round.
+    let before = *sweeps(h.state())[1..].iter().min().unwrap();
     step_until(&mut h, "the chains to apply kappa0", |a| {
         a.chains_live()
             .is_some_and(|c| c.since() > 0 && !c.restart_pending())
@@ -149,4 +151,55 @@ fn extend_lengthens_every_chain() {
     assert_eq!(chains.planned_sweeps(), planned);
     // The per-pixel halves were re-planned for the longer run, and are complete.
     assert!(chains.diagnostics().unwrap().pixel_split);
+}
+
+#[test]
+fn chain_one_is_the_view_sampler_and_is_not_computed_twice() {
+    let mut h = synthetic_app(100, 3, 100_000, 10, |app| {
+        app.settings_mut().chains = 4;
+        app.set_tab(ViewTab::Traces);
+    });
+    step_until(&mut h, "the first chains", |a| {
+        a.chains_live().is_some_and(|c| !c.names().is_empty()) && !a.is_building()
+    });
+    // Three samplers on the chains' thread, four chains diagnosed.
+    assert_eq!(h.state().chains_swept(), Some(3));
+    assert_eq!(h.state().chains_live().unwrap().chains(), 4);
+    assert_eq!(h.state().chains_live().unwrap().seeds().len(), 4);
+    h.get_by_role_and_label(Role::Button, "Start").click();
+    step_until(&mut h, "diagnostics of 4 chains", |a| {
+        sweeps(a).iter().all(|&s| s >= 25)
+            && a.chains_live()
+                .and_then(|c| c.diagnostics())
+                .is_some_and(|d| d.chains == 4 && d.draws_per_chain >= 10)
+    });
+    let ctx = h.ctx.clone();
+    h.state_mut().press(&ctx, RunAction::Pause);
+    step_until(&mut h, "the pause", |a| {
+        a.handle_state() == Some(RunState::Paused)
+            && a.chains_live().and_then(|c| c.state()) == Some(RunState::Paused)
+            && a.live().is_some_and(|l| sweeps(a)[0] == l.iteration())
+    });
+    // Chain 1 of the diagnostics is the view sampler's own draws, bit for bit.
+    let app = h.state();
+    let (chains, live) = (app.chains_live().unwrap(), app.live().unwrap());
+    let traces = live.traces();
+    for (name, trace) in [
+        ("log_joint", &traces.log_joint),
+        ("rmse_sample", &traces.rmse_sample),
+    ] {
+        let q = chains.index_of(name).unwrap();
+        let fed = chains.points(0, q);
+        assert_eq!(fed.len(), trace.len(), "{name}");
+        for (a, b) in fed.iter().zip(trace.iter()) {
+            assert_eq!((a.x, a.y.to_bits()), (b.x, b.y.to_bits()), "{name}");
+        }
+    }
+    let d = chains.diagnostics().unwrap();
+    assert_eq!(d.chains, 4);
+    assert!(
+        d.scalars.iter().all(|(_, s)| s.is_some()),
+        "{:?}",
+        d.scalars
+    );
 }
