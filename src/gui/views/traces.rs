@@ -194,7 +194,8 @@ fn chains_summary(chains: &ChainsLive) -> String {
         .unwrap_or(0);
     let state = chains.state().map_or("starting", |s| s.name());
     let mut text = format!(
-        "{} chains ({state}): {sweeps} sweeps each; chain 1 is the one the other views show",
+        "{} chains ({state}): {sweeps} sweeps or more each; chain 1 is the one the other views \
+         show",
         chains.chains()
     );
     if chains.since() > 0 {
