@@ -54,12 +54,14 @@ pub enum ChainsEvent {
     State(RunState),
     /// Something could not be computed; the message says what.
     Error(String),
-    /// A [`ChainsCommand::Follow`] was applied: the draws diagnosed from now on are those
-    /// after sweep `since` plus the burn-in (`since` is the round of the last change of
-    /// target, 0 if none); `settings` are the chains' settings now (the run's seed) and
-    /// `missing` the number of missing entries of their masks.
+    /// A [`ChainsCommand::Follow`] was applied (one event per command applied): the draws
+    /// diagnosed from now on are those after sweep `since` plus the burn-in (`since` is the
+    /// round of the last change of target, 0 if none); `restarted` says whether this change
+    /// restarted the diagnostics; `settings` are the chains' settings now (the run's seed)
+    /// and `missing` the number of missing entries of their masks.
     Followed {
         since: usize,
+        restarted: bool,
         settings: Box<SamplerSettings>,
         missing: usize,
     },
@@ -301,12 +303,13 @@ impl Manager {
                 }
                 Some(ChainsCommand::RequestDiagnostics) => wanted = true,
                 Some(ChainsCommand::Follow(change)) => match me.chains.follow(change) {
-                    Ok(_) => {
+                    Ok(restarted) => {
                         let settings = Box::new(me.chains.settings().clone());
                         let missing = me.chains.chains()[0].sampler().state().missing().len();
                         let since = me.chains.change_point();
                         me.send(ChainsEvent::Followed {
                             since,
+                            restarted,
                             settings,
                             missing,
                         });

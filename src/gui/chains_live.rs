@@ -2,9 +2,9 @@
 //! sweep (as plot points, so the views borrow them), their run state, and the newest R-hat /
 //! ESS / MCSE report, plus the rank and autocorrelation plots made from it.
 //!
-//! The chains follow live changes of the run ([`crate::chains::Change`]). When one that
-//! restarts the diagnostics is sent ([`ChainsLive::expect_restart`]), the report and plots
-//! on screen are dropped at once and reports made before the chains applied it are ignored,
+//! The chains follow live changes of the run ([`crate::chains::Change`]). When one is sent
+//! ([`ChainsLive::expect_change`]), reports made before the chains applied it are ignored,
+//! and if it restarts the diagnostics the report and plots on screen are dropped at once,
 //! so what is shown never mixes draws from before and after a change; the traces keep every
 //! sweep, and [`ChainsLive::since`] says from which sweep the diagnostics count.
 //!
@@ -44,8 +44,9 @@ pub struct ChainsLive {
     plots: PlotsCache,
     /// Sweep of the last change of target the chains applied (0: none).
     since: usize,
-    /// A change that restarts the diagnostics was sent and not yet applied by the chains.
-    restart_pending: bool,
+    /// Changes sent to the chains and not yet applied (or refused) by them: reports that
+    /// arrive meanwhile were made before and are ignored.
+    pending: usize,
     /// The chains' settings as they last reported them (at the start: those they were
     /// built with).
     settings: SamplerSettings,
@@ -70,17 +71,19 @@ impl ChainsLive {
             chosen: None,
             plots: PlotsCache::default(),
             since: 0,
-            restart_pending: false,
+            pending: 0,
             settings: settings.clone(),
             missing: None,
         }
     }
 
-    /// A change that restarts the diagnostics was sent to the chains: the report and plots
-    /// on screen go, and reports the chains made before applying it are ignored.
-    pub fn expect_restart(&mut self) {
-        self.restart_pending = true;
-        self.clear_diagnostics();
+    /// A change was sent to the chains: reports they made before applying it are ignored,
+    /// and when it `restarts` the diagnostics, the report and plots on screen go at once.
+    pub fn expect_change(&mut self, restarts: bool) {
+        self.pending += 1;
+        if restarts {
+            self.clear_diagnostics();
+        }
     }
 
     fn clear_diagnostics(&mut self) {
@@ -108,7 +111,7 @@ impl ChainsLive {
                 }
             }
             ChainsEvent::Diagnostics(d) => {
-                if !(self.restart_pending && d.since == self.since) {
+                if self.pending == 0 {
                     self.diagnostics = Some(d);
                     self.diagnostics_version += 1;
                 }
@@ -116,17 +119,18 @@ impl ChainsLive {
             ChainsEvent::State(state) => self.state = Some(state),
             ChainsEvent::Error(message) => {
                 // A refused change leaves the chains as they were.
-                self.restart_pending = false;
+                self.pending = self.pending.saturating_sub(1);
                 self.last_error = Some(message);
             }
             ChainsEvent::Followed {
                 since,
+                restarted,
                 settings,
                 missing,
             } => {
-                if since != self.since {
+                self.pending = self.pending.saturating_sub(1);
+                if restarted {
                     self.since = since;
-                    self.restart_pending = false;
                     self.clear_diagnostics();
                 }
                 self.burn_in = settings.burn_in;
@@ -173,9 +177,9 @@ impl ChainsLive {
         self.since
     }
 
-    /// True while a change that restarts the diagnostics waits for the chains.
+    /// True while a change sent to the chains waits for them.
     pub fn restart_pending(&self) -> bool {
-        self.restart_pending
+        self.pending > 0
     }
 
     /// The chains' settings as they last reported them.

@@ -110,9 +110,8 @@ impl OtherChains {
         let Some(change) = Change::of_command(command) else {
             return;
         };
-        if !matches!(change, Change::RunLength { .. }) {
-            self.live.expect_restart();
-        }
+        let restarts = !matches!(change, Change::RunLength { .. });
+        self.live.expect_change(restarts);
         self.send(ChainsCommand::Follow(change));
     }
 

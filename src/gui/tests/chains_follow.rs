@@ -203,3 +203,67 @@ fn chain_one_is_the_view_sampler_and_is_not_computed_twice() {
         d.scalars
     );
 }
+
+/// Two changes applied by paused chains at the same sweep: the reports after the second are
+/// shown again (none made before it is), and a longer run does not drop the report on screen.
+#[test]
+fn reports_come_back_after_changes_applied_at_the_same_sweep() {
+    use crate::chains::{ChainsEvent, ChainsOptions, MultiChain};
+    use crate::gui::chains_live::ChainsLive;
+    use crate::model::{Problem, SamplerSettings};
+
+    let (n, d) = (40, 12);
+    let x: Vec<f32> = (0..n * d).map(|k| ((k * 37) % 101) as f32).collect();
+    let problem = Problem {
+        n,
+        d,
+        x_observed: x.clone(),
+        missing: (0..n * d).map(|k| k % 9 == 0).collect(),
+        x_true: Some(x),
+    };
+    let mut settings = SamplerSettings {
+        sweeps: 30,
+        burn_in: 4,
+        ..SamplerSettings::default()
+    };
+    settings.hyper.m = 2;
+    let options = ChainsOptions {
+        chains: 2,
+        ..Default::default()
+    };
+    let mut mc = MultiChain::new(&problem, &settings, &options).unwrap();
+    for _ in 0..12 {
+        mc.round();
+    }
+    let report = || ChainsEvent::Diagnostics(Box::new(mc.diagnostics().unwrap()));
+    let followed = |since, restarted| ChainsEvent::Followed {
+        since,
+        restarted,
+        settings: Box::new(settings.clone()),
+        missing: 0,
+    };
+    let mut live = ChainsLive::new(2, &settings);
+    live.apply(report());
+    assert!(live.diagnostics().is_some());
+    // Two changes sent; a report made before the chains applied them is not shown.
+    live.expect_change(true);
+    live.expect_change(true);
+    assert!(live.diagnostics().is_none());
+    live.apply(report());
+    live.apply(followed(12, true));
+    live.apply(report());
+    assert!(
+        live.diagnostics().is_none(),
+        "a report from between the changes"
+    );
+    live.apply(followed(12, true));
+    assert_eq!(live.since(), 12);
+    live.apply(report());
+    assert!(live.diagnostics().is_some(), "no report after both changes");
+    // A longer run keeps the report on screen.
+    live.expect_change(false);
+    assert!(live.diagnostics().is_some());
+    live.apply(followed(12, false));
+    assert!(!live.restart_pending());
+    assert_eq!(live.since(), 12);
+}

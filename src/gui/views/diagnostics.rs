@@ -124,7 +124,7 @@ fn body(ui: &mut Ui, chains: &mut ChainsLive, shape: (usize, usize), textures: &
         );
     }
     ui.label(RichText::new(followed(chains)).small());
-    if chains.restart_pending() {
+    if chains.restart_pending() && chains.diagnostics().is_none() {
         ui.label(RichText::new(RESTART_PENDING).strong());
     } else if chains.since() > 0 {
         ui.label(
