@@ -78,6 +78,7 @@ fn child(chains: usize, parallelism: Parallelism) {
         chains,
         parallelism,
         pixels: None,
+        first_chain: 0,
     };
     let mut mc = MultiChain::new(&problem, &settings, &options).expect("chains");
     drop(problem);

@@ -7,8 +7,8 @@ mod model_common;
 use std::time::{Duration, Instant};
 
 use gibbs_fa::chains::{
-    ChainsCommand, ChainsEvent, ChainsHandle, ChainsHandleOptions, ChainsOptions, MultiChain,
-    Parallelism, Quantity, chain_seed,
+    ChainsCommand, ChainsEvent, ChainsHandle, ChainsHandleOptions, ChainsOptions, Change,
+    MultiChain, Parallelism, Quantity, chain_seed,
 };
 use gibbs_fa::model::{GibbsSampler, Hyperparameters, Problem, SamplerSettings};
 use gibbs_fa::sampler::RunState;
@@ -58,6 +58,7 @@ fn fingerprint(parallelism: Parallelism) -> (Vec<u64>, Vec<u32>) {
         chains: 3,
         parallelism,
         pixels: None,
+        first_chain: 0,
     };
     let mut mc = MultiChain::new(&noise_problem(), &settings(12, 10, 4, 5), &options).unwrap();
     mc.run(|_| {});
@@ -145,6 +146,7 @@ fn handle_streams_every_sweep_of_every_chain_and_diagnostics() {
         ChainsHandleOptions {
             diagnostics_interval: Duration::ZERO,
             start_paused: true,
+            ..Default::default()
         },
         None,
     )
@@ -181,6 +183,7 @@ fn handle_streams_every_sweep_of_every_chain_and_diagnostics() {
             ChainsEvent::State(RunState::Finished) => finished = true,
             ChainsEvent::State(_) => {}
             ChainsEvent::Error(e) => panic!("{e}"),
+            ChainsEvent::Followed { .. } => panic!("nothing was changed"),
         }
     }
     assert!(finished, "the run did not finish");
@@ -232,6 +235,7 @@ fn chains_agree_on_simulated_data_and_pool_as_well_as_one_long_chain() {
             chains: k,
             parallelism: Parallelism::SideBySide,
             pixels: None,
+            first_chain: 0,
         },
     )
     .unwrap();
@@ -292,6 +296,7 @@ fn rhat_images_lay_each_pixels_rhat_where_it_belongs() {
         chains: 3,
         parallelism: Parallelism::Sequential,
         pixels: None,
+        first_chain: 0,
     };
     let mut mc = MultiChain::new(&problem, &settings(4, 12, 4, 9), &options).unwrap();
     mc.run(|_| {});
@@ -347,4 +352,161 @@ fn rhat_images_lay_each_pixels_rhat_where_it_belongs() {
         finite > 0,
         "some missing pixel of a watched digit has a finite R-hat"
     );
+}
+
+/// The chains follow a live change of hyperparameters as a single sampler does (chain 1 stays
+/// bit for bit the sampler given the same change at the same sweep), restart their
+/// diagnostics there, and an extended run keeps its per-pixel moments and completes them.
+#[test]
+fn chains_follow_live_changes_and_an_extended_run() {
+    let problem = noise_problem();
+    let base = settings(3, 20, 4, 11);
+    let options = ChainsOptions {
+        chains: 3,
+        ..Default::default()
+    };
+    let mut mc = MultiChain::new(&problem, &base, &options).expect("chains");
+    let mut single = GibbsSampler::new(&problem, &base).expect("sampler");
+    for _ in 0..6 {
+        mc.round();
+        single.sweep();
+    }
+    let hyper = Hyperparameters {
+        kappa0: 0.5,
+        ..base.hyper.clone()
+    };
+    assert!(mc.follow(&Change::Hyperparameters(hyper.clone())).unwrap());
+    single.set_hyperparameters(hyper.clone()).unwrap();
+    for c in mc.chains() {
+        assert_eq!(c.sampler().settings().hyper, hyper);
+        assert_eq!(c.change_point(), 6);
+    }
+    assert_eq!(mc.first_draw(), 10);
+    // The same change again is no change.
+    assert!(!mc.follow(&Change::Hyperparameters(hyper)).unwrap());
+    // A new M is refused and changes nothing.
+    let bad = Hyperparameters {
+        m: 5,
+        ..base.hyper.clone()
+    };
+    assert!(mc.follow(&Change::Hyperparameters(bad)).is_err());
+    let mut reports = Vec::new();
+    for _ in 0..6 {
+        reports.extend(mc.round());
+        let r = single.sweep();
+        let chain1 = mc.chains()[0].values(0);
+        assert_eq!(chain1.last().unwrap().to_bits(), r.log_joint.to_bits());
+    }
+    // Burn-in counts again from the change: sweeps 7 to 10 are warm-up again.
+    for r in &reports {
+        assert_eq!(r.warmup, r.record.iter <= 10, "sweep {}", r.record.iter);
+    }
+    let d = mc.diagnostics().unwrap();
+    assert_eq!((d.since, d.draws_per_chain), (6, 2));
+
+    // Extend to 40 sweeps: every chain runs on to 40 and the per-pixel halves complete.
+    mc.follow(&Change::RunLength {
+        sweeps: 40,
+        burn_in: 4,
+    })
+    .unwrap();
+    assert!(!mc.is_done());
+    mc.run(|_| {});
+    assert_eq!(mc.iteration(), 40);
+    for c in mc.chains() {
+        assert_eq!(c.sampler().iteration(), 40);
+        assert!(
+            c.halves().missing.is_complete(),
+            "{:?}",
+            c.halves().missing.counts()
+        );
+    }
+    let d = mc.diagnostics().unwrap();
+    assert_eq!(d.draws_per_chain, 30);
+    assert!(d.pixel_split);
+}
+
+/// A painted mask reaches every chain: their missing sets equal a sampler given the same mask.
+#[test]
+fn chains_follow_a_painted_mask() {
+    let problem = noise_problem();
+    let base = settings(3, 30, 4, 5);
+    let options = ChainsOptions {
+        chains: 2,
+        ..Default::default()
+    };
+    let mut mc = MultiChain::new(&problem, &base, &options).expect("chains");
+    let mut single = GibbsSampler::new(&problem, &base).expect("sampler");
+    mc.round();
+    single.sweep();
+    let d = problem.d;
+    let missing: Vec<bool> = (0..d).map(|j| j % 2 == 0).collect();
+    let values = problem.x_true.as_ref().unwrap()[3 * d..4 * d].to_vec();
+    let change = Change::Mask {
+        image: 3,
+        missing: missing.clone(),
+        values: values.clone(),
+    };
+    assert!(mc.follow(&change).unwrap());
+    single.set_image_mask(3, &missing, &values).unwrap();
+    for c in mc.chains() {
+        assert_eq!(c.sampler().state().missing(), single.state().missing());
+        assert_eq!(c.halves().missing.len(), single.state().missing().len());
+    }
+    let r = mc.round();
+    let s = single.sweep();
+    assert_eq!(r[0].record.log_joint.to_bits(), s.log_joint.to_bits());
+    assert_eq!(r[0].record.rmse_sample, s.rmse_sample);
+}
+
+/// Chain 1 swept elsewhere and fed in: the handle-side run holds only chains 2..K, exactly
+/// the chains a full run has, and the diagnostics over the K chains are the full run's.
+#[test]
+fn chain_one_fed_from_elsewhere_gives_the_same_k_chains() {
+    let problem = noise_problem();
+    let s = settings(3, 16, 4, 21);
+    let all = ChainsOptions {
+        chains: 3,
+        ..Default::default()
+    };
+    let fed = ChainsOptions {
+        first_chain: 1,
+        ..all.clone()
+    };
+    let mut full = MultiChain::new(&problem, &s, &all).unwrap();
+    let mut rest = MultiChain::new(&problem, &s, &fed).unwrap();
+    assert!(full.feed().is_none());
+    assert_eq!(rest.chains().len(), 2, "chain 1 is not built here");
+    assert_eq!(rest.seeds(), full.seeds());
+    assert_eq!(rest.quantities(), full.quantities());
+    let feed = rest.feed().expect("a feed for chain 1");
+    let mut chain1 = GibbsSampler::new(&problem, &s).unwrap();
+    feed.attach(&chain1);
+    for _ in 0..16 {
+        full.round();
+        rest.round();
+        let r = chain1.sweep();
+        feed.observe(&chain1, &r);
+    }
+    for (a, b) in rest.chains().iter().zip(&full.chains()[1..]) {
+        assert_eq!(a.index(), b.index());
+        assert_eq!(a.seed(), b.seed());
+        for q in 0..full.quantities().len() {
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(a.values(q)), bits(b.values(q)), "quantity {q}");
+        }
+    }
+    let (d_full, d_rest) = (full.diagnostics().unwrap(), rest.diagnostics().unwrap());
+    assert_eq!(d_rest.chains, 3);
+    assert_eq!(d_rest.draws_per_chain, d_full.draws_per_chain);
+    assert_eq!(d_rest.scalars, d_full.scalars);
+    assert!(d_rest.pixel_split && d_full.pixel_split);
+    assert_eq!(
+        (&d_rest.missing, &d_rest.sigmasq, &d_rest.mu),
+        (&d_full.missing, &d_full.sigmasq, &d_full.mu)
+    );
+    // A chain 1 ahead of the others is diagnosed on the shortest chain's draws.
+    let r = chain1.sweep();
+    feed.observe(&chain1, &r);
+    assert_eq!(rest.diagnostics().unwrap().scalars, d_full.scalars);
 }

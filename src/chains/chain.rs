@@ -1,7 +1,8 @@
-//! One chain of a multi-chain run: its sampler, every value of the scalar quantities, and the
-//! per-half running moments of every missing pixel, sigma_d^2 and mu_d.
+//! One chain of a multi-chain run: its sampler and its [`Record`] (every value of the scalar
+//! quantities, and the per-half running moments of every missing pixel, sigma_d^2 and mu_d).
 
 use super::quantities::Quantity;
+use super::record::Record;
 use crate::diagnostics::HalfMoments;
 use crate::model::{GibbsSampler, SweepRecord};
 
@@ -12,7 +13,7 @@ pub struct ChainSweep {
     pub chain: usize,
     /// The sampler's own record (iteration from 1, counting burn-in).
     pub record: SweepRecord,
-    /// True for burn-in sweeps.
+    /// True for burn-in sweeps (counted from the last change of target).
     pub warmup: bool,
     /// The scalar quantities, in the order of [`super::MultiChain::quantities`].
     pub values: Vec<f64>,
@@ -29,49 +30,21 @@ pub struct Halves {
 
 /// One chain: a [`GibbsSampler`] with its own seed and start, and what it recorded.
 pub struct Chain {
-    pub(crate) index: usize,
     pub(crate) seed: u64,
     pub(crate) sampler: GibbsSampler,
-    /// values[q][t]: quantity q after sweep t + 1 (burn-in included).
-    pub(crate) values: Vec<Vec<f64>>,
-    pub(crate) halves: Halves,
+    pub(crate) record: Record,
 }
 
 impl Chain {
     /// One sweep, then the scalar quantities and (after burn-in) the half moments.
     pub(crate) fn sweep(&mut self, quantities: &[Quantity]) -> ChainSweep {
         let record = self.sampler.sweep();
-        let values: Vec<f64> = quantities
-            .iter()
-            .map(|q| q.value(&self.sampler, record.log_joint, record.rmse_sample))
-            .collect();
-        for (column, &v) in self.values.iter_mut().zip(&values) {
-            column.push(v);
-        }
-        let warmup = record.iter <= self.sampler.settings().burn_in;
-        if !warmup {
-            let state = self.sampler.state();
-            let (x, idx) = (state.x(), state.missing());
-            let (rows, cols) = (idx.rows(), idx.cols());
-            self.halves
-                .missing
-                .push(|k| x[(rows[k] as usize, cols[k] as usize)] as f64);
-            let s = state.sigmasq();
-            self.halves.sigmasq.push(|k| s[k] as f64);
-            let mu = state.mu();
-            self.halves.mu.push(|k| mu[k] as f64);
-        }
-        ChainSweep {
-            chain: self.index,
-            record,
-            warmup,
-            values,
-        }
+        self.record.observe(&self.sampler, record, quantities)
     }
 
     /// Chain number, 0-based.
     pub fn index(&self) -> usize {
-        self.index
+        self.record.index
     }
 
     /// The chain's seed (chain 0 uses the run's seed).
@@ -87,11 +60,16 @@ impl Chain {
     /// Every recorded value of quantity `q` (index into the run's quantities), one per sweep
     /// from sweep 1 (burn-in included).
     pub fn values(&self, q: usize) -> &[f64] {
-        self.values.get(q).map_or(&[], Vec::as_slice)
+        self.record.values.get(q).map_or(&[], Vec::as_slice)
     }
 
     /// The per-half moments of the per-pixel quantities.
     pub fn halves(&self) -> &Halves {
-        &self.halves
+        &self.record.halves
+    }
+
+    /// Sweep count at the last change of target (0 at the start).
+    pub fn change_point(&self) -> usize {
+        self.record.change_point
     }
 }

@@ -9,12 +9,14 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 
 use super::ChainsError;
 use super::chain::ChainSweep;
+use super::feed::ChainFeed;
+use super::follow::Change;
 use super::multi::{ChainsDiagnostics, ChainsOptions, MultiChain};
 use crate::model::{Problem, SamplerSettings};
 use crate::sampler::{Notify, RunState};
 
 /// What a front end asks the chains' thread to do; read between rounds (at once when idle).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum ChainsCommand {
     /// Stop after the current round; [`RunState::Paused`] follows.
     Pause,
@@ -27,6 +29,11 @@ pub enum ChainsCommand {
     Stop,
     /// Send [`ChainsEvent::Diagnostics`] after the current round (at once when idle).
     RequestDiagnostics,
+    /// Apply a change of the run to every chain before the next round
+    /// ([`MultiChain::follow`]); [`ChainsEvent::Followed`] follows, or [`ChainsEvent::Error`]
+    /// if it was refused. A longer run of a finished handle that lingers
+    /// ([`ChainsHandleOptions::linger`]) becomes paused: [`ChainsCommand::Resume`] goes on.
+    Follow(Change),
 }
 
 /// What the chains' thread reports, in order.
@@ -47,6 +54,17 @@ pub enum ChainsEvent {
     State(RunState),
     /// Something could not be computed; the message says what.
     Error(String),
+    /// A [`ChainsCommand::Follow`] was applied (one event per command applied): the draws
+    /// diagnosed from now on are those after sweep `since` plus the burn-in (`since` is the
+    /// round of the last change of target, 0 if none); `restarted` says whether this change
+    /// restarted the diagnostics; `settings` are the chains' settings now (the run's seed)
+    /// and `missing` the number of missing entries of their masks.
+    Followed {
+        since: usize,
+        restarted: bool,
+        settings: Box<SamplerSettings>,
+        missing: usize,
+    },
 }
 
 /// How the chains' thread behaves.
@@ -57,6 +75,9 @@ pub struct ChainsHandleOptions {
     pub diagnostics_interval: Duration,
     /// Start idle instead of sweeping.
     pub start_paused: bool,
+    /// At the run length, stay idle (waiting for a longer run) instead of ending the thread;
+    /// [`ChainsHandle::join`] then waits for [`ChainsHandle::stop`].
+    pub linger: bool,
 }
 
 impl Default for ChainsHandleOptions {
@@ -64,6 +85,7 @@ impl Default for ChainsHandleOptions {
         ChainsHandleOptions {
             diagnostics_interval: Duration::from_millis(500),
             start_paused: false,
+            linger: false,
         }
     }
 }
@@ -80,6 +102,9 @@ impl Default for ChainsHandleOptions {
 /// for the reader; a sweep report is about 200 bytes, so even 8 chains x 10,000 sweeps left
 /// unread stay under 20 MB.
 pub struct ChainsHandle {
+    /// Chains swept on the handle's thread.
+    swept: usize,
+    feed: Option<ChainFeed>,
     commands: Sender<ChainsCommand>,
     events: Receiver<ChainsEvent>,
     iteration: Arc<AtomicUsize>,
@@ -99,7 +124,8 @@ impl ChainsHandle {
     ) -> Result<ChainsHandle, ChainsError> {
         let (command_tx, command_rx) = crossbeam_channel::unbounded();
         let (event_tx, event_rx) = crossbeam_channel::unbounded();
-        let (built_tx, built_rx) = crossbeam_channel::bounded::<Result<(), ChainsError>>(1);
+        let (built_tx, built_rx) =
+            crossbeam_channel::bounded::<Result<(usize, Option<ChainFeed>), ChainsError>>(1);
         let iteration = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
         let (it, st) = (Arc::clone(&iteration), Arc::clone(&stop));
@@ -114,7 +140,7 @@ impl ChainsHandle {
                     }
                 };
                 drop(problem);
-                let _ = built_tx.send(Ok(()));
+                let _ = built_tx.send(Ok((chains.chains().len(), chains.feed())));
                 let manager = Manager {
                     chains,
                     commands: command_rx,
@@ -128,8 +154,8 @@ impl ChainsHandle {
                 Some(manager.run())
             })
             .map_err(|e| ChainsError::Thread(e.to_string()))?;
-        match built_rx.recv() {
-            Ok(Ok(())) => {}
+        let (swept, feed) = match built_rx.recv() {
+            Ok(Ok(built)) => built,
             Ok(Err(e)) => {
                 let _ = thread.join();
                 return Err(e);
@@ -138,14 +164,26 @@ impl ChainsHandle {
                 let _ = thread.join();
                 return Err(ChainsError::Thread("building the chains failed".into()));
             }
-        }
+        };
         Ok(ChainsHandle {
+            swept,
+            feed,
             commands: command_tx,
             events: event_rx,
             iteration,
             stop,
             thread: Some(thread),
         })
+    }
+
+    /// Chains swept on the handle's thread (K, or K - 1 when chain 1 is fed from elsewhere).
+    pub fn swept(&self) -> usize {
+        self.swept
+    }
+
+    /// Chain 1's feed when it is swept elsewhere ([`super::ChainsOptions::first_chain`]).
+    pub fn feed(&self) -> Option<ChainFeed> {
+        self.feed.clone()
     }
 
     /// Sends a command; false once the thread has ended.
@@ -222,7 +260,7 @@ impl Manager {
     fn run(self) -> MultiChain {
         let mut me = self;
         let quantities = me.chains.quantities().iter().map(|q| q.name()).collect();
-        let seeds = me.chains.chains().iter().map(|c| c.seed()).collect();
+        let seeds = me.chains.seeds();
         me.send(ChainsEvent::Started { quantities, seeds });
         let mut running = !me.options.start_paused;
         me.send(ChainsEvent::State(if running {
@@ -233,6 +271,8 @@ impl Manager {
         me.notify();
         let mut last_diagnostics = Instant::now();
         let mut wanted = false;
+        // Finished was reported (a lingering handle waits for a longer run).
+        let mut finished = false;
         loop {
             if me.stop.load(Ordering::Acquire) {
                 break;
@@ -250,7 +290,7 @@ impl Manager {
                     Err(RecvTimeoutError::Disconnected) => break,
                 }
             };
-            match command {
+            match &command {
                 Some(ChainsCommand::Stop) => break,
                 Some(ChainsCommand::Pause) if running => {
                     running = false;
@@ -258,10 +298,47 @@ impl Manager {
                 }
                 Some(ChainsCommand::Resume) if !running && !me.chains.is_done() => {
                     running = true;
+                    finished = false;
                     me.send(ChainsEvent::State(RunState::Running));
                 }
                 Some(ChainsCommand::RequestDiagnostics) => wanted = true,
+                Some(ChainsCommand::Follow(change)) => match me.chains.follow(change) {
+                    Ok(restarted) => {
+                        let settings = Box::new(me.chains.settings().clone());
+                        let missing = me.chains.chains()[0].sampler().state().missing().len();
+                        let since = me.chains.change_point();
+                        me.send(ChainsEvent::Followed {
+                            since,
+                            restarted,
+                            settings,
+                            missing,
+                        });
+                        if me.chains.is_done() && running {
+                            running = false;
+                        } else if finished && !me.chains.is_done() {
+                            finished = false;
+                            me.send(ChainsEvent::State(RunState::Paused));
+                        }
+                    }
+                    Err(e) => {
+                        me.send(ChainsEvent::Error(format!(
+                            "the chains did not follow: {e}"
+                        )));
+                    }
+                },
                 _ => {}
+            }
+            // Chain 1's sweeps made elsewhere, forwarded in order.
+            let fed = me.chains.take_fed();
+            let fed_any = !fed.is_empty();
+            for report in fed {
+                if !me.send(ChainsEvent::Sweep(report)) {
+                    return me.chains;
+                }
+            }
+            if fed_any && !running && last_diagnostics.elapsed() >= me.options.diagnostics_interval
+            {
+                wanted = true;
             }
             let step = command == Some(ChainsCommand::Step) && !running;
             if (running || step) && !me.chains.is_done() {
@@ -273,7 +350,7 @@ impl Manager {
                 }
                 me.iteration.store(me.chains.iteration(), Ordering::Release);
                 let done = me.chains.is_done();
-                let past_burn_in = me.chains.iteration() > me.chains.settings().burn_in;
+                let past_burn_in = me.chains.iteration() > me.chains.first_draw();
                 if done
                     || (step && past_burn_in)
                     || (past_burn_in
@@ -293,10 +370,13 @@ impl Manager {
                 wanted = false;
                 last_diagnostics = Instant::now();
             }
-            if me.chains.is_done() && !running {
+            if me.chains.is_done() && !running && !finished {
                 me.send(ChainsEvent::State(RunState::Finished));
                 me.notify();
-                return me.chains;
+                if !me.options.linger {
+                    return me.chains;
+                }
+                finished = true;
             }
             me.notify();
         }

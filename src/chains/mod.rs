@@ -15,6 +15,10 @@
 //!   quantities summarised; [`MultiChain::pooled`] the posterior pooled over chains.
 //! - [`ChainsHandle`]: the same on a background thread, driven by [`ChainsCommand`]s and
 //!   reporting [`ChainsEvent`]s, for a GUI.
+//! - [`ChainFeed`]: chain 1 swept on another thread (the app's view sampler) and recorded
+//!   for the diagnostics, so it is not computed twice ([`ChainsOptions::first_chain`]).
+//! - [`Change`]: live changes of the run (hyperparameters, prior, schedule,
+//!   run length, a painted mask) that every chain follows, as a front end's own sampler does.
 //!
 //! ```no_run
 //! use gibbs_fa::chains::{ChainsEvent, ChainsHandle, ChainsHandleOptions, ChainsOptions};
@@ -29,6 +33,7 @@
 //!         ChainsEvent::Sweep(s) => println!("chain {} sweep {}", s.chain + 1, s.record.iter),
 //!         ChainsEvent::Diagnostics(d) => println!("chains agree: {}", d.chains_agree()),
 //!         ChainsEvent::State(state) => println!("now {}", state.name()),
+//!         ChainsEvent::Followed { since, .. } => println!("diagnosed after sweep {since}"),
 //!         ChainsEvent::Error(message) => eprintln!("{message}"),
 //!     }
 //! }
@@ -48,14 +53,19 @@
 //! 16 bytes per missing pixel for the half moments.
 
 mod chain;
+mod feed;
+mod follow;
 mod handle;
 mod multi;
 mod pooled;
 mod quantities;
+mod record;
 pub mod seeds;
 pub mod start;
 
 pub use chain::{Chain, ChainSweep, Halves};
+pub use feed::ChainFeed;
+pub use follow::Change;
 pub use handle::{ChainsCommand, ChainsEvent, ChainsHandle, ChainsHandleOptions};
 pub use multi::{ChainsDiagnostics, ChainsOptions, MultiChain, Parallelism, PixelRhat, RhatImages};
 pub use pooled::PooledPosterior;
@@ -80,6 +90,11 @@ pub enum ChainsError {
     /// A chain count outside 1 to [`MAX_CHAINS`].
     #[error("{chains} chains asked for: between 1 and 8 are supported")]
     ChainCount { chains: usize },
+    /// A first chain other than 0 or 1, or not below the chain count.
+    #[error(
+        "the first chain swept here is {first} of {chains}: it must be 0 or 1, and below the chain count"
+    )]
+    FirstChain { first: usize, chains: usize },
     /// The system refused a thread.
     #[error("the chains' thread could not be started: {0}")]
     Thread(String),

@@ -3,7 +3,9 @@
 use rayon::prelude::*;
 
 use super::chain::{Chain, ChainSweep, Halves};
+use super::feed::ChainFeed;
 use super::quantities::{Quantity, default_pixels, quantities};
+use super::record::Record;
 use super::seeds::chain_seed;
 use super::start::disperse;
 use super::{ChainsError, MAX_CHAINS};
@@ -36,6 +38,10 @@ pub struct ChainsOptions {
     /// Pixels whose sigma_d^2, an imputed value, (W W^T)[d, d] and W[d, 0] are recorded;
     /// None: [`default_pixels`].
     pub pixels: Option<Vec<usize>>,
+    /// 0: every chain is swept here. 1: chain 1 (the notebook's start under the run's seed)
+    /// is swept elsewhere, by a sampler that records it through [`MultiChain::feed`] (the
+    /// app's view sampler); chains 2..K keep their seeds and starts.
+    pub first_chain: usize,
 }
 
 /// Per-pixel classic R-hat (running moments, not rank-normalised).
@@ -72,6 +78,9 @@ pub struct ChainsDiagnostics {
     pub chains: usize,
     /// Post-burn-in draws per chain so far.
     pub draws_per_chain: usize,
+    /// Sweep of the last change of target (0: none): the draws diagnosed are those after
+    /// it plus the burn-in.
+    pub since: usize,
     /// Rank-normalised diagnostics of every diagnosed scalar quantity, in column order,
     /// with its column name (None while there are too few draws).
     pub scalars: Vec<(String, Option<ScalarDiagnostics>)>,
@@ -99,12 +108,17 @@ impl ChainsDiagnostics {
 
 /// K chains of the Gibbs sampler on one problem.
 pub struct MultiChain {
-    chains: Vec<Chain>,
+    pub(crate) chains: Vec<Chain>,
+    /// Chain 1's record when it is swept elsewhere.
+    feed: Option<ChainFeed>,
     quantities: Vec<Quantity>,
-    settings: SamplerSettings,
+    pub(crate) settings: SamplerSettings,
     parallelism: Parallelism,
     /// True values at the missing entries (missing-index order), when known.
     pub(crate) truth_missing: Option<Vec<f32>>,
+    /// Round at the last change of target (0 at the start): the draws diagnosed are those
+    /// after it plus the burn-in (see [`super::follow`]).
+    pub(crate) change_point: usize,
     pub(crate) n: usize,
     pub(crate) d: usize,
 }
@@ -112,7 +126,9 @@ pub struct MultiChain {
 impl MultiChain {
     /// Builds the chains: chain c (0-based) has seed [`chain_seed`]`(settings.seed, c)`;
     /// chain 0 starts as the notebook does, the others from dispersed points
-    /// ([`super::start`]). The run length and burn-in of `settings` are fixed for the run.
+    /// ([`super::start`]). With [`ChainsOptions::first_chain`] = 1, chain 0 is not built
+    /// here: it is swept elsewhere and recorded through [`MultiChain::feed`]; chains 1..K
+    /// are exactly as they would be otherwise.
     pub fn new(
         problem: &Problem,
         settings: &SamplerSettings,
@@ -122,36 +138,33 @@ impl MultiChain {
         if k > MAX_CHAINS {
             return Err(ChainsError::ChainCount { chains: k });
         }
-        let planned = settings.sweeps.saturating_sub(settings.burn_in);
-        let mut chains = Vec::with_capacity(k);
-        for c in 0..k {
+        let first_chain = options.first_chain;
+        if first_chain > 1 || first_chain >= k {
+            return Err(ChainsError::FirstChain {
+                first: first_chain,
+                chains: k,
+            });
+        }
+        let mut samplers = Vec::with_capacity(k);
+        let mut initial_sigmasq = None;
+        for c in first_chain..k {
             let seed = chain_seed(settings.seed, c);
             let chain_settings = SamplerSettings {
                 seed,
                 ..settings.clone()
             };
             let mut sampler = GibbsSampler::new(problem, &chain_settings)?;
+            // The notebook's sigma^2 (the observed column variances), before any dispersal.
+            initial_sigmasq.get_or_insert_with(|| sampler.sigmasq().to_vec());
             if c > 0 {
                 disperse(&mut sampler, seed)?;
             }
-            let (n_missing, d) = (sampler.state().missing().len(), problem.d);
-            let halves = Halves {
-                missing: HalfMoments::new(n_missing, planned),
-                sigmasq: HalfMoments::new(d, planned),
-                mu: HalfMoments::new(d, planned),
-            };
-            chains.push(Chain {
-                index: c,
-                seed,
-                sampler,
-                values: Vec::new(),
-                halves,
-            });
+            samplers.push((c, seed, sampler));
         }
-        let first = &chains[0].sampler;
+        let first = &samplers[0].2;
         let pixels = match &options.pixels {
             Some(p) => p.clone(),
-            None => default_pixels(first.sigmasq()),
+            None => default_pixels(initial_sigmasq.as_deref().unwrap_or(&[])),
         };
         let truth_missing = problem.x_true.as_ref().map(|t| {
             let idx = first.state().missing();
@@ -163,18 +176,62 @@ impl MultiChain {
         });
         let has_truth = truth_missing.as_ref().is_some_and(|t| !t.is_empty());
         let quantities = quantities(first, has_truth, &pixels);
-        for chain in &mut chains {
-            chain.values = vec![Vec::with_capacity(settings.sweeps); quantities.len()];
-        }
+        let chains = samplers
+            .into_iter()
+            .map(|(c, seed, sampler)| Chain {
+                seed,
+                record: Record::new(c, &sampler, quantities.len()),
+                sampler,
+            })
+            .collect();
+        let feed = (first_chain == 1).then(|| ChainFeed::new(0, quantities.clone()));
         Ok(MultiChain {
             chains,
+            feed,
             quantities,
             settings: settings.clone(),
             parallelism: options.parallelism,
             truth_missing,
+            change_point: 0,
             n: problem.n,
             d: problem.d,
         })
+    }
+
+    /// Chain 1's record when it is swept elsewhere ([`ChainsOptions::first_chain`] = 1):
+    /// hand it to the thread that sweeps it (see [`super::ChainFeed`]).
+    pub fn feed(&self) -> Option<ChainFeed> {
+        self.feed.clone()
+    }
+
+    /// The seeds of all K chains, chain 1's included when it is swept elsewhere.
+    pub fn seeds(&self) -> Vec<u64> {
+        let fed = self
+            .feed
+            .as_ref()
+            .map(|_| chain_seed(self.settings.seed, 0));
+        fed.into_iter()
+            .chain(self.chains.iter().map(|c| c.seed))
+            .collect()
+    }
+
+    /// Chain 1's sweeps recorded through the feed since the last call (none without one).
+    pub(crate) fn take_fed(&self) -> Vec<ChainSweep> {
+        self.feed
+            .as_ref()
+            .map_or_else(Vec::new, ChainFeed::take_unsent)
+    }
+
+    /// Calls `f` with the records of all K chains in chain order: chain 1's from the feed
+    /// (while it is locked) when it is swept elsewhere, then the chains swept here.
+    fn with_records<R>(&self, f: impl FnOnce(&[&Record]) -> R) -> R {
+        let guard = self.feed.as_ref().map(ChainFeed::lock);
+        let mut records: Vec<&Record> = Vec::with_capacity(MAX_CHAINS);
+        if let Some(fed) = guard.as_ref().and_then(|g| g.record.as_ref()) {
+            records.push(fed);
+        }
+        records.extend(self.chains.iter().map(|c| &c.record));
+        f(&records)
     }
 
     /// One sweep of every chain; the reports in chain order.
@@ -219,56 +276,66 @@ impl MultiChain {
         &self.chains
     }
 
-    /// Post-burn-in draws of quantity `q` of every chain.
+    /// Round at the last change of target (0 at the start); see [`super::follow`].
+    pub fn change_point(&self) -> usize {
+        self.change_point
+    }
+
+    /// First sweep (0-based index into the recorded values) that is diagnosed: the last
+    /// change of target plus the burn-in.
+    pub fn first_draw(&self) -> usize {
+        self.change_point + self.settings.burn_in
+    }
+
+    /// Post-burn-in draws of quantity `q` of every chain swept here (since the last change
+    /// of target).
     pub fn post_burn_in(&self, q: usize) -> Vec<&[f64]> {
-        let b = self.settings.burn_in;
         self.chains
             .iter()
-            .map(|c| c.values(q).get(b..).unwrap_or(&[]))
+            .map(|c| c.record.post_burn_in(q))
             .collect()
     }
 
     /// Classic split-R-hat of every missing pixel, sigma_d^2 and mu_d once the planned
-    /// post-burn-in draws are complete; before that (for live displays) the unsplit classic
-    /// R-hat of the K chains so far, see [`PixelRhat::split`].
+    /// post-burn-in draws of every chain are complete; before that (for live displays) the
+    /// unsplit classic R-hat of the K chains so far, see [`PixelRhat::split`]. Chain 1 fed
+    /// from elsewhere may hold more draws than the others: the unsplit form allows that.
     pub fn pixel_rhat(&self) -> Result<PixelRhat, DiagnosticsError> {
-        let split = self.chains[0].halves.missing.is_complete();
-        let of = |f: fn(&Halves) -> &HalfMoments| {
-            let h: Vec<&HalfMoments> = self.chains.iter().map(|c| f(&c.halves)).collect();
-            if split {
-                split_rhat_classic(&h)
-            } else {
-                rhat_classic_so_far(&h)
-            }
-        };
-        Ok(PixelRhat {
-            split,
-            missing: of(|h| &h.missing)?,
-            sigmasq: of(|h| &h.sigmasq)?,
-            mu: of(|h| &h.mu)?,
-        })
+        self.with_records(pixel_rhat)
     }
 
     /// R-hat, bulk- and tail-ESS and MCSE of every diagnosed scalar, and the per-pixel
-    /// R-hat summaries, from the post-burn-in draws so far.
+    /// R-hat summaries, from the post-burn-in draws so far of all K chains (cut to the
+    /// shortest chain).
     pub fn diagnostics(&self) -> Result<ChainsDiagnostics, DiagnosticsError> {
-        let scalars = self
-            .quantities
-            .iter()
-            .enumerate()
-            .filter(|(_, q)| q.diagnosed())
-            .map(|(i, q)| {
-                let d = Draws::new(&self.post_burn_in(i))
-                    .ok()
-                    .map(|d| ScalarDiagnostics::of(&d));
-                (q.name(), d)
-            })
-            .collect();
-        let pixels = self.pixel_rhat()?;
+        let (scalars, draws_per_chain, pixels) = self.with_records(|records| {
+            let draws_per_chain = records
+                .iter()
+                .map(|r| r.post_burn_in(0).len())
+                .min()
+                .unwrap_or(0);
+            let scalars = self
+                .quantities
+                .iter()
+                .enumerate()
+                .filter(|(_, q)| q.diagnosed())
+                .map(|(i, q)| {
+                    let draws: Vec<&[f64]> = records
+                        .iter()
+                        .map(|r| &r.post_burn_in(i)[..draws_per_chain])
+                        .collect();
+                    let d = Draws::new(&draws).ok().map(|d| ScalarDiagnostics::of(&d));
+                    (q.name(), d)
+                })
+                .collect::<Vec<_>>();
+            (scalars, draws_per_chain, pixel_rhat(records))
+        });
+        let pixels = pixels?;
         let images = self.rhat_images(&pixels);
         Ok(ChainsDiagnostics {
-            chains: self.chains.len(),
-            draws_per_chain: self.iteration().saturating_sub(self.settings.burn_in),
+            chains: self.seeds().len(),
+            draws_per_chain,
+            since: self.change_point,
             scalars,
             pixel_split: pixels.split,
             missing: RhatSummary::new(&pixels.missing),
@@ -316,4 +383,37 @@ impl MultiChain {
             digits,
         }
     }
+}
+
+/// The per-pixel R-hat of `records` (the chains swept here last): split once every chain
+/// completed the same plan, else the unsplit form so far.
+fn pixel_rhat(records: &[&Record]) -> Result<PixelRhat, DiagnosticsError> {
+    let first = &records.first().ok_or(DiagnosticsError::NoChains)?.halves;
+    let split = records.iter().all(|r| {
+        let h = &r.halves.missing;
+        h.is_complete()
+            && (h.planned(), h.seen()) == (first.missing.planned(), first.missing.seen())
+    });
+    let of = |f: fn(&Halves) -> &HalfMoments| {
+        let h: Vec<&HalfMoments> = records.iter().map(|r| f(&r.halves)).collect();
+        if split {
+            split_rhat_classic(&h)
+        } else {
+            rhat_classic_so_far(&h)
+        }
+    };
+    // A painted mask that chain 1 (fed from elsewhere) applied and the others not yet, or
+    // the other way round: the missing pixels differ for a moment, and have no R-hat.
+    let own = records.last().map_or(0, |r| r.halves.missing.len());
+    let missing = if records.iter().all(|r| r.halves.missing.len() == own) {
+        of(|h| &h.missing)?
+    } else {
+        vec![f64::NAN; own]
+    };
+    Ok(PixelRhat {
+        split,
+        missing,
+        sigmasq: of(|h| &h.sigmasq)?,
+        mu: of(|h| &h.mu)?,
+    })
 }

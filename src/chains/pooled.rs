@@ -160,7 +160,11 @@ impl MultiChain {
             .map(|(&m, &t)| (m - t as f64).powi(2))
             .sum();
         let rmse = (ss / p).sqrt();
-        let halves: Vec<_> = self.chains().iter().map(|c| &c.halves.missing).collect();
+        let halves: Vec<_> = self
+            .chains()
+            .iter()
+            .map(|c| &c.record.halves.missing)
+            .collect();
         let (n1, n2) = halves[0].counts();
         if n1 < 2 || n2 < 2 || rmse == 0.0 {
             return (Some(rmse), None);

@@ -239,6 +239,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             Parallelism::Sequential
         },
         pixels: None,
+        first_chain: 0,
     };
     let mut chains = MultiChain::new(&problem, &settings, &options)?;
     drop(problem);

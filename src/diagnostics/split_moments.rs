@@ -50,6 +50,11 @@ impl HalfMoments {
         self.acc.is_empty()
     }
 
+    /// Draws planned in all.
+    pub fn planned(&self) -> usize {
+        self.planned
+    }
+
     /// Draws seen so far (including a skipped middle draw).
     pub fn seen(&self) -> usize {
         self.seen
@@ -70,6 +75,35 @@ impl HalfMoments {
     /// True once both halves are complete.
     pub fn is_complete(&self) -> bool {
         self.counts() == (self.half, self.half)
+    }
+
+    /// Changes the plan to `planned` draws in all (a run that was extended), keeping the
+    /// draws folded in so far. That is possible only while they all belong to the new first
+    /// half: the two halves so far are then merged into the first (Chan et al.'s pairwise
+    /// update), and the draws left out so far (the middle draw of an odd count, or draws
+    /// beyond the old plan) come off the new plan, so its halves stay equal. Returns false,
+    /// changing nothing, when the kept draws exceed the new first half.
+    pub fn replan(&mut self, planned: usize) -> bool {
+        let (n1, n2) = self.counts();
+        let kept = n1 + n2;
+        let planned = planned.saturating_sub(self.seen - kept);
+        if kept > planned / 2 {
+            return false;
+        }
+        if n2 > 0 {
+            let (f1, f2) = (n1 as f64, n2 as f64);
+            let n = f1 + f2;
+            for a in &mut self.acc {
+                let (m1, m2) = (a[0] as f64, a[2] as f64);
+                let mean = (f1 * m1 + f2 * m2) / n;
+                let ss = a[1] as f64 + a[3] as f64 + (m2 - m1).powi(2) * f1 * f2 / n;
+                *a = [mean as f32, ss as f32, 0.0, 0.0];
+            }
+        }
+        self.planned = planned;
+        self.half = planned / 2;
+        self.seen = kept;
+        true
     }
 
     /// Folds in the next draw, `value(k)` for quantity k (in parallel for many quantities).
@@ -160,6 +194,11 @@ pub fn split_rhat_classic(chains: &[&HalfMoments]) -> Result<Vec<f64>, Diagnosti
 /// merged, not split): defined while a run is still filling its halves, for live displays,
 /// once every chain has at least 2 draws; needs K >= 2 (NaN otherwise). Less sensitive than
 /// [`split_rhat_classic`] to a trend within a chain.
+///
+/// The chains may hold different numbers of draws (one chain swept elsewhere, ahead of the
+/// others): each chain's mean and variance are then its own, and the length in the formula
+/// is the shortest chain's n (BDA3 eq. 11.4 with n = min n_c; the same as the equal-length
+/// formula when the counts agree).
 pub fn rhat_classic_so_far(chains: &[&HalfMoments]) -> Result<Vec<f64>, DiagnosticsError> {
     let first = chains.first().ok_or(DiagnosticsError::NoChains)?;
     if chains.len() > MAX_CHAINS {
@@ -169,20 +208,28 @@ pub fn rhat_classic_so_far(chains: &[&HalfMoments]) -> Result<Vec<f64>, Diagnost
         });
     }
     for (c, h) in chains.iter().enumerate() {
-        if h.len() != first.len() || h.planned != first.planned || h.seen != first.seen {
+        if h.len() != first.len() {
             return Err(DiagnosticsError::UnequalChains {
                 chain: c,
-                draws: h.seen,
-                expected: first.seen,
+                draws: h.len(),
+                expected: first.len(),
             });
         }
     }
-    let (n1, n2) = first.counts();
-    let n = n1 + n2;
-    if n < 2 || chains.len() < 2 {
+    let counts: Vec<(f64, f64)> = chains
+        .iter()
+        .map(|h| {
+            let (n1, n2) = h.counts();
+            (n1 as f64, n2 as f64)
+        })
+        .collect();
+    let n = counts
+        .iter()
+        .map(|(a, b)| a + b)
+        .fold(f64::INFINITY, f64::min);
+    if n < 2.0 || chains.len() < 2 {
         return Ok(vec![f64::NAN; first.len()]);
     }
-    let (f1, f2, nf) = (n1 as f64, n2 as f64, n as f64);
     let k = chains.len() as f64;
     let rhat = |q: usize| {
         let mut means = [0.0f64; MAX_CHAINS];
@@ -190,17 +237,19 @@ pub fn rhat_classic_so_far(chains: &[&HalfMoments]) -> Result<Vec<f64>, Diagnost
         for (c, h) in chains.iter().enumerate() {
             let a = h.acc[q];
             let (m1, m2) = (a[0] as f64, a[2] as f64);
+            let (f1, f2) = counts[c];
+            let nc = f1 + f2;
             // Chan et al.: merge the two halves' means and sums of squared deviations.
-            let mean = (f1 * m1 + f2 * m2) / nf;
-            let ss = a[1] as f64 + a[3] as f64 + (m2 - m1).powi(2) * f1 * f2 / nf;
+            let mean = (f1 * m1 + f2 * m2) / nc;
+            let ss = a[1] as f64 + a[3] as f64 + (m2 - m1).powi(2) * f1 * f2 / nc;
             means[c] = mean;
-            within += ss / (nf - 1.0);
+            within += ss / (nc - 1.0);
         }
         let means = &means[..chains.len()];
         within /= k;
         let grand = means.iter().sum::<f64>() / k;
-        let between = nf * means.iter().map(|m| (m - grand).powi(2)).sum::<f64>() / (k - 1.0);
-        ((between / within + nf - 1.0) / nf).sqrt()
+        let between = n * means.iter().map(|m| (m - grand).powi(2)).sum::<f64>() / (k - 1.0);
+        ((between / within + n - 1.0) / n).sqrt()
     };
     Ok((0..first.len()).into_par_iter().map(rhat).collect())
 }
@@ -234,5 +283,47 @@ impl RhatSummary {
                 above as f64 / finite.len() as f64
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::HalfMoments;
+
+    fn draw(t: usize, k: usize) -> f64 {
+        ((t * 7 + k * 3) % 11) as f64 + 0.1 * t as f64
+    }
+
+    #[test]
+    fn an_extended_plan_keeps_the_draws_and_splits_as_a_fresh_one() {
+        // 9 draws planned (the middle one left out), then the run is extended to 31 draws.
+        let mut replanned = HalfMoments::new(3, 9);
+        for t in 0..9 {
+            replanned.push(|k| draw(t, k));
+        }
+        assert!(replanned.replan(31));
+        for t in 9..31 {
+            replanned.push(|k| draw(t, k));
+        }
+        // The same draws but the skipped one, planned as 30 from the start.
+        let mut fresh = HalfMoments::new(3, 30);
+        for t in (0..31).filter(|&t| t != 4) {
+            fresh.push(|k| draw(t, k));
+        }
+        assert!(replanned.is_complete() && fresh.is_complete());
+        assert_eq!(replanned.counts(), fresh.counts());
+        for k in 0..3 {
+            let (a, b) = (replanned.acc[k], fresh.acc[k]);
+            for i in 0..4 {
+                assert!(
+                    (a[i] - b[i]).abs() <= 1e-4 * b[i].abs().max(1.0),
+                    "{a:?} {b:?}"
+                );
+            }
+        }
+        // A plan too short for the draws already in is refused, and nothing changes.
+        let before = replanned.clone();
+        assert!(!replanned.replan(20));
+        assert_eq!(replanned, before);
     }
 }

@@ -2,6 +2,12 @@
 //! sweep (as plot points, so the views borrow them), their run state, and the newest R-hat /
 //! ESS / MCSE report, plus the rank and autocorrelation plots made from it.
 //!
+//! The chains follow live changes of the run ([`crate::chains::Change`]). When one is sent
+//! ([`ChainsLive::expect_change`]), reports made before the chains applied it are ignored,
+//! and if it restarts the diagnostics the report and plots on screen are dropped at once,
+//! so what is shown never mixes draws from before and after a change; the traces keep every
+//! sweep, and [`ChainsLive::since`] says from which sweep the diagnostics count.
+//!
 //! Threads: the UI thread only. [`ChainsLive::apply`] folds one [`ChainsEvent`] in O(number of
 //! quantities); diagnostics are computed on the chains' thread (see
 //! [`crate::chains::ChainsHandle`]) and the plots on a job ([`super::diag_plots`]), never in a
@@ -12,6 +18,7 @@ use egui_plot::PlotPoint;
 
 use super::diag_plots::{DiagnosticPlots, PlotInput, PlotsCache};
 use crate::chains::{ChainsDiagnostics, ChainsEvent};
+use crate::model::SamplerSettings;
 use crate::sampler::RunState;
 
 /// Post-burn-in draws per chain below which the status bar does not judge agreement yet.
@@ -35,15 +42,25 @@ pub struct ChainsLive {
     /// Index (into the quantities) of the pixel quantity whose plots are shown.
     chosen: Option<usize>,
     plots: PlotsCache,
+    /// Sweep of the last change of target the chains applied (0: none).
+    since: usize,
+    /// Changes sent to the chains and not yet applied (or refused) by them: reports that
+    /// arrive meanwhile were made before and are ignored.
+    pending: usize,
+    /// The chains' settings as they last reported them (at the start: those they were
+    /// built with).
+    settings: SamplerSettings,
+    /// Missing entries of the chains' masks, once they applied a change (None before).
+    missing: Option<usize>,
 }
 
 impl ChainsLive {
-    /// Nothing reported yet from `chains` chains of `planned` sweeps, `burn_in` of them burn-in.
-    pub fn new(chains: usize, planned: usize, burn_in: usize) -> Self {
+    /// Nothing reported yet from `chains` chains built with `settings`.
+    pub fn new(chains: usize, settings: &SamplerSettings) -> Self {
         ChainsLive {
             chains,
-            burn_in,
-            planned,
+            burn_in: settings.burn_in,
+            planned: settings.sweeps,
             names: Vec::new(),
             seeds: Vec::new(),
             points: vec![Vec::new(); chains],
@@ -53,7 +70,26 @@ impl ChainsLive {
             last_error: None,
             chosen: None,
             plots: PlotsCache::default(),
+            since: 0,
+            pending: 0,
+            settings: settings.clone(),
+            missing: None,
         }
+    }
+
+    /// A change was sent to the chains: reports they made before applying it are ignored,
+    /// and when it `restarts` the diagnostics, the report and plots on screen go at once.
+    pub fn expect_change(&mut self, restarts: bool) {
+        self.pending += 1;
+        if restarts {
+            self.clear_diagnostics();
+        }
+    }
+
+    fn clear_diagnostics(&mut self) {
+        self.diagnostics = None;
+        self.diagnostics_version += 1;
+        self.plots = PlotsCache::default();
     }
 
     /// Folds one event in.
@@ -75,11 +111,33 @@ impl ChainsLive {
                 }
             }
             ChainsEvent::Diagnostics(d) => {
-                self.diagnostics = Some(d);
-                self.diagnostics_version += 1;
+                if self.pending == 0 {
+                    self.diagnostics = Some(d);
+                    self.diagnostics_version += 1;
+                }
             }
             ChainsEvent::State(state) => self.state = Some(state),
-            ChainsEvent::Error(message) => self.last_error = Some(message),
+            ChainsEvent::Error(message) => {
+                // A refused change leaves the chains as they were.
+                self.pending = self.pending.saturating_sub(1);
+                self.last_error = Some(message);
+            }
+            ChainsEvent::Followed {
+                since,
+                restarted,
+                settings,
+                missing,
+            } => {
+                self.pending = self.pending.saturating_sub(1);
+                if restarted {
+                    self.since = since;
+                    self.clear_diagnostics();
+                }
+                self.burn_in = settings.burn_in;
+                self.planned = settings.sweeps;
+                self.settings = *settings;
+                self.missing = Some(missing);
+            }
         }
     }
 
@@ -90,7 +148,7 @@ impl ChainsLive {
             return;
         }
         let chosen = self.chosen.unwrap_or(0);
-        let (points, names, burn_in) = (&self.points, &self.names, self.burn_in);
+        let (points, names, burn_in) = (&self.points, &self.names, self.since + self.burn_in);
         self.plots
             .update(ctx, self.diagnostics_version, chosen, || {
                 let mut wanted = vec![0];
@@ -111,6 +169,27 @@ impl ChainsLive {
 
     pub fn burn_in(&self) -> usize {
         self.burn_in
+    }
+
+    /// Sweep of the last change of target the chains applied (0: none): the diagnostics use
+    /// the draws after it plus the burn-in.
+    pub fn since(&self) -> usize {
+        self.since
+    }
+
+    /// True while a change sent to the chains waits for them.
+    pub fn restart_pending(&self) -> bool {
+        self.pending > 0
+    }
+
+    /// The chains' settings as they last reported them.
+    pub fn settings(&self) -> &SamplerSettings {
+        &self.settings
+    }
+
+    /// Missing entries of the chains' masks, as they reported after the last change applied.
+    pub fn missing(&self) -> Option<usize> {
+        self.missing
     }
 
     pub fn planned_sweeps(&self) -> usize {

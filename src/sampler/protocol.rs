@@ -203,6 +203,10 @@ pub struct HandleOptions {
     /// Capacity of the event channel. When it is full the thread keeps sweep records (and
     /// state changes) in its own queue and hands them over later; it never waits.
     pub channel_capacity: usize,
+    /// Record this sampler as chain 1 of a multi-chain run's diagnostics (the feed of a
+    /// [`crate::chains::MultiChain`] built with `first_chain` = 1): after every sweep, and
+    /// after every change of target, on the sampler's thread.
+    pub feed: Option<crate::chains::ChainFeed>,
 }
 
 impl Default for HandleOptions {
@@ -213,6 +217,7 @@ impl Default for HandleOptions {
             watch: Vec::new(),
             image_shape: None,
             channel_capacity: 1024,
+            feed: None,
         }
     }
 }

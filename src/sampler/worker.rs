@@ -1,5 +1,7 @@
 //! The sampler thread: owns the [`GibbsSampler`], sweeps while running, reads commands between
-//! sweeps and reports through the [`Outbox`].
+//! sweeps and reports through the [`Outbox`]. With a feed ([`HandleOptions::feed`]) it also
+//! records each sweep as chain 1 of a multi-chain run's diagnostics (under the feed's lock,
+//! which the chains' thread holds while it computes diagnostics).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -53,6 +55,9 @@ impl Worker {
             RunState::Running
         };
         let watch = clean_watch(&options.watch, n);
+        if let Some(feed) = &options.feed {
+            feed.attach(&sampler);
+        }
         Worker {
             sampler,
             commands,
@@ -169,6 +174,9 @@ impl Worker {
         {
             total.add(&record.fallbacks);
         }
+        if let Some(feed) = &self.options.feed {
+            feed.observe(&self.sampler, &record);
+        }
         self.last_sweep = Some(record.clone());
         self.outbox.push(Event::Sweep(record));
         if stepping {
@@ -225,17 +233,24 @@ impl Worker {
             Command::Stop => self.exit = true,
             // A snapshot follows every applied change, so a front end sees the settings in
             // force (and the cleared moments) even while paused.
-            Command::SetHyperparameters(h) => match self.sampler.set_hyperparameters(h) {
-                Ok(()) => self.snapshot_wanted = true,
-                Err(err) => self.error(format!("hyperparameters not changed: {err}")),
-            },
-            Command::SetPrior(p) => match self.sampler.set_prior(p) {
-                Ok(()) => self.snapshot_wanted = true,
-                Err(err) => self.error(format!("prior not changed: {err}")),
-            },
+            Command::SetHyperparameters(h) => {
+                let changed = h != self.sampler.settings().hyper;
+                match self.sampler.set_hyperparameters(h) {
+                    Ok(()) => self.changed_target(changed),
+                    Err(err) => self.error(format!("hyperparameters not changed: {err}")),
+                }
+            }
+            Command::SetPrior(p) => {
+                let changed = p != self.sampler.settings().prior;
+                match self.sampler.set_prior(p) {
+                    Ok(()) => self.changed_target(changed),
+                    Err(err) => self.error(format!("prior not changed: {err}")),
+                }
+            }
             Command::SetSchedule(s) => {
+                let changed = s != self.sampler.settings().schedule;
                 self.sampler.set_schedule(s);
-                self.snapshot_wanted = true;
+                self.changed_target(changed);
             }
             Command::SetRunLength { sweeps, burn_in } => {
                 if let Err(err) = self.sampler.set_run_length(sweeps, burn_in) {
@@ -263,10 +278,19 @@ impl Worker {
                 missing,
                 values,
             } => match self.sampler.set_image_mask(image, &missing, &values) {
-                Ok(()) => self.snapshot_wanted = true,
+                Ok(()) => self.changed_target(true),
                 Err(err) => self.error(format!("mask of image {image} not changed: {err}")),
             },
             Command::RequestSummary => self.summary_wanted = true,
+        }
+    }
+
+    /// A setting was applied (a snapshot shows it); when it `changed` the target, schedule or
+    /// mask, the sampler restarted its moments and burn-in, and so does the feed's record.
+    fn changed_target(&mut self, changed: bool) {
+        self.snapshot_wanted = true;
+        if changed && let Some(feed) = &self.options.feed {
+            feed.restart(&self.sampler);
         }
     }
 

@@ -56,6 +56,12 @@ impl GibbsApp {
         self.chains.chain()?.others.as_ref().map(|o| &o.live)
     }
 
+    /// Chains swept on the diagnostics' own thread (None with one chain).
+    #[cfg(test)]
+    pub(crate) fn chains_swept(&self) -> Option<usize> {
+        self.chains.chain()?.others.as_ref().map(|o| o.swept())
+    }
+
     #[cfg(test)]
     pub(crate) fn set_tab(&mut self, tab: ViewTab) {
         self.tab = tab;

@@ -253,12 +253,6 @@ pub fn build_chain(
         );
     }
     let watched = live.wanted_images();
-    let options = HandleOptions {
-        start_paused: !run,
-        watch: watched.clone(),
-        image_shape: Some((experiment.height, experiment.width)),
-        ..HandleOptions::default()
-    };
     let others = if settings.chains >= 2 {
         progress.report(None, format!("starting {} chains", settings.chains));
         let repaint = ctx.clone();
@@ -276,6 +270,14 @@ pub fn build_chain(
     if progress.cancelled() {
         return Err("cancelled".into());
     }
+    // The view sampler is chain 1 of the diagnostics: it records itself into their feed.
+    let options = HandleOptions {
+        start_paused: !run,
+        watch: watched.clone(),
+        image_shape: Some((experiment.height, experiment.width)),
+        feed: others.as_ref().and_then(OtherChains::feed),
+        ..HandleOptions::default()
+    };
     let notify: Notify = Box::new(move || ctx.request_repaint());
     let handle = SamplerHandle::spawn(
         experiment.problem.clone(),

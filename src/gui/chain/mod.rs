@@ -526,8 +526,8 @@ impl ChainManager {
                 settings.model.sweeps = sweeps
                     .saturating_add(sweeps.max(controls::MIN_EXTENSION))
                     .min(panels::model::MAX_SWEEPS);
+                // The K chains get the new length too (see [`others`]).
                 self.sync_live_settings(settings);
-                // The K chains keep their planned length (see [`others`]).
                 self.send(Command::Resume, &[ChainsCommand::Resume]);
             }
         }
@@ -572,11 +572,15 @@ impl ChainManager {
             .get(image * d..(image + 1) * d)
             .map(<[f32]>::to_vec)
             .unwrap_or_default();
-        chain.handle.send(Command::SetMask {
+        let command = Command::SetMask {
             image,
             missing: missing.clone(),
             values,
-        });
+        };
+        if let Some(others) = &mut chain.others {
+            others.follow(&command);
+        }
+        chain.handle.send(command);
         let mut painted = chain.key.painted.clone();
         painted.set(image, &missing);
         // Share the edited settings' map when equal, so comparing them each frame stays a
@@ -607,6 +611,9 @@ impl ChainManager {
             return;
         }
         for command in commands {
+            if let Some(others) = &mut chain.others {
+                others.follow(&command);
+            }
             chain.handle.send(command);
         }
         chain.settings.model = next;

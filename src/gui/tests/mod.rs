@@ -3,6 +3,7 @@
 
 mod app;
 mod chains;
+mod chains_follow;
 mod compare;
 mod editor;
 mod lesson;

@@ -34,6 +34,9 @@ pub const NEEDS_CHAINS: &str = "Convergence diagnostics need 2 or more chains: o
     cannot show that it has not converged. Set \"Chains K\" in the Model section at the left \
     to 2 or more (this restarts the run); the app's default is 4.";
 
+/// Shown between a change that restarts the diagnostics and the chains applying it.
+pub(crate) const RESTART_PENDING: &str = "A setting or a mask changed: the chains are \
+    restarting their diagnostics there (they go on from where they are; burn-in counts again).";
 const ROTATION: &str = "Factors are identified only up to rotation and sign: W and W R give \
     the same model for any orthogonal R, so each chain settles on its own rotation and the \
     raw loading W[d, 0] wanders apart between chains (it is never diagnosed). (W W^T)[d, d] \
@@ -120,6 +123,20 @@ fn body(ui: &mut Ui, chains: &mut ChainsLive, shape: (usize, usize), textures: &
             .small(),
         );
     }
+    ui.label(RichText::new(followed(chains)).small());
+    if chains.restart_pending() && chains.diagnostics().is_none() {
+        ui.label(RichText::new(RESTART_PENDING).strong());
+    } else if chains.since() > 0 {
+        ui.label(
+            RichText::new(format!(
+                "Restarted at sweep {}: a setting or a mask changed there, so the diagnostics \
+                 use only the draws after sweep {} (that change plus the burn-in).",
+                chains.since(),
+                chains.since() + chains.burn_in()
+            ))
+            .strong(),
+        );
+    }
     if let Some(error) = chains.last_error() {
         ui.colored_label(ui.visuals().error_fg_color, error);
     }
@@ -134,7 +151,7 @@ fn body(ui: &mut Ui, chains: &mut ChainsLive, shape: (usize, usize), textures: &
         None => {
             ui.label(format!(
                 "No diagnostics yet: they start after the burn-in (sweep {}).",
-                chains.burn_in()
+                chains.since() + chains.burn_in()
             ));
         }
     }
@@ -153,6 +170,21 @@ fn body(ui: &mut Ui, chains: &mut ChainsLive, shape: (usize, usize), textures: &
     }
     ui.add_space(8.0);
     rotation(ui, chains, &colours);
+}
+
+/// What the chains run with, so one sees they follow the run's live settings and masks.
+fn followed(chains: &ChainsLive) -> String {
+    let s = chains.settings();
+    let h = &s.hyper;
+    let mut text = format!(
+        "The chains follow the run's live settings: nu0 {}, sigma0^2 {}, kappa0 {}, lambda0 {}, \
+         {:?} schedule",
+        h.nu0, h.sigmasq0, h.kappa0, h.lambda0, s.schedule
+    );
+    if let Some(missing) = chains.missing() {
+        text.push_str(&format!(", {missing} missing pixels"));
+    }
+    text
 }
 
 fn number(v: Option<f64>, digits: usize) -> String {

@@ -193,10 +193,18 @@ fn chains_summary(chains: &ChainsLive) -> String {
         .min()
         .unwrap_or(0);
     let state = chains.state().map_or("starting", |s| s.name());
-    format!(
-        "{} chains ({state}): {sweeps} sweeps each; chain 1 is the one the other views show",
+    let mut text = format!(
+        "{} chains ({state}): {sweeps} sweeps or more each; chain 1 is the one the other views \
+         show",
         chains.chains()
-    )
+    );
+    if chains.since() > 0 {
+        text.push_str(&format!(
+            "; a setting or mask changed at sweep {}, diagnostics restarted there",
+            chains.since()
+        ));
+    }
+    text
 }
 
 /// The points after the first `hidden` sweeps, borrowed; all of them when that would leave
