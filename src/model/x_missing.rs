@@ -180,7 +180,14 @@ fn draw_group_generic<const FMA: bool>(
     let mut fits = Vec::with_capacity(ROW_BLOCK);
     let mut block_end = 0;
     while block_end < n {
+        let block_start = block_end;
         block_end = (block_end + ROW_BLOCK).min(n);
+        // Bring the block's z_n into cache in one sequential sweep, which the hardware
+        // prefetcher streams; gathered one row at a time by the dot products below, the first
+        // touches each waited for memory.
+        for line in inputs.zt[block_start * m..block_end * m].chunks(16) {
+            prefetch(&line[0]);
+        }
         for (c, dd) in columns.clone().enumerate() {
             // The column's entries in this block: a linear scan (a binary search's scattered
             // probes of the index missed the cache).
