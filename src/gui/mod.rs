@@ -35,6 +35,7 @@ mod editor;
 mod export;
 mod files;
 mod job;
+mod job_slot;
 mod lesson;
 mod live;
 mod notes;

@@ -14,7 +14,8 @@ use crate::pca::Pca;
 use egui::Color32;
 use egui_plot::{Corner, HLine, Legend, Line, LineStyle, Plot, PlotPoint, PlotPoints, VLine};
 
-use super::job::{Job, Outcome};
+use super::job::Job;
+use super::job_slot::JobSlot;
 use super::texture::{ColourMap, TextureCache, cell_side, colour_image, pixel_image, value_text};
 
 /// Components shown per side.
@@ -74,60 +75,40 @@ fn curve(pca: &Pca) -> Vec<PlotPoint> {
 /// it when data or masks change): a new M or seed on the same data keeps its PCA.
 #[derive(Default)]
 pub struct PcaView {
-    result: Option<(u64, Arc<PcaPair>)>,
-    error: Option<(u64, String)>,
-    pending: Option<(u64, Job<PcaPair>)>,
+    slot: JobSlot<PcaPair>,
     textures: TextureCache,
-    /// Bumped with every new result, for texture versions.
-    version: u64,
 }
 
 impl PcaView {
     /// Starts a PCA of `experiment` (whose data version is `data`) unless one for it is done
     /// or running. A job for older data is dropped (it cancels; its thread ends on its own).
     pub fn request(&mut self, ctx: &egui::Context, experiment: &Arc<Experiment>, data: u64) {
-        let running = self.pending.as_ref().is_some_and(|(v, _)| *v == data);
-        let done = self.result.as_ref().is_some_and(|(v, _)| *v == data)
-            || self.error.as_ref().is_some_and(|(v, _)| *v == data);
+        let running = self.slot.pending.as_ref().is_some_and(|(v, _)| *v == data);
+        let done = self.slot.result.as_ref().is_some_and(|(v, _)| *v == data)
+            || self.slot.error.as_ref().is_some_and(|(v, _)| *v == data);
         if done || running {
             return;
         }
         let for_job = Arc::clone(experiment);
         let job = Job::spawn("computing PCA", ctx, move |_| PcaPair::compute(&for_job));
-        self.pending = Some((data, job));
+        self.slot.pending = Some((data, job));
     }
 
     /// Collects a finished job, if any.
     pub fn poll(&mut self) {
-        let Some((data, job)) = &mut self.pending else {
-            return;
-        };
-        let data = *data;
-        let Some(outcome) = job.poll() else {
-            return;
-        };
-        self.pending = None;
-        match outcome {
-            Outcome::Finished(pair) => {
-                self.result = Some((data, Arc::new(pair)));
-                self.error = None;
-                self.version += 1;
-            }
-            Outcome::Failed(message) => self.error = Some((data, message)),
-            Outcome::Cancelled => {}
-        }
+        self.slot.poll();
     }
 
     /// True while a PCA is being computed.
     #[cfg(test)]
     pub fn is_computing(&self) -> bool {
-        self.pending.is_some()
+        self.slot.pending.is_some()
     }
 
     /// The newest finished result and the data version it belongs to.
     #[cfg(test)]
     pub fn result(&self) -> Option<(u64, &PcaPair)> {
-        self.result.as_ref().map(|(v, p)| (*v, p.as_ref()))
+        self.slot.result.as_ref().map(|(v, p)| (*v, p.as_ref()))
     }
 
     /// Draws the view for `experiment` (the one the sampler runs on, data version `data`),
@@ -136,18 +117,18 @@ impl PcaView {
         self.textures.begin_frame(600);
         self.poll();
         self.request(ui.ctx(), experiment, data);
-        if self.pending.is_some() {
+        if self.slot.pending.is_some() {
             ui.horizontal(|ui| {
                 ui.spinner();
                 ui.label("Computing principal components of the masked data and of X_true…");
             });
         }
-        if let Some((v, message)) = &self.error
+        if let Some((v, message)) = &self.slot.error
             && *v == data
         {
             ui.colored_label(ui.visuals().error_fg_color, message);
         }
-        let Some((result_data, pair)) = self.result.clone() else {
+        let Some((result_data, pair)) = self.slot.result.clone() else {
             return;
         };
         if result_data != data {
@@ -194,7 +175,7 @@ impl PcaView {
         key: &str,
         side: f32,
     ) {
-        let version = self.version;
+        let version = self.slot.version;
         let shown = SHOWN.min(pca.len());
         let columns = 5;
         let ctx = ui.ctx().clone();

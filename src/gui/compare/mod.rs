@@ -23,6 +23,7 @@ use crate::model::SamplerSettings;
 
 use super::command::{AppCommand, Commands, Purpose};
 use super::job::{Job, Outcome};
+use super::job_slot::JobSlot;
 use super::live::LiveState;
 use super::texture::TextureCache;
 
@@ -44,16 +45,12 @@ pub struct ChainRow {
 #[derive(Default)]
 pub struct CompareView {
     options: CompareOptions,
-    /// The running comparison and the data version it was started on.
-    pending: Option<(u64, Job<Finished>)>,
-    result: Option<(u64, Arc<Finished>)>,
-    /// The last failure (or why it could not start), with its data version.
-    error: Option<(u64, String)>,
+    /// The running comparison, the newest result and the last failure (or why it could not
+    /// start), each with its data version.
+    slot: JobSlot<Finished>,
     /// Set when the user cancelled, until the next start.
     cancelled: bool,
     textures: TextureCache,
-    /// Bumped with every new result, so the textures are rebuilt once per result.
-    version: u64,
     /// The table being written to a file, and what the last write said.
     saving: Option<Job<String>>,
     saved: Option<Result<String, String>>,
@@ -71,7 +68,7 @@ impl CompareView {
         model: &SamplerSettings,
         watched: &[usize],
     ) {
-        if self.pending.is_some() {
+        if self.slot.pending.is_some() {
             return;
         }
         let keep: Vec<usize> = if watched.is_empty() {
@@ -82,52 +79,38 @@ impl CompareView {
         let settings = match run::settings_for(model, &self.options, keep) {
             Ok(s) => s,
             Err(message) => {
-                self.error = Some((data, message));
+                self.slot.error = Some((data, message));
                 return;
             }
         };
-        self.error = None;
+        self.slot.error = None;
         self.cancelled = false;
         let experiment = Arc::clone(experiment);
         let job = Job::spawn("comparing imputers", ctx, move |p| {
             run::run_comparison(experiment, &settings, p)
         });
-        self.pending = Some((data, job));
+        self.slot.pending = Some((data, job));
     }
 
     /// Stops the running comparison: the job is dropped at once (its thread stops at its
     /// next check and its result, if any, is dropped off the UI thread).
     pub fn cancel(&mut self) {
-        if self.pending.take().is_some() {
+        if self.slot.pending.take().is_some() {
             self.cancelled = true;
         }
     }
 
     /// Collects a finished comparison, if any.
     pub fn poll(&mut self) {
-        let Some((data, job)) = &mut self.pending else {
-            return;
-        };
-        let data = *data;
-        let Some(outcome) = job.poll() else {
-            return;
-        };
-        self.pending = None;
-        match outcome {
-            Outcome::Finished(finished) => {
-                self.result = Some((data, Arc::new(finished)));
-                self.error = None;
-                self.version += 1;
-            }
-            Outcome::Failed(message) => self.error = Some((data, message)),
-            Outcome::Cancelled => self.cancelled = true,
+        if self.slot.poll() {
+            self.cancelled = true;
         }
     }
 
     /// Writes the newest result's table to `path` on a job: a JSON list with one object per
     /// fit, as `gibbs-fa compare` writes compare.json.
     pub fn save(&mut self, ctx: &egui::Context, path: std::path::PathBuf) {
-        let Some((_, result)) = &self.result else {
+        let Some((_, result)) = &self.slot.result else {
             self.saved = Some(Err("there is no comparison to save yet".into()));
             return;
         };
@@ -165,18 +148,18 @@ impl CompareView {
 
     /// True while a comparison runs.
     pub fn is_running(&self) -> bool {
-        self.pending.is_some()
+        self.slot.pending.is_some()
     }
 
     /// The newest result and the data version it was computed on.
     #[cfg(test)]
     pub fn result(&self) -> Option<(u64, &Finished)> {
-        self.result.as_ref().map(|(v, r)| (*v, r.as_ref()))
+        self.slot.result.as_ref().map(|(v, r)| (*v, r.as_ref()))
     }
 
     /// Whether the newest result belongs to older data or masks than `data`.
     pub fn is_stale(&self, data: u64) -> bool {
-        self.result.as_ref().is_some_and(|(v, _)| *v != data)
+        self.slot.result.as_ref().is_some_and(|(v, _)| *v != data)
     }
 
     #[cfg(test)]
@@ -203,7 +186,7 @@ impl CompareView {
              pixels.",
         );
         self.controls(ui, commands);
-        if let Some((started_on, job)) = &self.pending {
+        if let Some((started_on, job)) = &self.slot.pending {
             ui.horizontal(|ui| {
                 ui.spinner();
                 ui.add(
@@ -235,14 +218,14 @@ impl CompareView {
             }
             None => {}
         }
-        if let Some((_, message)) = &self.error {
+        if let Some((_, message)) = &self.slot.error {
             ui.colored_label(
                 ui.visuals().error_fg_color,
                 format!("The comparison failed: {message}"),
             );
         }
-        let Some((_, result)) = self.result.clone() else {
-            if self.pending.is_none() {
+        let Some((_, result)) = self.slot.result.clone() else {
+            if self.slot.pending.is_none() {
                 ui.label(
                     "No comparison yet. Run one: at N = 2,000 it takes a few minutes on \
                      two cores, at N = 10,000 several times longer.",
@@ -262,7 +245,7 @@ impl CompareView {
             .show(ui, |ui| {
                 table::table(ui, &result, chain);
                 ui.add_space(8.0);
-                table::pictures(ui, &result, live, &mut self.textures, self.version);
+                table::pictures(ui, &result, live, &mut self.textures, self.slot.version);
             });
     }
 
@@ -281,7 +264,7 @@ impl CompareView {
             {
                 commands.push(AppCommand::CancelComparison);
             }
-            let can_save = self.result.is_some() && self.saving.is_none();
+            let can_save = self.slot.result.is_some() && self.saving.is_none();
             if ui
                 .add_enabled(can_save, egui::Button::new("Save table as JSON…"))
                 .on_hover_text("One object per fit, as gibbs-fa compare writes compare.json")
