@@ -9,7 +9,7 @@ use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
-use super::support::synthetic_app;
+use super::support::{step_until_within, synthetic_app};
 use crate::gui::app::GibbsApp;
 use crate::gui::command::AppCommand;
 use crate::gui::live::LiveState;
@@ -24,14 +24,9 @@ fn small_app() -> Harness<'static, GibbsApp> {
     synthetic_app(200, 5, 100_000, 10, |app| app.set_tab(ViewTab::Traces))
 }
 
-/// Steps frames (with short real pauses, the sampler runs in real time) until `done` holds.
+/// Steps frames until `done` holds, for at most [`PATIENCE`].
 fn step_until(h: &mut Harness<'_, GibbsApp>, what: &str, done: impl Fn(&GibbsApp) -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    while !done(h.state()) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        h.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    step_until_within(h, PATIENCE, what, done);
 }
 
 /// Steps frames for `time` of real time.

@@ -10,7 +10,7 @@ use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
-use super::support::synthetic_app;
+use super::support::{step_until_within, synthetic_app};
 use crate::gui::app::GibbsApp;
 use crate::gui::command::AppCommand;
 use crate::gui::views::{NEEDS_CHAINS, THRESHOLDS, ViewTab};
@@ -18,13 +18,9 @@ use crate::sampler::RunState;
 
 const PATIENCE: Duration = Duration::from_secs(90);
 
+/// Steps frames until `done` holds, for at most [`PATIENCE`].
 fn step_until(h: &mut Harness<'_, GibbsApp>, what: &str, done: impl Fn(&GibbsApp) -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    while !done(h.state()) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        h.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    step_until_within(h, PATIENCE, what, done);
 }
 
 fn step_for(h: &mut Harness<'_, GibbsApp>, time: Duration) {

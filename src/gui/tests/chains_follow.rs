@@ -3,13 +3,13 @@
 //! applied it (nothing from before is shown after), and Extend lengthens every chain. Chain 1
 //! is the view sampler itself: the chains' thread sweeps only chains 2..K.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
-use super::support::synthetic_app;
+use super::support::{step_until_within, synthetic_app};
 use crate::gui::app::GibbsApp;
 use crate::gui::command::AppCommand;
 use crate::gui::controls::RunAction;
@@ -18,13 +18,9 @@ use crate::sampler::RunState;
 
 const PATIENCE: Duration = Duration::from_secs(90);
 
+/// Steps frames until `done` holds, for at most [`PATIENCE`].
 fn step_until(h: &mut Harness<'_, GibbsApp>, what: &str, done: impl Fn(&GibbsApp) -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    while !done(h.state()) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        h.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    step_until_within(h, PATIENCE, what, done);
 }
 
 /// Sweeps reported by each of the K chains.

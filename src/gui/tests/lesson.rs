@@ -3,13 +3,13 @@
 //! the library's explanation and a recomputation by hand, every experiment button, and the
 //! shortcuts (next/previous step, next experiment, projector mode, help).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
-use super::support::synthetic_app;
+use super::support::{step_until_within, synthetic_app};
 use crate::gui::app::GibbsApp;
 use crate::gui::lesson::{PROJECTOR_ZOOM, num, preset_settings};
 use crate::gui::views::Workspace;
@@ -35,13 +35,9 @@ fn lesson_app(schedule: Schedule, focus: Focus) -> Harness<'static, GibbsApp> {
     })
 }
 
+/// Steps frames until `done` holds, for at most [`PATIENCE`].
 fn step_until(h: &mut Harness<'_, GibbsApp>, what: &str, done: impl Fn(&GibbsApp) -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    while !done(h.state()) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        h.step();
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    step_until_within(h, PATIENCE, what, done);
 }
 
 fn lesson_ready(app: &GibbsApp) -> bool {

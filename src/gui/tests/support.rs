@@ -1,5 +1,7 @@
 //! Shared set-up for the UI tests: the real app, headless, on a small synthetic problem.
 
+use std::time::{Duration, Instant};
+
 use egui_kittest::Harness;
 
 use crate::gui::app::{AppOptions, GibbsApp};
@@ -35,4 +37,20 @@ pub fn synthetic_app(
             configure(&mut app);
             app
         })
+}
+
+/// Steps frames (with short real pauses: the sampler runs in real time) until `done` holds,
+/// failing the test after `patience` with what it waited for.
+pub fn step_until_within(
+    h: &mut Harness<'_, GibbsApp>,
+    patience: Duration,
+    what: &str,
+    done: impl Fn(&GibbsApp) -> bool,
+) {
+    let deadline = Instant::now() + patience;
+    while !done(h.state()) {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }

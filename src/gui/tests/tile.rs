@@ -5,7 +5,7 @@
 //! gives the defaults and a note.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use eframe::Storage as _;
 use egui::accesskit::Role;
@@ -20,16 +20,13 @@ use crate::gui::persist::{Persisted, remembered};
 use crate::gui::settings::Settings;
 
 use super::remembered::MemoryStorage;
+use super::support::step_until_within;
 
 const PATIENCE: Duration = Duration::from_secs(60);
 
+/// Steps frames until `done` holds, for at most [`PATIENCE`].
 fn step_until(h: &mut Harness<'_, GibbsApp>, what: &str, done: impl Fn(&GibbsApp) -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    while !done(h.state()) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        h.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    step_until_within(h, PATIENCE, what, done);
 }
 
 /// 30 synthetic digits as a u8 IDX file, and their pixels.
