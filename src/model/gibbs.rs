@@ -463,9 +463,9 @@ impl GibbsSampler {
             let col_rows = &idx.rows()[range.clone()];
             let from = col_rows.partition_point(|&r| (r as usize) < rows.start);
             let to = col_rows.partition_point(|&r| (r as usize) < rows.end);
-            for p in from..to {
+            for (p, &r) in col_rows.iter().enumerate().take(to).skip(from) {
                 let k = range.start + p;
-                let at = (col_rows[p] as usize - rows.start) * d + j;
+                let at = (r as usize - rows.start) * d + j;
                 mean[at] = self.posterior_missing(k);
                 std[at] = self.x_moments.std(k) as f32;
             }
