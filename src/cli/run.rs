@@ -247,7 +247,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let records = sweep_all(&mut chains, settings.sweeps);
     let sampling_seconds = sampling_started.elapsed().as_secs_f64();
     let sampler = chains.chains()[0].sampler();
-    let pooled = chains.pooled();
+    // With one chain, the posterior images stay in the sampler (written a block at a time).
+    let pooled = chains.pooled_compact();
     let diagnostics = chains.diagnostics()?;
 
     let out = &args.out;

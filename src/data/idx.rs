@@ -306,6 +306,31 @@ pub fn write_idx_f32(path: &Path, dims: &[usize], values: &[f32]) -> Result<(), 
     })
 }
 
+/// Like [`write_idx_f32`], with the `len` values given a block at a time by `blocks` (so
+/// no array of all of them need exist); an error if they do not add up to `len`.
+pub fn write_idx_f32_blocks<B: AsRef<[f32]>>(
+    path: &Path,
+    dims: &[usize],
+    len: usize,
+    blocks: impl IntoIterator<Item = B>,
+) -> Result<(), DataError> {
+    write_idx(path, IdxType::F32, dims, len, |out| {
+        let mut written = 0usize;
+        for block in blocks {
+            for v in block.as_ref() {
+                out.write_all(&v.to_be_bytes())?;
+            }
+            written += block.as_ref().len();
+        }
+        if written != len {
+            return Err(std::io::Error::other(format!(
+                "{written} values were given for an IDX file of {len}"
+            )));
+        }
+        Ok(())
+    })
+}
+
 /// Writes a raw (not gzipped) IDX file of u8 elements (type 0x08), e.g. a 0/1 mask.
 pub fn write_idx_u8(path: &Path, dims: &[usize], values: &[u8]) -> Result<(), DataError> {
     write_idx(path, IdxType::U8, dims, values.len(), |out| {

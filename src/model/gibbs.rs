@@ -442,6 +442,42 @@ impl GibbsSampler {
         out
     }
 
+    /// Images `rows` of [`Self::reconstruction`] and of [`Self::posterior_std`], row-major,
+    /// into `mean` and `std` (each `rows.len()` x D): the same values, a block of images at
+    /// a time, so writers need no N x D copy. Read-only.
+    pub fn posterior_rows(&self, rows: std::ops::Range<usize>, mean: &mut [f32], std: &mut [f32]) {
+        let (n, d, _) = self.state.shape();
+        let rows = rows.start.min(n)..rows.end.min(n);
+        let len = rows.len() * d;
+        let (mean, std) = (&mut mean[..len], &mut std[..len]);
+        let x = self.state.x();
+        for j in 0..d {
+            for i in rows.clone() {
+                mean[(i - rows.start) * d + j] = x[(i, j)];
+            }
+        }
+        std.fill(0.0);
+        let idx = self.state.missing();
+        for j in 0..d {
+            let range = idx.column_range(j);
+            let col_rows = &idx.rows()[range.clone()];
+            let from = col_rows.partition_point(|&r| (r as usize) < rows.start);
+            let to = col_rows.partition_point(|&r| (r as usize) < rows.end);
+            for (p, &r) in col_rows.iter().enumerate().take(to).skip(from) {
+                let k = range.start + p;
+                let at = (r as usize - rows.start) * d + j;
+                mean[at] = self.posterior_missing(k);
+                std[at] = self.x_moments.std(k) as f32;
+            }
+        }
+    }
+
+    /// Posterior mean of missing entry k (in the order of the missing index; the current
+    /// value before burn-in ends), as [`Self::reconstruction`] holds it. Read-only.
+    pub fn posterior_missing_mean(&self, k: usize) -> f32 {
+        self.posterior_missing(k)
+    }
+
     /// N x D row-major posterior standard deviation, 0 where observed (and before two sweeps
     /// have entered the moments).
     pub fn posterior_std(&self) -> Vec<f32> {

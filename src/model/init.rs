@@ -70,14 +70,15 @@ pub fn initialise(problem: &Problem, m: usize, seed: u64) -> Result<ModelState, 
         })
         .collect();
 
-    let x: Vec<f32> = problem
-        .x_observed
-        .iter()
-        .zip(&problem.missing)
-        .enumerate()
-        .map(|(k, (&x, &miss))| if miss { mean[k % d] as f32 } else { x })
-        .collect();
-    let mut state = ModelState::new(n, d, &x, &problem.missing, m)?;
+    // The completed X is written straight into the state (no N x D row-major copy beside
+    // the problem and the state: 188 MB less at the peak of a build at N = 60,000).
+    let mut state = ModelState::from_fn(n, d, &problem.missing, m, |k| {
+        if problem.missing[k] {
+            mean[k % d] as f32
+        } else {
+            problem.x_observed[k]
+        }
+    })?;
     let mu: Vec<f32> = mean.iter().map(|&v| v as f32).collect();
     state.set_mu(&mu)?;
     state.set_sigmasq(&sigmasq)?;

@@ -196,6 +196,64 @@ impl ModelState {
         Ok(state)
     }
 
+    /// Like [`Self::new`], with entry k (row-major) of the completed X given by `x_at(k)`:
+    /// the same state without an N x D row-major copy of X beside it.
+    pub(crate) fn from_fn(
+        n: usize,
+        d: usize,
+        missing_row_major: &[bool],
+        m: usize,
+        x_at: impl Fn(usize) -> f32,
+    ) -> Result<ModelState, ModelError> {
+        if n == 0 || d == 0 {
+            return Err(ModelError::EmptyProblem { n, d });
+        }
+        if m == 0 || m > MAX_FACTORS {
+            return Err(ModelError::InvalidHyperparameter {
+                name: "M",
+                value: m as f64,
+                requirement: "between 1 and 1024",
+            });
+        }
+        let total = n.checked_mul(d).ok_or(ModelError::TooLarge { n, d, m })?;
+        if missing_row_major.len() != total {
+            return Err(ModelError::ShapeMismatch {
+                what: "missing",
+                expected: total,
+                got: missing_row_major.len(),
+            });
+        }
+        let mut x = DMatrix::zeros(n, d);
+        for i in 0..n {
+            for j in 0..d {
+                let v = x_at(i * d + j);
+                check_value("x", v, i * d + j, d)?;
+                x[(i, j)] = v;
+            }
+        }
+        let mut state = ModelState {
+            x,
+            missing: MissingIndex::from_row_major(n, d, missing_row_major),
+            z: DMatrix::zeros(n, m),
+            w: DMatrix::zeros(d, m),
+            mu: vec![0.0; d],
+            sigmasq: vec![1.0; d],
+            xs: DMatrix::zeros(0, 0),
+            columns: ColumnSums {
+                n,
+                shift: Vec::new(),
+                sum: Vec::new(),
+                shifted_sum: Vec::new(),
+                shifted_sumsq: Vec::new(),
+            },
+            cross: None,
+            residual: None,
+            fallbacks: super::Fallbacks::default(),
+        };
+        state.refresh_columns();
+        Ok(state)
+    }
+
     /// N, D, M.
     pub fn shape(&self) -> (usize, usize, usize) {
         (self.x.nrows(), self.x.ncols(), self.z.ncols())

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use gibbs_fa::chains::PooledPosterior;
-use gibbs_fa::data::idx::write_idx_f32;
+use gibbs_fa::data::idx::{write_idx_f32, write_idx_f32_blocks};
 use gibbs_fa::experiment::ExperimentSpec;
 use gibbs_fa::figures::{
     Colormap, GridStyle, ImageFigure, LegendPosition, LinePlot, Scaling, Tile, image_figure,
@@ -95,15 +95,39 @@ pub fn write_tables(out: &Path, run: &RunResult) -> anyhow::Result<Vec<PathBuf>>
             run.width,
         ]
     };
-    let recon = &run.pooled.mean;
-    let path = out.join("reconstruction.idx");
-    write_idx_f32(&path, &dims(recon), recon)?;
-    written.push(path);
-    let std = &run.pooled.std;
-    let path = out.join("posterior_std.idx");
-    write_idx_f32(&path, &dims(std), std)?;
-    written.push(path);
+    let pooled = run.pooled;
+    let (n, d) = (pooled.n, run.height * run.width);
+    for (name, std) in [("reconstruction.idx", false), ("posterior_std.idx", true)] {
+        let path = out.join(name);
+        if pooled.mean.is_empty() && n * d > 0 {
+            // One chain: written a block of images at a time from the sampler.
+            let block = |start: usize| {
+                let rows = start..(start + IMAGES_PER_BLOCK).min(n);
+                let (mean, sd) = posterior_rows(s, rows);
+                if std { sd } else { mean }
+            };
+            let blocks = (0..n).step_by(IMAGES_PER_BLOCK).map(block);
+            write_idx_f32_blocks(&path, &[n, run.height, run.width], n * d, blocks)?;
+        } else {
+            let values = if std { &pooled.std } else { &pooled.mean };
+            write_idx_f32(&path, &dims(values), values)?;
+        }
+        written.push(path);
+    }
     Ok(written)
+}
+
+/// Images per block when the posterior images are written from the sampler (3 MB each).
+const IMAGES_PER_BLOCK: usize = 1024;
+
+/// Images `rows` of the posterior mean and std, row-major (from the sampler, see
+/// [`GibbsSampler::posterior_rows`]).
+fn posterior_rows(s: &GibbsSampler, rows: std::ops::Range<usize>) -> (Vec<f32>, Vec<f32>) {
+    let d = s.state().x().ncols();
+    let len = rows.len() * d;
+    let (mut mean, mut std) = (vec![0.0f32; len], vec![0.0f32; len]);
+    s.posterior_rows(rows, &mut mean, &mut std);
+    (mean, std)
 }
 
 /// `summary.json`, written last so its timings cover the whole command.
@@ -228,12 +252,23 @@ pub fn write_figures(out: &Path, run: &RunResult) -> anyhow::Result<Vec<PathBuf>
     let shown = (run.first_images.len() / d.max(1)).min(GRID);
     // Pooled over chains (chain 1's own summaries when there is one chain).
     let pooled = run.pooled;
-    let summaries: Vec<ImageSummary> = (0..shown.min(pooled.n))
+    let shown = shown.min(pooled.n);
+    // With one chain the pooled images are not materialised: the first ones come from the
+    // sampler (the same values).
+    let (first_mean, first_std) = if pooled.mean.is_empty() {
+        posterior_rows(s, 0..shown)
+    } else {
+        (
+            pooled.mean[..shown * d].to_vec(),
+            pooled.std[..shown * d].to_vec(),
+        )
+    };
+    let summaries: Vec<ImageSummary> = (0..shown)
         .map(|i| ImageSummary {
             index: i,
             current: Vec::new(),
-            posterior_mean: pooled.mean[i * d..(i + 1) * d].to_vec(),
-            posterior_std: pooled.std[i * d..(i + 1) * d].to_vec(),
+            posterior_mean: first_mean[i * d..(i + 1) * d].to_vec(),
+            posterior_std: first_std[i * d..(i + 1) * d].to_vec(),
             rmse: None,
         })
         .collect();
