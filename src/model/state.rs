@@ -158,42 +158,8 @@ impl ModelState {
         if n == 0 || d == 0 {
             return Err(ModelError::EmptyProblem { n, d });
         }
-        if m == 0 || m > MAX_FACTORS {
-            return Err(ModelError::InvalidHyperparameter {
-                name: "M",
-                value: m as f64,
-                requirement: "between 1 and 1024",
-            });
-        }
-        let total = n.checked_mul(d).ok_or(ModelError::TooLarge { n, d, m })?;
-        if missing_row_major.len() != total {
-            return Err(ModelError::ShapeMismatch {
-                what: "missing",
-                expected: total,
-                got: missing_row_major.len(),
-            });
-        }
-        let mut state = ModelState {
-            x: DMatrix::zeros(n, d),
-            missing: MissingIndex::from_row_major(n, d, missing_row_major),
-            z: DMatrix::zeros(n, m),
-            w: DMatrix::zeros(d, m),
-            mu: vec![0.0; d],
-            sigmasq: vec![1.0; d],
-            xs: DMatrix::zeros(0, 0),
-            columns: ColumnSums {
-                n,
-                shift: Vec::new(),
-                sum: Vec::new(),
-                shifted_sum: Vec::new(),
-                shifted_sumsq: Vec::new(),
-            },
-            cross: None,
-            residual: None,
-            fallbacks: super::Fallbacks::default(),
-        };
-        state.set_x(x_row_major)?;
-        Ok(state)
+        check_len("x", n.saturating_mul(d), x_row_major.len())?;
+        ModelState::from_fn(n, d, missing_row_major, m, |k| x_row_major[k])
     }
 
     /// Like [`Self::new`], with entry k (row-major) of the completed X given by `x_at(k)`:
