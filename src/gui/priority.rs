@@ -4,7 +4,7 @@
 //! third of a core then, and frames that need 6 ms of CPU took 40 to 160 ms).
 //!
 //! On Linux the nice value is per thread and a new thread inherits its creator's, so lowering
-//! a [`Job`](super::job::Job)'s thread also lowers the sampler, the K chains and any pool they
+//! a job's thread also lowers the sampler, the K chains and any pool they
 //! start; [`background_rayon_pool`] lowers rayon's global pool, which may be started from the
 //! UI thread. `GIBBS_FA_BACKGROUND_NICE` (0 to 19, default [`BACKGROUND_NICE`]) sets the value;
 //! 0 keeps the old behaviour (for measuring). Elsewhere these calls do nothing.
