@@ -11,6 +11,11 @@
 //! step they fell in.
 //!
 //! Run: `GIBBS_FA_DATA=../shared/data/mnist cargo bench --bench ui_stress`
+//!
+//! At scale: `UI_STRESS_N=60000` (the 10,000 test digits filled to N with shifted copies when
+//! N is larger) and `UI_STRESS_RESTARTS` (default 20). With shifted copies the session and
+//! data-source steps are skipped: a session reopens its data from the file, which holds fewer
+//! images than N.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -101,8 +106,29 @@ fn data_dir() -> PathBuf {
     }
 }
 
+/// A whole number from the environment, or `default`.
+fn env_usize(name: &str, default: usize) -> usize {
+    match std::env::var(name) {
+        Ok(v) => v.trim().parse().unwrap_or_else(|_| {
+            eprintln!("{name} must be a whole number, not {v:?}");
+            std::process::exit(2);
+        }),
+        Err(_) => default,
+    }
+}
+
+/// Images in the MNIST test file.
+const MNIST_TEST: usize = 10_000;
+
 fn main() {
     let data = data_dir();
+    let n = env_usize("UI_STRESS_N", MNIST_TEST).max(1);
+    let restarts = env_usize("UI_STRESS_RESTARTS", 20);
+    let tiled = n > MNIST_TEST;
+    eprintln!(
+        "N = {n}{}, {restarts} restarts",
+        if tiled { " (shifted copies)" } else { "" }
+    );
     let out = tempfile::tempdir().expect("a temporary folder");
     let mut bench = Bench {
         h: Harness::builder()
@@ -112,9 +138,10 @@ fn main() {
                     cc,
                     AppOptions {
                         fresh: true,
-                        n: Some(10_000),
+                        n: Some(n),
                         m: Some(50),
                         data: Some(data),
+                        tile_shifts: tiled,
                         ..AppOptions::default()
                     },
                 );
@@ -136,9 +163,9 @@ fn main() {
     bench.until("sweeps", |a| a.live().is_some_and(|l| l.iteration() >= 5));
     eprintln!("started; {} frames so far", bench.frames_ms.len());
 
-    // 20 restarts: M and the masks in turn.
+    // Restarts: M and the masks in turn.
     bench.phase = "restarts";
-    for k in 0..20 {
+    for k in 0..restarts {
         let old = bench.generation();
         let settings = bench.h.state_mut().settings_mut();
         if k % 2 == 0 {
@@ -148,7 +175,10 @@ fn main() {
         }
         bench.until_rebuilt(old, "a restarted chain");
     }
-    eprintln!("20 restarts; {} frames so far", bench.frames_ms.len());
+    eprintln!(
+        "{restarts} restarts; {} frames so far",
+        bench.frames_ms.len()
+    );
 
     // Paint and apply a mask (a band through digit 3).
     bench.phase = "painted mask";
@@ -158,18 +188,20 @@ fn main() {
     bench.frames(30);
 
     // Save a session, open it.
-    bench.phase = "session";
-    let session = out.path().join("stress.gibbsfa");
-    export(&mut bench, ExportKind::Session, &session);
-    let old = bench.generation();
-    bench.command(AppCommand::OpenSession(session));
-    bench.until("the reopened session", |a| {
-        a.live().is_some_and(|l| l.generation() != old) && !a.is_building()
-    });
-    bench.command(AppCommand::Run(RunAction::Start));
-    bench.until("sweeps after reopening", |a| {
-        a.live().is_some_and(|l| l.iteration() >= 3)
-    });
+    if !tiled {
+        bench.phase = "session";
+        let session = out.path().join("stress.gibbsfa");
+        export(&mut bench, ExportKind::Session, &session);
+        let old = bench.generation();
+        bench.command(AppCommand::OpenSession(session));
+        bench.until("the reopened session", |a| {
+            a.live().is_some_and(|l| l.generation() != old) && !a.is_building()
+        });
+        bench.command(AppCommand::Run(RunAction::Start));
+        bench.until("sweeps after reopening", |a| {
+            a.live().is_some_and(|l| l.iteration() >= 3)
+        });
+    }
 
     // Every export but the PNG.
     bench.phase = "exports";
@@ -183,14 +215,16 @@ fn main() {
     }
 
     // Switch the data source and back.
-    bench.phase = "data source";
-    let mnist = bench.h.state().settings().data.source.clone();
-    let old = bench.generation();
-    bench.h.state_mut().settings_mut().data.source = SourceChoice::Synthetic;
-    bench.until_rebuilt(old, "the synthetic digits");
-    let old = bench.generation();
-    bench.h.state_mut().settings_mut().data.source = mnist;
-    bench.until_rebuilt(old, "MNIST again");
+    if !tiled {
+        bench.phase = "data source";
+        let mnist = bench.h.state().settings().data.source.clone();
+        let old = bench.generation();
+        bench.h.state_mut().settings_mut().data.source = SourceChoice::Synthetic;
+        bench.until_rebuilt(old, "the synthetic digits");
+        let old = bench.generation();
+        bench.h.state_mut().settings_mut().data.source = mnist;
+        bench.until_rebuilt(old, "MNIST again");
+    }
 
     // Stop.
     bench.phase = "stop";

@@ -90,6 +90,8 @@ impl<T: Send + 'static> Job<T> {
         let spawned = std::thread::Builder::new()
             .name(format!("gibbs-fa job: {label}"))
             .spawn(move || {
+                // Below the UI thread, as is everything this thread starts (samplers, chains).
+                super::priority::lower_this_thread();
                 let result = work(&progress);
                 // If the UI dropped the job, the value comes back here and is dropped on this
                 // thread.
@@ -205,6 +207,7 @@ pub fn retire<T: Send + 'static>(value: T) {
         std::thread::Builder::new()
             .name("gibbs-fa janitor".into())
             .spawn(move || {
+                super::priority::lower_this_thread();
                 for garbage in rx {
                     drop(garbage);
                 }

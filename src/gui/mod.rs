@@ -18,7 +18,8 @@
 //!   pictures drawn from it; [`editor`] the mask editor and draw-a-digit canvas;
 //!   [`pca_view`] the PCA comparison; [`compare`] the imputers compared (a job); [`export`]
 //!   the files the app writes; [`lesson`] the lesson view (one sweep step by step,
-//!   experiments, flip-book, dreams, projector mode).
+//!   experiments, flip-book, dreams, projector mode); [`priority`] keeps background threads
+//!   below the UI thread.
 //!
 //! Threads: the UI thread runs everything here within a frame; slow work runs as jobs, the
 //! sampler on its own thread (see [`crate::sampler`]).
@@ -42,6 +43,7 @@ mod notes;
 mod panels;
 mod pca_view;
 mod persist;
+mod priority;
 mod settings;
 mod side_panel;
 mod texture;
@@ -62,6 +64,8 @@ pub use panels::SourceChoice;
 pub fn run(options: AppOptions) -> ExitCode {
     // A write past a file-size limit is then a clean error (and no partial file), not a kill.
     crate::atomic_write::ignore_file_size_signal();
+    // Background threads below the UI thread, so frames keep their pace while chains run.
+    priority::background_rayon_pool();
     let native = eframe::NativeOptions {
         renderer: eframe::Renderer::Glow,
         viewport: egui::ViewportBuilder::default()

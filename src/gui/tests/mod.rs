@@ -7,6 +7,7 @@ mod chains_follow;
 mod compare;
 mod editor;
 mod lesson;
+mod priority;
 mod remembered;
 mod session;
 mod structure;
