@@ -17,15 +17,14 @@ use gibbs_fa::baselines::{Control, column_mean_impute, rmse_on};
 use gibbs_fa::data::idx::write_idx_f32;
 use gibbs_fa::experiment::Experiment;
 use gibbs_fa::figures::{
-    Colormap, GridStyle, LinePlot, Scaling, Tile, image_grid, pair_grid, save_png, tile_grid,
-    titled, value_range, with_colorbar,
+    Colormap, GridStyle, LinePlot, Scaling, Tile, image_grid, pair_grid, save_png, titled,
 };
 use gibbs_fa::mfa::MfaHyper;
 use gibbs_fa::mfa::fit::{MfaFitSettings, fit_run};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
-use super::outputs::{GRID, write_text};
+use super::outputs::{GRID, std_grid, write_text};
 /// Prints a line to stderr, ignoring a closed stream.
 macro_rules! note {
     ($($arg:tt)*) => {{
@@ -254,20 +253,7 @@ pub fn run(args: RunArgs, components: usize, alpha0: f64) -> anyhow::Result<()> 
         let stds: Vec<Tile> = (0..shown)
             .map(|i| Tile::plain(&fitted.std[i * d..(i + 1) * d]))
             .collect();
-        let range = value_range(fitted.std[..shown * d].iter(), Colormap::Sequential);
-        let style = GridStyle::new(
-            Colormap::Sequential,
-            Scaling::Fixed {
-                lo: range.0,
-                hi: range.1,
-            },
-        );
-        let img = with_colorbar(
-            &tile_grid(&stds, height, width, &style)?,
-            Colormap::Sequential,
-            range,
-            "std",
-        )?;
+        let img = std_grid(&stds, height, width)?;
         save(
             "posterior_std_digits.png",
             titled(

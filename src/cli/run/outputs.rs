@@ -11,13 +11,24 @@ use gibbs_fa::data::idx::{write_idx_f32, write_idx_f32_blocks};
 use gibbs_fa::experiment::ExperimentSpec;
 use gibbs_fa::figures::{
     Colormap, GridStyle, ImageFigure, LegendPosition, LinePlot, Scaling, Tile, image_figure,
-    image_grid, pair_grid, save_png, tile_grid, titled, value_range, with_colorbar,
+    image_grid, pair_grid, save_png, tile_grid_with_colorbar, titled,
 };
 use gibbs_fa::model::{Fallbacks, GibbsSampler, ImageSummary, SweepRecord};
 use serde_json::json;
 
 /// Images (and factors) shown in each 5 x 5 grid.
 pub const GRID: usize = 25;
+
+/// The posterior std of several digits on one shared range, with its colour bar (`run`'s and
+/// the mixture's `posterior_std_digits.png`).
+pub(super) fn std_grid(
+    stds: &[Tile],
+    height: usize,
+    width: usize,
+) -> Result<image::RgbImage, gibbs_fa::figures::FigureError> {
+    let style = GridStyle::new(Colormap::Sequential, Scaling::Grid);
+    tile_grid_with_colorbar(stds, height, width, &style, "std")
+}
 
 /// The finished run, as the writers need it. With several chains, `sampler` and `records`
 /// are chain 1's (its trace, W and figures of the traces) and `pooled` holds the posterior
@@ -300,23 +311,7 @@ pub fn write_figures(out: &Path, run: &RunResult) -> anyhow::Result<Vec<PathBuf>
             .iter()
             .map(|summary| Tile::plain(&summary.posterior_std))
             .collect();
-        let range = value_range(
-            summaries.iter().flat_map(|s| s.posterior_std.iter()),
-            Colormap::Sequential,
-        );
-        let style = GridStyle::new(
-            Colormap::Sequential,
-            Scaling::Fixed {
-                lo: range.0,
-                hi: range.1,
-            },
-        );
-        let img = with_colorbar(
-            &tile_grid(&stds, h, w, &style)?,
-            Colormap::Sequential,
-            range,
-            "std",
-        )?;
+        let img = std_grid(&stds, h, w)?;
         save(
             "posterior_std_digits.png",
             titled(
