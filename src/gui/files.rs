@@ -1,9 +1,12 @@
 //! Files the user picks: save and open dialogs, run as jobs so the window keeps drawing while
 //! the system dialog is up, and files dropped onto the window, sorted by what they hold.
 //!
-//! Threads: the dialog itself runs on its job's thread (rfd's dialogs block their caller);
-//! [`Dialogs::poll`] runs on the UI thread and turns a chosen path into an [`AppCommand`].
-//! Only one dialog is open at a time. Nothing here reads a file's content.
+//! Threads: each dialog is rfd's async one ([`rfd::AsyncFileDialog`]); its future is driven to
+//! completion on the job's thread by `pollster::block_on`, which blocks that thread (never the
+//! UI thread) until the user closes the dialog. rfd may run the system dialog on a helper
+//! thread of its own. [`Dialogs::poll`] runs on the UI thread, never blocks, and turns a chosen
+//! path into an [`AppCommand`]. Only one dialog is open at a time. Nothing here reads a file's
+//! content.
 
 use std::path::{Path, PathBuf};
 
@@ -48,36 +51,47 @@ impl Dialogs {
     }
 }
 
-/// Shows the system dialog for `purpose` and waits for the user (on a job's thread).
+/// Shows the system dialog for `purpose` and waits for the user (on a job's thread: the
+/// dialog's future is polled there by `pollster::block_on`). Cancel gives `None`.
 fn show(purpose: Purpose) -> Option<PathBuf> {
-    match purpose {
+    use rfd::AsyncFileDialog as Dialog;
+    let chosen = match purpose {
         Purpose::Export(kind) => {
             let (title, name, filter, extensions) = kind.dialog();
-            rfd::FileDialog::new()
-                .set_title(title)
-                .set_file_name(name)
-                .add_filter(filter, &extensions)
-                .save_file()
+            pollster::block_on(
+                Dialog::new()
+                    .set_title(title)
+                    .set_file_name(name)
+                    .add_filter(filter, &extensions)
+                    .save_file(),
+            )
         }
-        Purpose::OpenSession => rfd::FileDialog::new()
-            .set_title("Open a session")
-            .add_filter("gibbs-fa session", &[crate::session::EXTENSION])
-            .pick_file(),
-        Purpose::OpenData { folder: true } => rfd::FileDialog::new()
-            .set_title("Data for gibbs-fa")
-            .pick_folder(),
-        Purpose::OpenData { folder: false } => rfd::FileDialog::new()
-            .set_title("Data for gibbs-fa")
-            .pick_file(),
-        Purpose::OpenMasks => rfd::FileDialog::new()
-            .set_title("Masks for the current images (IDX, nonzero = missing)")
-            .pick_file(),
-        Purpose::SaveComparison => rfd::FileDialog::new()
-            .set_title("Save the comparison table")
-            .set_file_name("compare.json")
-            .add_filter("JSON", &["json"])
-            .save_file(),
-    }
+        Purpose::OpenSession => pollster::block_on(
+            Dialog::new()
+                .set_title("Open a session")
+                .add_filter("gibbs-fa session", &[crate::session::EXTENSION])
+                .pick_file(),
+        ),
+        Purpose::OpenData { folder: true } => {
+            pollster::block_on(Dialog::new().set_title("Data for gibbs-fa").pick_folder())
+        }
+        Purpose::OpenData { folder: false } => {
+            pollster::block_on(Dialog::new().set_title("Data for gibbs-fa").pick_file())
+        }
+        Purpose::OpenMasks => pollster::block_on(
+            Dialog::new()
+                .set_title("Masks for the current images (IDX, nonzero = missing)")
+                .pick_file(),
+        ),
+        Purpose::SaveComparison => pollster::block_on(
+            Dialog::new()
+                .set_title("Save the comparison table")
+                .set_file_name("compare.json")
+                .add_filter("JSON", &["json"])
+                .save_file(),
+        ),
+    };
+    chosen.map(|handle| handle.path().to_path_buf())
 }
 
 /// What a dropped file or folder is taken for.
