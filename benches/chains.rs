@@ -15,43 +15,12 @@ use std::process::Command;
 use std::time::Instant;
 
 use gibbs_fa::chains::{ChainsOptions, MultiChain, Parallelism};
-use gibbs_fa::model::{Problem, SamplerSettings};
-use rand::rngs::SmallRng;
-use rand::{RngExt, SeedableRng};
-use rand_distr::{Distribution, StandardNormal};
+use gibbs_fa::model::SamplerSettings;
+
+mod common;
+use common::{env_usize, synthetic_problem};
 
 const CHILD: &str = "GIBBS_FA_BENCH_CHILD";
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
-}
-
-fn synthetic_problem(n: usize, d: usize, rank: usize, missing_p: f64) -> Problem {
-    let mut rng = SmallRng::seed_from_u64(7);
-    let mut normal = || -> f32 { StandardNormal.sample(&mut rng) };
-    let w: Vec<f32> = (0..d * rank).map(|_| 30.0 * normal()).collect();
-    let mu: Vec<f32> = (0..d).map(|_| 100.0 + 30.0 * normal()).collect();
-    let mut x = vec![0.0f32; n * d];
-    for i in 0..n {
-        let z: Vec<f32> = (0..rank).map(|_| normal()).collect();
-        for j in 0..d {
-            let wz: f32 = (0..rank).map(|a| w[j * rank + a] * z[a]).sum();
-            x[i * d + j] = mu[j] + wz + 3.0 * normal();
-        }
-    }
-    let mut rng = SmallRng::seed_from_u64(8);
-    let missing: Vec<bool> = (0..n * d).map(|_| rng.random_bool(missing_p)).collect();
-    Problem {
-        n,
-        d,
-        x_observed: x.clone(),
-        missing,
-        x_true: Some(x),
-    }
-}
 
 fn peak_memory_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")

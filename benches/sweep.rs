@@ -9,35 +9,13 @@
 //! timed sweeps).
 
 use gibbs_fa::model::{GibbsSampler, Problem, SamplerSettings, Schedule, StepTimes};
-use rand::RngExt;
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use rand_distr::{Distribution, StandardNormal};
 use std::time::Instant;
 
-fn synthetic_problem(n: usize, d: usize, rank: usize, missing_p: f64) -> Problem {
-    let mut rng = SmallRng::seed_from_u64(7);
-    let mut normal = || -> f32 { StandardNormal.sample(&mut rng) };
-    let w: Vec<f32> = (0..d * rank).map(|_| 30.0 * normal()).collect();
-    let mu: Vec<f32> = (0..d).map(|_| 100.0 + 30.0 * normal()).collect();
-    let mut x = vec![0.0f32; n * d];
-    for i in 0..n {
-        let z: Vec<f32> = (0..rank).map(|_| normal()).collect();
-        for j in 0..d {
-            let wz: f32 = (0..rank).map(|a| w[j * rank + a] * z[a]).sum();
-            x[i * d + j] = mu[j] + wz + 3.0 * normal();
-        }
-    }
-    let mut rng = SmallRng::seed_from_u64(8);
-    let missing: Vec<bool> = (0..n * d).map(|_| rng.random_bool(missing_p)).collect();
-    Problem {
-        n,
-        d,
-        x_observed: x.clone(),
-        missing,
-        x_true: Some(x),
-    }
-}
+mod common;
+use common::{env_usize, synthetic_problem};
 
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -88,10 +66,7 @@ fn main() {
         Ok("notebook") => vec![Schedule::Notebook],
         _ => vec![Schedule::Notebook, Schedule::Blocked],
     };
-    let count: usize = std::env::var("SWEEP_COUNT")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(30);
+    let count = env_usize("SWEEP_COUNT", 30);
     let (n, d, m) = (10_000, 784, 50);
     let problem = synthetic_problem(n, d, 20, 0.1);
     println!(

@@ -3,19 +3,9 @@
 //! validation curves; bad flags end with exit code 1.
 
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_gibbs-fa");
-
-/// The command with no data found by the search, so it uses the built-in synthetic digits.
-fn isolated(cache: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.env_remove("GIBBS_FA_DATA")
-        .env("XDG_CACHE_HOME", cache)
-        .env("HOME", cache);
-    cmd
-}
+mod common;
+use common::{assert_refused, isolated, run_ok};
 
 const SMALL: [&str; 25] = [
     "compare",
@@ -49,19 +39,10 @@ const SMALL: [&str; 25] = [
 fn compare_on_synthetic_digits_writes_every_method_with_its_scores() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let output = isolated(dir.path())
-        .args(SMALL)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let output = run_ok(isolated(dir.path()).args(SMALL).arg("--out").arg(&out));
     let (stdout, stderr) = (
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr),
-    );
-    assert!(
-        output.status.success(),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
     );
     // Progress went to stderr, the table to stdout.
     assert!(stderr.contains("factor analysis"), "{stderr}");
@@ -144,8 +125,6 @@ fn compare_refuses_bad_flags() {
             .arg(dir.path().join("out"))
             .output()
             .unwrap();
-        assert_eq!(output.status.code(), Some(1), "{bad:?}");
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(stderr.contains("error"), "{bad:?}: {stderr}");
+        assert_refused(&output, &format!("{bad:?}"));
     }
 }

@@ -2,19 +2,8 @@
 //! summary, trace, reconstructions and figures of `run`, beats column means on the hidden
 //! pixels, and refuses bad flags with exit code 1.
 
-use std::path::Path;
-use std::process::Command;
-
-const BIN: &str = env!("CARGO_BIN_EXE_gibbs-fa");
-
-/// The command with no data found by the search, so it uses the built-in synthetic digits.
-fn isolated(cache: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.env_remove("GIBBS_FA_DATA")
-        .env("XDG_CACHE_HOME", cache)
-        .env("HOME", cache);
-    cmd
-}
+mod common;
+use common::{assert_refused, isolated, run_ok};
 
 const SMALL: [&str; 16] = [
     "run",
@@ -41,18 +30,8 @@ fn run_model_mfa_writes_the_outputs_of_run() {
     let out = dir.path().join("out");
     let mut args = SMALL.to_vec();
     args.pop(); // with figures
-    let output = isolated(dir.path())
-        .args(&args)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let output = run_ok(isolated(dir.path()).args(&args).arg("--out").arg(&out));
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
-    );
     assert!(stdout.contains("mixture posterior mean"), "{stdout}");
 
     let summary: serde_json::Value =
@@ -111,8 +90,6 @@ fn run_model_mfa_refuses_bad_flags() {
             .arg(dir.path().join("out"))
             .output()
             .unwrap();
-        assert_eq!(output.status.code(), Some(1), "{flag} {value}");
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(stderr.contains("error:"), "{stderr}");
+        assert_refused(&output, &format!("{flag} {value}"));
     }
 }

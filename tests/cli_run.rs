@@ -2,9 +2,10 @@
 //! input ends with a clear error and exit code 1.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_gibbs-fa");
+mod common;
+use common::{BIN, assert_refused, isolated, run_ok};
 
 const FIGURES: [&str; 7] = [
     "trace_log_joint.png",
@@ -15,28 +16,6 @@ const FIGURES: [&str; 7] = [
     "posterior_sigma.png",
     "posterior_std_digits.png",
 ];
-
-/// The command with no data found by the search (no env var, an empty cache folder), so only
-/// an explicit `--data` or the synthetic digits can be used.
-fn isolated(cache: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.env_remove("GIBBS_FA_DATA")
-        .env("XDG_CACHE_HOME", cache)
-        .env("HOME", cache);
-    cmd
-}
-
-fn run_ok(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("the binary runs");
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
 
 fn lines(path: &Path) -> Vec<String> {
     std::fs::read_to_string(path)
@@ -375,14 +354,11 @@ fn bad_input_fails_with_a_clear_message() {
             .arg(&out)
             .output()
             .unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
-        assert!(stderr.contains("error"), "{args:?}: {stderr}");
+        let stderr = assert_refused(&output, &format!("{args:?}"));
         assert!(
             stderr.contains(expect),
             "{args:?} should mention {expect:?}: {stderr}"
         );
-        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
     // clap rejects unknown values with its own exit code 2.
     let output = Command::new(BIN)

@@ -95,6 +95,20 @@ pub fn image_shape(
     }
 }
 
+/// Runs `work` in a one-thread and then in a two-thread rayon pool and returns both results,
+/// for the tests that a result does not depend on the thread count (on the caller's thread,
+/// blocking until both runs are done).
+#[cfg(test)]
+pub(crate) fn on_one_and_two_threads<T: Send>(work: impl Fn() -> T + Send + Sync) -> (T, T) {
+    let pool = |threads| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+    };
+    (pool(1).install(&work), pool(2).install(&work))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -148,16 +148,7 @@ mod tests {
     #[test]
     fn noise_does_not_depend_on_thread_count() {
         let x: Vec<f32> = (0..100_000).map(|v| v as f32).collect();
-        let one = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .unwrap();
-        let two = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .unwrap();
-        let a = one.install(|| add_noise(&x, 3.0, 42).unwrap());
-        let b = two.install(|| add_noise(&x, 3.0, 42).unwrap());
+        let (a, b) = crate::data::on_one_and_two_threads(|| add_noise(&x, 3.0, 42).unwrap());
         assert_eq!(a, b);
     }
 

@@ -232,16 +232,8 @@ mod tests {
     #[test]
     fn same_seed_same_images_on_any_thread_count() {
         let data = distinct(4);
-        let one = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .unwrap();
-        let two = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .unwrap();
-        let a = one.install(|| tile_with_shifts(&data, 40, 7).unwrap());
-        let b = two.install(|| tile_with_shifts(&data, 40, 7).unwrap());
+        let (a, b) =
+            crate::data::on_one_and_two_threads(|| tile_with_shifts(&data, 40, 7).unwrap());
         assert_eq!(a, b);
         let c = tile_with_shifts(&data, 40, 8).unwrap();
         assert_ne!(a.0.pixels, c.0.pixels, "another seed, other shifts");

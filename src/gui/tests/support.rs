@@ -7,6 +7,22 @@ use egui_kittest::Harness;
 use crate::gui::app::{AppOptions, GibbsApp};
 use crate::gui::panels::SourceChoice;
 
+/// The real app started with `options`, one chain, in a 1400 x 900 window; `configure` adjusts
+/// it further before the first frame (the chain count too).
+pub fn app_with(
+    options: AppOptions,
+    configure: impl FnOnce(&mut GibbsApp) + 'static,
+) -> Harness<'static, GibbsApp> {
+    Harness::builder()
+        .with_size([1400.0, 900.0])
+        .build_eframe(move |cc| {
+            let mut app = GibbsApp::new(cc, options);
+            app.settings_mut().chains = 1;
+            configure(&mut app);
+            app
+        })
+}
+
 /// A fresh app (no remembered settings) on the built-in synthetic digits with `n` images,
 /// `m` factors and the given run length, one chain, in a 1400 x 900 window; `configure`
 /// adjusts the app further before the first frame (the chain count too).
@@ -17,26 +33,19 @@ pub fn synthetic_app(
     burn_in: usize,
     configure: impl FnOnce(&mut GibbsApp) + 'static,
 ) -> Harness<'static, GibbsApp> {
-    Harness::builder()
-        .with_size([1400.0, 900.0])
-        .build_eframe(move |cc| {
-            let mut app = GibbsApp::new(
-                cc,
-                AppOptions {
-                    fresh: true,
-                    n: Some(n),
-                    m: Some(m),
-                    ..AppOptions::default()
-                },
-            );
-            let settings = app.settings_mut();
-            settings.data.source = SourceChoice::Synthetic;
-            settings.model.sweeps = sweeps;
-            settings.model.burn_in = burn_in;
-            settings.chains = 1;
-            configure(&mut app);
-            app
-        })
+    let options = AppOptions {
+        fresh: true,
+        n: Some(n),
+        m: Some(m),
+        ..AppOptions::default()
+    };
+    app_with(options, move |app| {
+        let settings = app.settings_mut();
+        settings.data.source = SourceChoice::Synthetic;
+        settings.model.sweeps = sweeps;
+        settings.model.burn_in = burn_in;
+        configure(app);
+    })
 }
 
 /// Steps frames (with short real pauses: the sampler runs in real time) until `done` holds,

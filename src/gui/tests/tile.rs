@@ -20,7 +20,7 @@ use crate::gui::persist::{Persisted, remembered};
 use crate::gui::settings::Settings;
 
 use super::remembered::MemoryStorage;
-use super::support::step_until_within;
+use super::support::{app_with, step_until_within};
 
 const PATIENCE: Duration = Duration::from_secs(60);
 
@@ -62,27 +62,20 @@ fn shifted(src: &[f32], (dx, dy): (i32, i32)) -> Vec<f32> {
 fn fill_to_n_builds_the_chain_on_shifted_copies() {
     let dir = tempfile::tempdir().unwrap();
     let (path, source) = digits_file(dir.path());
-    let mut h = Harness::builder()
-        .with_size([1400.0, 900.0])
-        .build_eframe(move |cc| {
-            let mut app = GibbsApp::new(
-                cc,
-                AppOptions {
-                    fresh: true,
-                    data: Some(path),
-                    n: Some(120),
-                    m: Some(3),
-                    tile_shifts: true,
-                    ..AppOptions::default()
-                },
-            );
-            let settings = app.settings_mut();
-            settings.data.noise_std = 0.0;
-            settings.model.sweeps = 20;
-            settings.model.burn_in = 5;
-            settings.chains = 1;
-            app
-        });
+    let options = AppOptions {
+        fresh: true,
+        data: Some(path),
+        n: Some(120),
+        m: Some(3),
+        tile_shifts: true,
+        ..AppOptions::default()
+    };
+    let mut h = app_with(options, |app| {
+        let settings = app.settings_mut();
+        settings.data.noise_std = 0.0;
+        settings.model.sweeps = 20;
+        settings.model.burn_in = 5;
+    });
     step_until(&mut h, "the first chain", |a| built_n(a).is_some());
     let app = h.state();
     assert!(app.errors().is_empty(), "{:?}", app.errors());
