@@ -2,7 +2,7 @@
 //! The sampler's initial state (SPEC 5) is exactly this, so the means come from
 //! [`crate::model::init::initialise`], with its fallbacks for columns with no observed entry.
 
-use super::{BaselineError, check_problem};
+use super::{BaselineError, check_problem, without_truth};
 use crate::model::Problem;
 use crate::model::init::initialise;
 
@@ -11,14 +11,7 @@ use crate::model::init::initialise;
 pub fn column_means(problem: &Problem) -> Result<Vec<f32>, BaselineError> {
     check_problem(problem)?;
     // The initialisation validates x_true too, which imputers never read: leave it out.
-    let without_truth = Problem {
-        n: problem.n,
-        d: problem.d,
-        x_observed: problem.x_observed.clone(),
-        missing: problem.missing.clone(),
-        x_true: None,
-    };
-    let state = initialise(&without_truth, 1, 0)?;
+    let state = initialise(&without_truth(problem), 1, 0)?;
     Ok(state.mu().to_vec())
 }
 

@@ -133,6 +133,18 @@ impl<'a> Control<'a> {
     }
 }
 
+/// A copy of `problem` without `x_true`, for the model code that validates the truth too
+/// (initialisation, the sampler), which imputers never read.
+pub(crate) fn without_truth(problem: &Problem) -> Problem {
+    Problem {
+        n: problem.n,
+        d: problem.d,
+        x_observed: problem.x_observed.clone(),
+        missing: problem.missing.clone(),
+        x_true: None,
+    }
+}
+
 /// Checks a problem's shapes and observed values once, for every method.
 pub(crate) fn check_problem(problem: &Problem) -> Result<(), BaselineError> {
     // Not `Problem::validate`: that also checks x_true, which no method reads.

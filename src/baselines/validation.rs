@@ -26,7 +26,7 @@ use super::{
     BaselineError, Control, HardImputeOptions, KnnOptions, PathFit, SoftImputeOptions,
     check_problem, column_mean_impute, hard_impute_path, knn_impute_path, rmse_on,
     soft_impute::{lambda_max, lambda_path},
-    soft_impute_path,
+    soft_impute_path, without_truth,
 };
 use crate::mfa::MfaHyper;
 use crate::mfa::fit::MfaFitSettings;
@@ -70,13 +70,7 @@ pub fn hold_out(problem: &Problem, share: f64, seed: u64) -> Result<Holdout, Bas
     for p in sample(&mut rng, observed.len(), count) {
         held_out[observed[p]] = true;
     }
-    let mut train = Problem {
-        n: problem.n,
-        d: problem.d,
-        x_observed: problem.x_observed.clone(),
-        missing: problem.missing.clone(),
-        x_true: None,
-    };
+    let mut train = without_truth(problem);
     for (k, &h) in held_out.iter().enumerate() {
         if h {
             train.missing[k] = true;
@@ -494,15 +488,9 @@ pub fn factor_analysis(
     part: (usize, usize),
 ) -> Result<Vec<f32>, BaselineError> {
     check_problem(problem)?;
-    let without_truth = Problem {
-        n: problem.n,
-        d: problem.d,
-        x_observed: problem.x_observed.clone(),
-        missing: problem.missing.clone(),
-        x_true: None,
-    };
-    let mut sampler = GibbsSampler::new(&without_truth, settings)?;
-    drop(without_truth);
+    let blind = without_truth(problem);
+    let mut sampler = GibbsSampler::new(&blind, settings)?;
+    drop(blind);
     let total = part.1.max(1) * settings.sweeps;
     for s in 0..settings.sweeps {
         control.check()?;

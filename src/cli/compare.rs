@@ -15,22 +15,6 @@ use gibbs_fa::baselines::validation::{CompareSettings, Comparison, compare};
 use gibbs_fa::baselines::{Control, HardImputeOptions, KnnOptions, Progress, SoftImputeOptions};
 use indicatif::{ProgressBar, ProgressStyle};
 
-/// Prints a line to stdout; a closed pipe is not an error worth a panic.
-macro_rules! say {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($arg)*);
-    }};
-}
-
-/// Prints a line to stderr, ignoring a closed stream like [`say!`].
-macro_rules! note {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($arg)*);
-    }};
-}
-
 use super::run::{
     RunArgs, build_experiment, configure_threads, experiment_spec, load, sampler_settings,
 };

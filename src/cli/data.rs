@@ -13,14 +13,6 @@ use gibbs_fa::masks::{MaskKind, MaskParams, MaskSet, generate, masked_display, r
 use gibbs_fa::pca::Pca;
 use std::path::{Path, PathBuf};
 
-/// Prints a line to stdout, ignoring a closed pipe (`gibbs-fa data ... | head`).
-macro_rules! say {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($arg)*);
-    }};
-}
-
 /// Images shown in each 5 x 5 grid.
 const GRID: usize = 25;
 

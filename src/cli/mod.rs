@@ -1,5 +1,7 @@
 //! Command-line front end: argument parsing and the headless subcommands.
 
+#[macro_use]
+mod print;
 mod compare;
 mod data;
 #[cfg(feature = "gui")]

@@ -20,22 +20,6 @@ use gibbs_fa::model::{
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
-/// Prints a line to stdout; a closed pipe (`| head`) is not an error worth a panic.
-macro_rules! say {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($arg)*);
-    }};
-}
-
-/// Prints a line to stderr, ignoring a closed stream like [`say!`].
-macro_rules! note {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($arg)*);
-    }};
-}
-
 /// The prior on W, as named on the command line.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PriorName {

@@ -25,22 +25,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use super::outputs::{GRID, std_grid, write_text};
-/// Prints a line to stderr, ignoring a closed stream.
-macro_rules! note {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($arg)*);
-    }};
-}
-
-/// Prints a line to stdout; a closed pipe (`| head`) is not an error worth a panic.
-macro_rules! say {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($arg)*);
-    }};
-}
-
 use super::{RunArgs, build_experiment, describe_origin, experiment_spec, load, sampler_settings};
 
 /// One sweep's line of `trace.csv`.

@@ -2,14 +2,14 @@
 //! M = 5. Buttons are found and clicked through the accessibility tree, sliders set the way a
 //! screen reader sets them, and the outcome is read from the app's state.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::sampler::RunState;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
-use super::support::{step_until_within, synthetic_app};
+use super::support::{step_for, step_until_within, synthetic_app};
 use crate::gui::app::GibbsApp;
 use crate::gui::command::AppCommand;
 use crate::gui::live::LiveState;
@@ -27,15 +27,6 @@ fn small_app() -> Harness<'static, GibbsApp> {
 /// Steps frames until `done` holds, for at most [`PATIENCE`].
 fn step_until(h: &mut Harness<'_, GibbsApp>, what: &str, done: impl Fn(&GibbsApp) -> bool) {
     step_until_within(h, PATIENCE, what, done);
-}
-
-/// Steps frames for `time` of real time.
-fn step_for(h: &mut Harness<'_, GibbsApp>, time: Duration) {
-    let end = Instant::now() + time;
-    while Instant::now() < end {
-        h.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 fn iteration(app: &GibbsApp) -> usize {

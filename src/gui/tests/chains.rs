@@ -4,13 +4,13 @@
 //! numbers and the Traces tab overlays the chains; with K = 1 the Diagnostics tab says why it
 //! is empty.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
-use super::support::{step_until_within, synthetic_app};
+use super::support::{step_for, step_until_within, synthetic_app};
 use crate::gui::app::GibbsApp;
 use crate::gui::command::AppCommand;
 use crate::gui::views::{NEEDS_CHAINS, THRESHOLDS, ViewTab};
@@ -21,14 +21,6 @@ const PATIENCE: Duration = Duration::from_secs(90);
 /// Steps frames until `done` holds, for at most [`PATIENCE`].
 fn step_until(h: &mut Harness<'_, GibbsApp>, what: &str, done: impl Fn(&GibbsApp) -> bool) {
     step_until_within(h, PATIENCE, what, done);
-}
-
-fn step_for(h: &mut Harness<'_, GibbsApp>, time: Duration) {
-    let end = Instant::now() + time;
-    while Instant::now() < end {
-        h.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 /// Sweeps reported by each of the K chains (empty without them).

@@ -63,3 +63,12 @@ pub fn step_until_within(
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+/// Steps frames for `time` of real time (with the same short pauses).
+pub fn step_for(h: &mut Harness<'_, GibbsApp>, time: Duration) {
+    let end = Instant::now() + time;
+    while Instant::now() < end {
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
