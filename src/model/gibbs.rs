@@ -1,7 +1,7 @@
 //! The Gibbs sampler: state, one sweep, traces, running moments and summaries.
 
 use super::conditionals::{
-    sample_mu, sample_sigmasq, sample_w, sample_w_mu_sigmasq_blocked, sample_x_missing, sample_z,
+    sample_mu, sample_sigmasq, sample_w, sample_w_mu_sigmasq_blocked, sample_z,
 };
 use super::init::initialise;
 use super::log_joint::log_joint;
@@ -9,6 +9,7 @@ use super::moments::RunningMoments;
 use super::par::map_chunks;
 use super::rng::{Step, StepRng};
 use super::state::ModelState;
+use super::x_missing::{Tally, sample_x_missing_tallied};
 use super::{
     Fallbacks, Hyperparameters, ImageSummary, MeanStd, ModelError, Prior, Problem, SamplerSettings,
     Schedule, StepTimes, SweepRecord, Traces, validate_run_length,
@@ -118,13 +119,20 @@ impl GibbsSampler {
                 steps.w = lap(&mut clock);
             }
         }
-        sample_x_missing(st, &StepRng::new(seed, sweep, Step::XMissing));
+        // The missing entries' moments and RMSE are tallied by the X_miss pass as it draws.
+        let include = self.iteration - self.change_point > self.settings.burn_in;
+        let truth = self.truth_missing.as_deref().unwrap_or(&[]);
+        let tally = Tally {
+            sample: self.x_moments.begin(include),
+            truth,
+        };
+        let scores =
+            sample_x_missing_tallied(st, &StepRng::new(seed, sweep, Step::XMissing), Some(tally));
         steps.x_missing = lap(&mut clock);
         let lj = log_joint(st, &hyper, &prior);
         steps.log_joint = lap(&mut clock);
 
-        let include = self.iteration - self.change_point > self.settings.burn_in;
-        let (rmse_sample, rmse_posterior_mean) = self.update_moments(include);
+        let (rmse_sample, rmse_posterior_mean) = self.update_moments(include, scores);
         steps.moments = lap(&mut clock);
         let seconds = start.elapsed().as_secs_f64();
         let mut fallbacks = self.state.take_fallbacks();
@@ -148,31 +156,25 @@ impl GibbsSampler {
         }
     }
 
-    /// Folds the current sample into the running moments (when `include`) and returns the
-    /// RMSE of the sample and of the posterior mean on the missing entries, in one pass.
-    fn update_moments(&mut self, include: bool) -> (Option<f64>, Option<f64>) {
-        let x = self.state.x();
-        let idx = self.state.missing();
-        let (rows, cols) = (idx.rows(), idx.cols());
-        let truth = self.truth_missing.as_deref().unwrap_or(&[]);
-        let (ss_sample, ss_mean) = self.x_moments.update_scored(
-            include,
-            |k| x[(rows[k] as usize, cols[k] as usize)] as f64,
-            truth,
-        );
+    /// Folds the current mu and sigma^2 into their running moments (when `include`; the
+    /// missing entries were folded in by the X_miss pass) and turns that pass's sums of squared
+    /// errors into the RMSE of the sample and of the posterior mean.
+    fn update_moments(&mut self, include: bool, scores: (f64, f64)) -> (Option<f64>, Option<f64>) {
         if include {
             let mu = self.state.mu();
             self.mu_moments.update(|k| mu[k] as f64);
             let s = self.state.sigmasq();
             self.sigmasq_moments.update(|k| s[k] as f64);
         }
-        if truth.is_empty() {
+        // (The pass scores only a truth of the index's length; the remapping keeps it so.)
+        let count = self.truth_missing.as_ref().map_or(0, Vec::len);
+        if count == 0 || count != self.state.missing().len() {
             return (None, None);
         }
-        let count = truth.len() as f64;
+        let count = count as f64;
         (
-            Some((ss_sample / count).sqrt()),
-            Some((ss_mean / count).sqrt()),
+            Some((scores.0 / count).sqrt()),
+            Some((scores.1 / count).sqrt()),
         )
     }
 
@@ -560,3 +562,7 @@ fn row_major(x: &DMatrix<f32>) -> Vec<f32> {
     }
     out
 }
+
+#[cfg(test)]
+#[path = "tests_tally.rs"]
+mod tests_tally;

@@ -1,9 +1,7 @@
 //! Running first and second moments (Welford, f64) of every missing pixel, mu and sigma^2:
 //! posterior summaries without storing samples.
 
-use super::par::{for_each_chunk_mut, map_chunk_pairs_mut};
-
-const CHUNK: usize = 4096;
+use super::par::for_each_chunk_mut;
 
 /// Welford running mean and sum of squared deviations of a vector of quantities.
 #[derive(Clone, Debug, PartialEq)]
@@ -41,58 +39,26 @@ impl RunningMoments {
         self.count += 1;
         let inv = 1.0 / self.count as f64;
         for_each_chunk_mut(&mut self.acc, 4096, |c, chunk| {
-            for (j, [mean, m2]) in chunk.iter_mut().enumerate() {
-                let x = value(c * 4096 + j);
-                let delta = x - *mean;
-                *mean += delta * inv;
-                *m2 += delta * (x - *mean);
+            for (j, acc) in chunk.iter_mut().enumerate() {
+                fold(acc, value(c * 4096 + j), inv);
             }
         });
     }
 
-    /// One pass over the quantities: folds in the sample `value(k)` when `include`, and
-    /// returns the sums of squared errors against `truth` (same length) of the sample and of
-    /// the running mean (the sample itself while there are no moments).
-    pub fn update_scored(
-        &mut self,
-        include: bool,
-        value: impl Fn(usize) -> f64 + Sync + Send,
-        truth: &[f32],
-    ) -> (f64, f64) {
-        // Without truth there is nothing to score, but the sample must still enter the
-        // moments (the chunked loop below walks the truth and would skip every quantity).
-        if truth.is_empty() {
-            if include {
-                self.update(value);
-            }
-            return (0.0, 0.0);
-        }
+    /// Starts one sample that the caller folds in itself, quantity by quantity, through
+    /// [`Sample::fold`] (the X_miss pass does, while it draws: one pass over the missing
+    /// entries instead of two). Counts the sample when `include`.
+    pub fn begin(&mut self, include: bool) -> Sample<'_> {
         if include {
             self.count += 1;
         }
         let count = self.count;
-        let inv = if count > 0 { 1.0 / count as f64 } else { 0.0 };
-        let parts = map_chunk_pairs_mut(&mut self.acc, truth, CHUNK, |c, chunk, t| {
-            let (mut ss_sample, mut ss_mean) = (0.0f64, 0.0f64);
-            for (j, [mean, m2]) in chunk.iter_mut().enumerate() {
-                let x = value(c * CHUNK + j);
-                if include {
-                    let delta = x - *mean;
-                    *mean += delta * inv;
-                    *m2 += delta * (x - *mean);
-                }
-                if let Some(&tv) = t.get(j) {
-                    let tv = tv as f64;
-                    ss_sample += (x - tv).powi(2);
-                    let m = if count > 0 { *mean } else { x };
-                    ss_mean += (m - tv).powi(2);
-                }
-            }
-            (ss_sample, ss_mean)
-        });
-        parts
-            .iter()
-            .fold((0.0, 0.0), |(a, b), &(x, y)| (a + x, b + y))
+        Sample {
+            acc: &mut self.acc,
+            include,
+            count,
+            inv: if count > 0 { 1.0 / count as f64 } else { 0.0 },
+        }
     }
 
     /// Mean of quantity k (None with no samples).
@@ -112,5 +78,55 @@ impl RunningMoments {
         self.acc
             .get(k)
             .map_or(0.0, |a| (a[1].max(0.0) / (self.count - 1) as f64).sqrt())
+    }
+}
+
+/// Welford's step: folds `x` into [mean, sum of squared deviations], `inv` = 1 / new count.
+#[inline(always)]
+fn fold(acc: &mut [f64; 2], x: f64, inv: f64) {
+    let delta = x - acc[0];
+    acc[0] += delta * inv;
+    acc[1] += delta * (x - acc[0]);
+}
+
+/// One sample being folded into [`RunningMoments`] by its caller (see [`RunningMoments::begin`]).
+pub struct Sample<'a> {
+    acc: &'a mut [[f64; 2]],
+    include: bool,
+    count: usize,
+    inv: f64,
+}
+
+impl<'a> Sample<'a> {
+    /// Splits the sample into consecutive parts ending (exclusive) at `ends`, ascending, to be
+    /// folded in by parallel workers; quantity k of a part is quantity (its start + k).
+    pub fn split(self, ends: impl Iterator<Item = usize>) -> Vec<Sample<'a>> {
+        let (include, count, inv) = (self.include, self.count, self.inv);
+        let mut rest = self.acc;
+        let mut done = 0;
+        let mut parts = Vec::new();
+        for end in ends {
+            let (head, tail) = std::mem::take(&mut rest).split_at_mut(end - done);
+            parts.push(Sample {
+                acc: head,
+                include,
+                count,
+                inv,
+            });
+            rest = tail;
+            done = end;
+        }
+        parts
+    }
+
+    /// Folds `x` in as quantity `k` of this part (when the sample is included) and returns
+    /// the running mean after it (`x` itself while there are no samples).
+    #[inline(always)]
+    pub fn fold(&mut self, k: usize, x: f64) -> f64 {
+        let acc = &mut self.acc[k];
+        if self.include {
+            fold(acc, x, self.inv);
+        }
+        if self.count > 0 { acc[0] } else { x }
     }
 }

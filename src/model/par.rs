@@ -43,29 +43,6 @@ pub fn map_chunks<T: Sync, R: Send>(
     }
 }
 
-/// `f(chunk index, mutable chunk of a, mutable chunk of b)` over matching chunks, in order.
-pub fn map_chunk_pairs_both_mut<A: Send, B: Send, R: Send>(
-    a: &mut [A],
-    b: &mut [B],
-    size: usize,
-    f: impl Fn(usize, &mut [A], &mut [B]) -> R + Sync + Send,
-) -> Vec<R> {
-    let size = size.max(1);
-    if a.len() < PARALLEL_MIN {
-        a.chunks_mut(size)
-            .zip(b.chunks_mut(size))
-            .enumerate()
-            .map(|(c, (x, y))| f(c, x, y))
-            .collect()
-    } else {
-        a.par_chunks_mut(size)
-            .zip(b.par_chunks_mut(size))
-            .enumerate()
-            .map(|(c, (x, y))| f(c, x, y))
-            .collect()
-    }
-}
-
 /// `f(chunk index, mutable chunk of a, chunk of b)` over matching chunks, results in order.
 pub fn map_chunk_pairs_mut<A: Send, B: Sync, R: Send>(
     a: &mut [A],
@@ -85,6 +62,28 @@ pub fn map_chunk_pairs_mut<A: Send, B: Sync, R: Send>(
             .zip(b.par_chunks(size))
             .enumerate()
             .map(|(c, (x, y))| f(c, x, y))
+            .collect()
+    }
+}
+
+/// `f(item index, item)` for each of `items`, results in order; on the pool when the work
+/// covers at least [`PARALLEL_MIN`] elements (`size`), else on the calling thread.
+pub fn map_items<P: Send, R: Send>(
+    items: Vec<P>,
+    size: usize,
+    f: impl Fn(usize, P) -> R + Sync + Send,
+) -> Vec<R> {
+    if size < PARALLEL_MIN {
+        items
+            .into_iter()
+            .enumerate()
+            .map(|(c, p)| f(c, p))
+            .collect()
+    } else {
+        items
+            .into_par_iter()
+            .enumerate()
+            .map(|(c, p)| f(c, p))
             .collect()
     }
 }

@@ -24,28 +24,27 @@ pub(crate) struct CrossStats {
 }
 
 impl CrossStats {
-    /// Computes the statistics: one f32 GEMM Z^T X~ (M x N x D, Z^T a view, no copy) and Z^T Z
-    /// as one single-threaded f64 faer GEMM (M x N x M), so the sums are the same in the same
-    /// order on any thread count. Z^T Z is in f64 because the blocked step takes differences of
-    /// it and Z^T Z + prior must stay positive definite.
+    /// Computes the statistics: one f32 GEMM Z^T X~ (M x N x D, Z^T a view, no copy), and
+    /// Z^T Z and sum z in f64 over fixed blocks of [`ZTZ_BLOCK`] images, in parallel, added in
+    /// block order: the same sums on any thread count. Z^T Z is in f64 because the blocked step
+    /// takes differences of it and Z^T Z + prior must stay positive definite.
     pub fn compute(xs: &DMatrix<f32>, z: &DMatrix<f32>) -> CrossStats {
         let (n, d) = xs.shape();
         let m = z.ncols();
         let mut ztx = DMatrix::<f32>::zeros(m, d);
         gemm(view_mut(&mut ztx), false, view(z).transpose(), view(xs));
         let xtz = DMatrix::<f64>::from_fn(d, m, |dd, a| ztx[(a, dd)] as f64);
-        let z64 = z.map(|v| v as f64);
+        let blocks: Vec<usize> = (0..n.div_ceil(ZTZ_BLOCK)).collect();
+        let partial = super::par::map_items(blocks, n * m * m, |_, b| {
+            let rows = b * ZTZ_BLOCK..((b + 1) * ZTZ_BLOCK).min(n);
+            gram_block(z, rows)
+        });
         let mut ztz = DMatrix::<f64>::zeros(m, m);
-        let zr = faer::MatRef::from_column_major_slice(z64.as_slice(), n, m);
-        faer::linalg::matmul::matmul(
-            faer::MatMut::from_column_major_slice_mut(ztz.as_mut_slice(), m, m),
-            faer::Accum::Replace,
-            zr.transpose(),
-            zr,
-            1.0f64,
-            faer::Par::Seq,
-        );
-        let sumz = z64.column_iter().map(|c| c.iter().sum()).collect();
+        let mut sumz = vec![0.0f64; m];
+        for (g, s) in partial {
+            ztz += g;
+            sumz.iter_mut().zip(s).for_each(|(t, v)| *t += v);
+        }
         CrossStats { xtz, ztz, sumz }
     }
 
@@ -88,6 +87,27 @@ impl CrossStats {
             .collect();
         (sums, clamped)
     }
+}
+
+/// Images per block of Z^T Z's partial sums (fixed, so the sums never depend on threads).
+const ZTZ_BLOCK: usize = 2048;
+
+/// Z[rows]^T Z[rows] and the column sums of Z[rows], in f64 (one single-threaded faer GEMM).
+fn gram_block(z: &DMatrix<f32>, rows: std::ops::Range<usize>) -> (DMatrix<f64>, Vec<f64>) {
+    let m = z.ncols();
+    let block = DMatrix::<f64>::from_fn(rows.len(), m, |i, a| z[(rows.start + i, a)] as f64);
+    let mut gram = DMatrix::<f64>::zeros(m, m);
+    let br = faer::MatRef::from_column_major_slice(block.as_slice(), rows.len(), m);
+    faer::linalg::matmul::matmul(
+        faer::MatMut::from_column_major_slice_mut(gram.as_mut_slice(), m, m),
+        faer::Accum::Replace,
+        br.transpose(),
+        br,
+        1.0f64,
+        faer::Par::Seq,
+    );
+    let sums = block.column_iter().map(|c| c.iter().sum()).collect();
+    (gram, sums)
 }
 
 /// Per-column sums of X in f64, kept up to date as X_miss changes: plain column sums (the mu
@@ -211,6 +231,46 @@ mod tests {
                     err <= 1e-6 * size + 1e-4 * direct,
                     "{label}, column {dd}: {} vs direct {direct} (error {err:.3e})",
                     ours[dd]
+                );
+            }
+        }
+    }
+
+    /// Z^T Z and sum z from the parallel blocks equal the direct f64 sums, bit for bit on one
+    /// and two threads (the blocks are fixed and added in order).
+    #[test]
+    fn gram_blocks_match_direct_sums_on_any_thread_count() {
+        let (n, m) = (5000, 8);
+        let mut r = SmallRng::seed_from_u64(5);
+        let z = DMatrix::<f32>::from_fn(n, m, |_, _| r.sample::<f32, _>(StandardNormal) + 0.3);
+        let xs = DMatrix::<f32>::from_fn(n, 3, |i, j| (i % 13) as f32 - j as f32);
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| CrossStats::compute(&xs, &z))
+        };
+        let (one, two) = (run(1), run(2));
+        let bits = |s: &CrossStats| -> Vec<u64> {
+            s.ztz
+                .iter()
+                .chain(&s.sumz)
+                .chain(s.xtz.iter())
+                .map(|v| v.to_bits())
+                .collect()
+        };
+        assert_eq!(bits(&one), bits(&two));
+        for a in 0..m {
+            let sum: f64 = (0..n).map(|i| z[(i, a)] as f64).sum();
+            assert!(one.sumz[a].is_finite());
+            assert!((one.sumz[a] - sum).abs() <= 1e-9 * n as f64, "sum z {a}");
+            for b in 0..m {
+                let direct: f64 = (0..n).map(|i| z[(i, a)] as f64 * z[(i, b)] as f64).sum();
+                assert!(one.ztz[(a, b)].is_finite());
+                assert!(
+                    (one.ztz[(a, b)] - direct).abs() <= 1e-9 * n as f64,
+                    "Z^T Z {a} {b}"
                 );
             }
         }

@@ -15,6 +15,7 @@
 //! thread and rayon's current pool; never blocks.
 
 use super::Fallbacks;
+use super::moments::Sample;
 use super::rng::StepRng;
 use super::state::{MissingIndex, ModelState};
 use super::suffstats::ColumnSums;
@@ -29,16 +30,53 @@ const ROW_BLOCK: usize = 1024;
 /// of Z^T fewer times, more groups balance better when a core is busy elsewhere.
 const GROUPS_PER_THREAD: usize = 4;
 
+/// What the X_miss pass also does with each value it draws: folds it into the running moments
+/// and scores it against the true pixel (one pass over the missing entries, not two).
+pub struct Tally<'a> {
+    /// The sample of the missing entries' running moments (entry order).
+    pub sample: Sample<'a>,
+    /// True values of the missing entries in entry order; empty when unknown.
+    pub truth: &'a [f32],
+}
+
 /// X_miss | W, Z, mu, sigma^2: each missing x_nd ~ N(w_d^T z_n + mu_d, sigma_d^2)
 /// independently (SPEC 5.5). In the same pass X and X~, the column sums and the residual sums
 /// are updated from the old and new values of the changed entries.
 pub fn sample_x_missing(state: &mut ModelState, rng: &StepRng) {
+    sample_x_missing_tallied(state, rng, None);
+}
+
+/// [`sample_x_missing`], folding each new value into `tally`'s moments as it is drawn. Returns
+/// the sums of squared errors against the truth of the sample and of the running mean after
+/// it (zeros without a truth or a tally).
+pub fn sample_x_missing_tallied(
+    state: &mut ModelState,
+    rng: &StepRng,
+    tally: Option<Tally>,
+) -> (f64, f64) {
     let n = state.x.nrows();
     let parts = state.x_missing_parts();
     let (d, m) = parts.w.shape();
     let zt = parts.z.transpose(); // M x N: column n is z_n, contiguous
     let wt = parts.w.transpose(); // M x D: column d is w_d, contiguous
     let sd: Vec<f32> = parts.sigmasq.iter().map(|s| s.sqrt()).collect();
+    let group = d
+        .div_ceil(GROUPS_PER_THREAD * rayon::current_num_threads())
+        .max(1);
+    let groups = d.div_ceil(group);
+    let missing = parts.missing;
+    let (samples, truth): (Vec<Option<Sample>>, &[f32]) = match tally {
+        Some(t) => {
+            let ends = (0..groups).map(|g| missing.column_range(((g + 1) * group).min(d) - 1).end);
+            let truth = if t.truth.len() == missing.len() {
+                t.truth
+            } else {
+                &[]
+            };
+            (t.sample.split(ends).into_iter().map(Some).collect(), truth)
+        }
+        None => ((0..groups).map(|_| None).collect(), &[]),
+    };
     let inputs = Inputs {
         n,
         m,
@@ -47,31 +85,37 @@ pub fn sample_x_missing(state: &mut ModelState, rng: &StepRng) {
         mu: parts.mu,
         sd: &sd,
         shift: &parts.columns.shift,
-        missing: parts.missing,
+        missing,
+        truth,
         rng,
     };
     let fma = fma_available();
-    let group = d
-        .div_ceil(GROUPS_PER_THREAD * rayon::current_num_threads())
-        .max(1);
-    let groups = super::par::map_chunk_pairs_both_mut(
-        parts.x.as_mut_slice(),
-        parts.xs.as_mut_slice(),
-        group * n,
-        |g, x, xs| {
-            let first = g * group;
-            let columns = first..(first + group).min(d);
-            draw_group(&inputs, columns, x, xs, fma)
-        },
-    );
+    let work: Vec<_> = parts
+        .x
+        .as_mut_slice()
+        .chunks_mut(group * n)
+        .zip(parts.xs.as_mut_slice().chunks_mut(group * n))
+        .zip(samples)
+        .collect();
+    let results = super::par::map_items(work, n * d, |g, ((x, xs), sample)| {
+        let first = g * group;
+        let columns = first..(first + group).min(d);
+        draw_group(&inputs, columns, x, xs, sample, fma)
+    });
     let mut residual = parts.residual;
+    // Summed column by column in column order: the same total on any grouping.
+    let deltas: Vec<ColumnDeltas> = results.into_iter().flatten().collect();
+    let scores = deltas.iter().fold((0.0, 0.0), |(a, b), delta| {
+        (a + delta.scores.0, b + delta.scores.1)
+    });
     apply(
-        groups.into_iter().flatten(),
+        deltas.into_iter(),
         parts.columns,
         &mut residual,
         parts.fallbacks,
     );
     *parts.residual_out = Some(residual);
+    scores
 }
 
 /// What every group reads.
@@ -84,6 +128,8 @@ struct Inputs<'a> {
     sd: &'a [f32],
     shift: &'a [f32],
     missing: &'a MissingIndex,
+    /// True values in entry order, or empty.
+    truth: &'a [f32],
     rng: &'a StepRng,
 }
 
@@ -94,6 +140,8 @@ struct ColumnDeltas {
     shifted_sum: f64,
     shifted_sumsq: f64,
     residual: f64,
+    /// Squared errors against the truth of the new values and of the running means.
+    scores: (f64, f64),
 }
 
 /// Adds each column's deltas to the column sums and residual sums, in column order. A residual
@@ -135,15 +183,16 @@ fn draw_group(
     columns: std::ops::Range<usize>,
     x: &mut [f32],
     xs: &mut [f32],
+    sample: Option<Sample>,
     fma: bool,
 ) -> Vec<ColumnDeltas> {
     #[cfg(target_arch = "x86_64")]
     if fma {
         // SAFETY: the CPU was checked to have AVX2 and FMA.
-        return unsafe { draw_group_avx2_fma(inputs, columns, x, xs) };
+        return unsafe { draw_group_avx2_fma(inputs, columns, x, xs, sample) };
     }
     let _ = fma;
-    draw_group_generic::<false>(inputs, columns, x, xs)
+    draw_group_generic::<false>(inputs, columns, x, xs, sample)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -153,8 +202,9 @@ fn draw_group_avx2_fma(
     columns: std::ops::Range<usize>,
     x: &mut [f32],
     xs: &mut [f32],
+    sample: Option<Sample>,
 ) -> Vec<ColumnDeltas> {
-    draw_group_generic::<true>(inputs, columns, x, xs)
+    draw_group_generic::<true>(inputs, columns, x, xs, sample)
 }
 
 /// The tiled loop: for each block of images, each column of the group draws its missing
@@ -165,9 +215,12 @@ fn draw_group_generic<const FMA: bool>(
     columns: std::ops::Range<usize>,
     x: &mut [f32],
     xs: &mut [f32],
+    mut sample: Option<Sample>,
 ) -> Vec<ColumnDeltas> {
     let (n, m) = (inputs.n, inputs.m);
     let rows = inputs.missing.rows();
+    // Entry k of the group is quantity k - base of its part of the moments.
+    let base = inputs.missing.column_range(columns.start).start;
     let mut rngs: Vec<SmallRng> = columns
         .clone()
         .map(|dd| inputs.rng.chunk(dd as u64))
@@ -216,7 +269,7 @@ fn draw_group_generic<const FMA: bool>(
             let (sd, shift) = (inputs.sd[dd], inputs.shift[dd]);
             let delta = &mut deltas[c];
             let rng = &mut rngs[c];
-            for (&i, &fit) in entries.iter().zip(&fits) {
+            for (j, (&i, &fit)) in entries.iter().zip(&fits).enumerate() {
                 let i = i as usize;
                 let e: f32 = StandardNormal.sample(rng);
                 let new = fit + sd * e;
@@ -228,6 +281,14 @@ fn draw_group_generic<const FMA: bool>(
                 delta.residual += ((new - fit) as f64).powi(2) - ((old - fit) as f64).powi(2);
                 xc[i] = new;
                 xsc[i] = new_s;
+                let k = start + j;
+                if let Some(sample) = sample.as_mut() {
+                    let mean = sample.fold(k - base, new as f64);
+                    if let Some(&t) = inputs.truth.get(k) {
+                        delta.scores.0 += (new as f64 - t as f64).powi(2);
+                        delta.scores.1 += (mean - t as f64).powi(2);
+                    }
+                }
             }
         }
     }
