@@ -1,7 +1,7 @@
 //! Several chains against one: 4 chains x 200 sweeps at N = 10,000, D = 784, M = 50 (about
 //! 10% missing, synthetic low-rank data) against one chain's 200 sweeps, for each way of
 //! sharing the cores. Prints the median wall time and peak memory of each, and the ratios
-//! (issue 9's target: 4 chains take at most 4.4 times one chain).
+//! (issue 12's target: 4 chains take at most 4.2 times one chain).
 //!
 //! Every measurement runs in a fresh child process (this binary again), so that
 //! matrixmultiply's thread count (read once per process from MATMUL_NUM_THREADS) and the
