@@ -233,15 +233,16 @@ fn main() {
     let errors = bench.h.state().errors().to_vec();
     assert!(errors.is_empty(), "the script earned no banner: {errors:?}");
 
-    let mut slowest: Vec<(f64, &str)> = bench
-        .frames_ms
-        .iter()
-        .copied()
-        .zip(bench.phases.iter().copied())
-        .collect();
-    slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
-    for (ms, phase) in slowest.iter().take(8) {
-        eprintln!("slow frame: {ms:.1} ms during {phase}");
+    for (label, times) in [("", &bench.frames_ms), ("wall ", &bench.wall_ms)] {
+        let mut slowest: Vec<(f64, &str)> = times
+            .iter()
+            .copied()
+            .zip(bench.phases.iter().copied())
+            .collect();
+        slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (ms, phase) in slowest.iter().take(8) {
+            eprintln!("slow {label}frame: {ms:.1} ms during {phase}");
+        }
     }
     let (median, p99, max) = quantiles(&bench.frames_ms);
     let (wall_median, wall_p99, wall_max) = quantiles(&bench.wall_ms);
