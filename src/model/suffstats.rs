@@ -61,22 +61,39 @@ impl CrossStats {
     ) -> (Vec<f64>, u64) {
         let (d, m) = w.shape();
         let n = columns.n as f64;
+        // Column by column over the factors (contiguous runs of D, which vectorise), each
+        // column's sums still taken over k and l in order: w^T (X~^T Z)_d, w^T sum z and
+        // G = W (Z^T Z), then w^T G_d.
+        let w64: Vec<f64> = w.iter().map(|&v| v as f64).collect();
+        let (mut w_cross, mut w_sumz, mut quad) = (vec![0.0; d], vec![0.0; d], vec![0.0; d]);
+        let mut g = vec![0.0f64; d];
+        for k in 0..m {
+            let wk = &w64[k * d..(k + 1) * d];
+            let xk = &self.xtz.as_slice()[k * d..(k + 1) * d];
+            for dd in 0..d {
+                w_cross[dd] += wk[dd] * xk[dd];
+                w_sumz[dd] += wk[dd] * self.sumz[k];
+            }
+            g.iter_mut().for_each(|v| *v = 0.0);
+            for l in 0..m {
+                let c = self.ztz[(k, l)];
+                let wl = &w64[l * d..(l + 1) * d];
+                for (gv, &wv) in g.iter_mut().zip(wl) {
+                    *gv += c * wv;
+                }
+            }
+            for dd in 0..d {
+                quad[dd] += wk[dd] * g[dd];
+            }
+        }
         let mut clamped = 0;
-        let mut gw = vec![0.0f64; m];
         let sums = (0..d)
             .map(|dd| {
                 let a = mu[dd] as f64 - columns.shift[dd] as f64;
-                let wd = |k: usize| w[(dd, k)] as f64;
-                let mut w_cross = 0.0;
-                let mut w_sumz = 0.0;
-                for (k, g) in gw.iter_mut().enumerate() {
-                    w_cross += wd(k) * self.xtz[(dd, k)];
-                    w_sumz += wd(k) * self.sumz[k];
-                    *g = (0..m).map(|l| self.ztz[(k, l)] * wd(l)).sum();
-                }
-                let quad: f64 = (0..m).map(|k| wd(k) * gw[k]).sum();
                 let (s1, s2) = (columns.shifted_sum[dd], columns.shifted_sumsq[dd]);
-                let r = s2 - 2.0 * a * s1 + n * a * a - 2.0 * w_cross + 2.0 * a * w_sumz + quad;
+                let r = s2 - 2.0 * a * s1 + n * a * a - 2.0 * w_cross[dd]
+                    + 2.0 * a * w_sumz[dd]
+                    + quad[dd];
                 if r < 0.0 {
                     clamped += 1;
                     0.0
