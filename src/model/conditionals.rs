@@ -5,11 +5,14 @@
 //! products go through GEMM; elementwise work runs in parallel chunks with their own
 //! generators (see [`super::rng`]).
 
-use super::linalg::{SharedFactor, gemm, to_f32, view, view_mut};
+use super::linalg::{SharedFactor, to_f32, view, view_mut};
 use super::rng::StepRng;
 use super::state::{ModelState, SIGMASQ_RANGE};
+use super::suffstats::{BlockStats, CrossStats, STATS_BLOCK, block_rows, passes};
 pub use super::x_missing::sample_x_missing;
 use super::{Fallbacks, Hyperparameters, Prior};
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Par};
 use nalgebra::DMatrix;
 use rand::rngs::SmallRng;
 use rand_distr::{Distribution, Gamma, StandardNormal};
@@ -39,26 +42,57 @@ pub fn sample_z(state: &mut ModelState, rng: &StepRng) {
                 .sum::<f64>() as f32
         })
         .collect();
-    let mut e = DMatrix::<f32>::zeros(n, m);
-    rng.fill_standard_normal(e.as_mut_slice());
-
-    // Z = X~ K - 1 offset^T + E L^-1.
-    gemm(
-        view_mut(&mut state.z),
-        false,
-        view(&state.xs),
-        view(&to_f32(&k)),
-    );
-    for (a, off) in offset.iter().enumerate() {
-        state.z.column_mut(a).iter_mut().for_each(|v| *v -= off);
+    let (k, l_inverse) = (to_f32(&k), to_f32(&factor.l_inverse));
+    // Z = X~ K - 1 offset^T + E L^-1, block by block of images, each block's noise from its own
+    // generator; the statistics of the W step are summed beside the draws.
+    let mut scratch = std::mem::take(&mut state.z_blocks.0);
+    scratch.resize_with(n.div_ceil(STATS_BLOCK), BlockStats::default);
+    let mut items = Vec::with_capacity(scratch.len());
+    let mut rest = view_mut(&mut state.z);
+    for (b, block) in scratch.iter_mut().enumerate() {
+        let (top, bottom) = rest.split_at_row_mut(block_rows(b, n).len());
+        items.push((top, block));
+        rest = bottom;
     }
-    gemm(
-        view_mut(&mut state.z),
-        true,
-        view(&e),
-        view(&to_f32(&factor.l_inverse)),
-    );
-    state.z_changed();
+    let xs = view(&state.xs);
+    super::par::map_items(items, n * d, |b, (mut z_block, stats)| {
+        let rows = block_rows(b, n);
+        let mut r = rng.chunk(b as u64);
+        stats.reset(m, d);
+        for pass in passes(rows.clone()) {
+            let (len, local) = (pass.len(), pass.start - rows.start);
+            let xs_pass = xs.subrows(pass.start, len);
+            let mut z_pass = z_block.as_mut().subrows_mut(local, len);
+            matmul(
+                z_pass.as_mut(),
+                Accum::Replace,
+                xs_pass,
+                view(&k),
+                1.0,
+                Par::Seq,
+            );
+            for (column, off) in z_pass.as_mut().col_iter_mut().zip(&offset) {
+                column.iter_mut().for_each(|v| *v -= off);
+            }
+            stats.noise.clear();
+            stats
+                .noise
+                .extend((0..len * m).map(|_| -> f32 { StandardNormal.sample(&mut r) }));
+            let e = faer::MatRef::from_column_major_slice(&stats.noise, len, m);
+            matmul(
+                z_pass.as_mut(),
+                Accum::Add,
+                e,
+                view(&l_inverse),
+                1.0,
+                Par::Seq,
+            );
+            stats.add(z_pass.as_ref(), xs_pass);
+        }
+    });
+    let stats = CrossStats::from_blocks(&scratch, d, m);
+    state.z_blocks.0 = scratch;
+    state.z_drawn(stats);
 }
 
 /// W | Z, mu, sigma^2, X under the matrix-normal prior rows w_d ~ N(0, sigma_d^2 Sigma_c)
@@ -96,14 +130,10 @@ pub fn sample_w(state: &mut ModelState, hyper: &Hyperparameters, prior: &Prior, 
 }
 
 /// mu | W, Z, sigma^2, X: mu_d ~ N(sum_n (x_nd - w_d^T z_n) / (N + lambda0),
-/// sigma_d^2 / (N + lambda0)) (SPEC 5.3), from the column sums of X and sum_n z_n.
+/// sigma_d^2 / (N + lambda0)) (SPEC 5.3), from the column sums of X and the statistics' sum_n z_n.
 pub fn sample_mu(state: &mut ModelState, hyper: &Hyperparameters, rng: &StepRng) {
     let (n, d, m) = state.shape();
-    let sumz: Vec<f64> = state
-        .z
-        .column_iter()
-        .map(|c| c.iter().map(|&v| v as f64).sum())
-        .collect();
+    let sumz = state.cross_stats().sumz.clone();
     let precision = n as f64 + hyper.lambda0;
     let mut r = rng.chunk(0);
     for dd in 0..d {
@@ -282,4 +312,43 @@ pub fn sample_w_mu_sigmasq_blocked(
         state.mu[dd] = (md[m] + s * noise[(dd, m)]) as f32;
     }
     state.invalidate_residual();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::rng::Step;
+    use super::*;
+
+    /// The statistics the Z step sums beside its draws are those of the new Z and the current
+    /// X~, bit for bit as [`CrossStats::compute`] forms them afresh (N = 1300: three blocks,
+    /// the last one partial; big enough to run in parallel).
+    #[test]
+    fn z_step_statistics_equal_fresh_ones() {
+        let (n, d, m) = (1300, 30, 4);
+        let x: Vec<f32> = (0..n * d)
+            .map(|k| 100.0 + 40.0 * (k as f32 * 0.013).sin() + (k % 11) as f32)
+            .collect();
+        let missing: Vec<bool> = (0..n * d).map(|k| k % 7 == 3).collect();
+        let mut state = ModelState::new(n, d, &x, &missing, m).expect("state");
+        let w = DMatrix::<f32>::from_fn(d, m, |dd, a| ((dd * 3 + a) % 5) as f32 - 2.0);
+        state.set_w(w).expect("w");
+        let s: Vec<f32> = (0..d).map(|dd| 20.0 + dd as f32).collect();
+        state.set_sigmasq(&s).expect("sigma^2");
+        sample_z(&mut state, &StepRng::new(3, 1, Step::Z));
+        let ours = state
+            .cached_stats()
+            .cloned()
+            .expect("the Z step leaves its statistics");
+        let fresh = CrossStats::compute(&state.xs, &state.z);
+        let bits = |s: &CrossStats| -> Vec<u64> {
+            s.xtz
+                .iter()
+                .chain(s.ztz.iter())
+                .chain(&s.sumz)
+                .map(|v| v.to_bits())
+                .collect()
+        };
+        assert!(ours.xtz.iter().all(|v| v.is_finite()));
+        assert_eq!(bits(&ours), bits(&fresh));
+    }
 }

@@ -5,9 +5,10 @@
 //! running moments. Data are f32; sums that cancel are accumulated in f64.
 //!
 //! How a sweep stays fast (N = 10000, D = 784, M = 50):
-//! - two big products per sweep, through faer's GEMM in fixed blocks ([`linalg::gemm`]):
-//!   X~ K for Z and Z^T X~ for W, with X~ = X shifted by its column means (see
-//!   [`suffstats`]). The sigma^2 step, the X_miss step and the log joint need no third
+//! - two big products per sweep, X~ K for Z and Z^T X~ for W's statistics, with X~ = X
+//!   shifted by its column means (see [`suffstats`]), both formed by the Z step in one pass
+//!   over X~, block by block of images (single-threaded faer GEMMs, the blocks on rayon's
+//!   pool, so a block's rows of X~ are read from memory once). The sigma^2 step, the X_miss step and the log joint need no third
 //!   product: the residual sums come from the sufficient statistics X~^T Z, Z^T Z and sum z
 //!   (SPEC 9) in f64, the X_miss step forms w_d^T z_n only at the missing entries, and it
 //!   updates the residual sums from the changed entries;

@@ -1,7 +1,7 @@
 //! The current values of every unknown (Z, W, mu, sigma^2, X_miss) and the completed data.
 
 use super::problem::check_value;
-use super::suffstats::{ColumnSums, CrossStats};
+use super::suffstats::{BlockStats, ColumnSums, CrossStats};
 use super::{MAX_FACTORS, ModelError};
 use nalgebra::DMatrix;
 
@@ -144,6 +144,19 @@ pub struct ModelState {
     /// Numerical fallbacks counted by the conditionals since the sampler last took them
     /// (once per sweep, into its [`super::SweepRecord`]).
     pub(crate) fallbacks: super::Fallbacks,
+    /// The Z step's per-block sums and scratch, kept between sweeps.
+    pub(crate) z_blocks: Scratch,
+}
+
+/// Scratch space that a clone of the state does not copy (a clone starts empty and the next
+/// step fills it again).
+#[derive(Debug, Default)]
+pub(crate) struct Scratch(pub Vec<BlockStats>);
+
+impl Clone for Scratch {
+    fn clone(&self) -> Self {
+        Scratch::default()
+    }
 }
 
 impl ModelState {
@@ -215,6 +228,7 @@ impl ModelState {
             cross: None,
             residual: None,
             fallbacks: super::Fallbacks::default(),
+            z_blocks: Scratch::default(),
         };
         state.refresh_columns();
         Ok(state)
@@ -363,10 +377,23 @@ impl ModelState {
         self.residual = None;
     }
 
+    /// Stores the statistics the Z step formed beside its draws of Z, for the new Z and the
+    /// current X (the residual sums are stale).
+    pub(crate) fn z_drawn(&mut self, stats: CrossStats) {
+        self.cross = Some(stats);
+        self.residual = None;
+    }
+
     /// Marks W, mu or sigma^2's inputs as changed by a conditional: the residual sums are stale
     /// (X~^T Z and Z^T Z depend on X and Z only and stay).
     pub(crate) fn invalidate_residual(&mut self) {
         self.residual = None;
+    }
+
+    /// The statistics as cached (for tests of who fills the cache).
+    #[cfg(test)]
+    pub(crate) fn cached_stats(&self) -> Option<&CrossStats> {
+        self.cross.as_ref()
     }
 
     /// X~^T Z, Z^T Z and sum z for the current X and Z, computed at most once per change.

@@ -6,10 +6,14 @@
 //! 0.5) then enters the f32 GEMM as values of a few units, so the GEMM's rounding stays far
 //! below the residual the sums must resolve; the quadratic forms are then combined in f64.
 //!
-//! Runs on the sampler's thread; the GEMM uses rayon's current pool (see
-//! [`super::linalg::gemm`]). Nothing here blocks on anything but computation.
+//! The sums are taken in fixed blocks of images ([`BlockStats`]), which the Z step fills as it
+//! draws each block's rows of Z, while that block of X~ is still in cache from its own
+//! product: one pass over X~ serves both GEMMs of a sweep.
+//!
+//! Runs on the sampler's thread; the blocks run on rayon's current pool (single-threaded GEMMs
+//! each). Nothing here blocks on anything but computation.
 
-use super::linalg::{gemm, view, view_mut};
+use super::linalg::view;
 use nalgebra::DMatrix;
 
 /// X~^T Z, Z^T Z and sum_n z_n for the current X and Z, in f64.
@@ -24,26 +28,46 @@ pub(crate) struct CrossStats {
 }
 
 impl CrossStats {
-    /// Computes the statistics: one f32 GEMM Z^T X~ (M x N x D, Z^T a view, no copy), and
-    /// Z^T Z and sum z in f64 over fixed blocks of [`ZTZ_BLOCK`] images, in parallel, added in
-    /// block order: the same sums on any thread count. Z^T Z is in f64 because the blocked step
-    /// takes differences of it and Z^T Z + prior must stay positive definite.
+    /// Computes the statistics block by block (see [`BlockStats`]), the blocks in parallel and
+    /// added in block order: the same sums on any thread count, and the same numbers the Z
+    /// step gives when it forms them beside its draws.
     pub fn compute(xs: &DMatrix<f32>, z: &DMatrix<f32>) -> CrossStats {
         let (n, d) = xs.shape();
         let m = z.ncols();
-        let mut ztx = DMatrix::<f32>::zeros(m, d);
-        gemm(view_mut(&mut ztx), false, view(z).transpose(), view(xs));
-        let xtz = DMatrix::<f64>::from_fn(d, m, |dd, a| ztx[(a, dd)] as f64);
-        let blocks: Vec<usize> = (0..n.div_ceil(ZTZ_BLOCK)).collect();
-        let partial = super::par::map_items(blocks, n * m * m, |_, b| {
-            let rows = b * ZTZ_BLOCK..((b + 1) * ZTZ_BLOCK).min(n);
-            gram_block(z, rows)
+        let (xs, z) = (view(xs), view(z));
+        let blocks: Vec<usize> = (0..n.div_ceil(STATS_BLOCK)).collect();
+        let partial = super::par::map_items(blocks, n * d, |_, b| {
+            let rows = block_rows(b, n);
+            let mut stats = BlockStats::default();
+            stats.reset(m, d);
+            for pass in passes(rows) {
+                stats.add(
+                    z.subrows(pass.start, pass.len()),
+                    xs.subrows(pass.start, pass.len()),
+                );
+            }
+            stats
         });
+        CrossStats::from_blocks(&partial, d, m)
+    }
+
+    /// Adds the blocks' statistics in f64, in block order.
+    pub fn from_blocks(blocks: &[BlockStats], d: usize, m: usize) -> CrossStats {
+        let mut xtz = DMatrix::<f64>::zeros(d, m);
         let mut ztz = DMatrix::<f64>::zeros(m, m);
         let mut sumz = vec![0.0f64; m];
-        for (g, s) in partial {
-            ztz += g;
-            sumz.iter_mut().zip(s).for_each(|(t, v)| *t += v);
+        for b in blocks {
+            // b.ztx is M x D column-major: entry (a, dd) at dd * m + a.
+            for (dd, column) in b.ztx.chunks_exact(m).enumerate() {
+                for (a, &v) in column.iter().enumerate() {
+                    xtz[(dd, a)] += v as f64;
+                }
+            }
+            ztz.as_mut_slice()
+                .iter_mut()
+                .zip(&b.ztz)
+                .for_each(|(t, v)| *t += v);
+            sumz.iter_mut().zip(&b.sumz).for_each(|(t, v)| *t += v);
         }
         CrossStats { xtz, ztz, sumz }
     }
@@ -106,25 +130,84 @@ impl CrossStats {
     }
 }
 
-/// Images per block of Z^T Z's partial sums (fixed, so the sums never depend on threads).
-const ZTZ_BLOCK: usize = 2048;
+/// Images per block of the statistics: the units of parallel work of the Z step and of
+/// [`CrossStats::compute`]. Fixed, and the blocks are added in order, so the sums never depend
+/// on the number of threads.
+pub(crate) const STATS_BLOCK: usize = 512;
 
-/// Z[rows]^T Z[rows] and the column sums of Z[rows], in f64 (one single-threaded faer GEMM).
-fn gram_block(z: &DMatrix<f32>, rows: std::ops::Range<usize>) -> (DMatrix<f64>, Vec<f64>) {
-    let m = z.ncols();
-    let block = DMatrix::<f64>::from_fn(rows.len(), m, |i, a| z[(rows.start + i, a)] as f64);
-    let mut gram = DMatrix::<f64>::zeros(m, m);
-    let br = faer::MatRef::from_column_major_slice(block.as_slice(), rows.len(), m);
-    faer::linalg::matmul::matmul(
-        faer::MatMut::from_column_major_slice_mut(gram.as_mut_slice(), m, m),
-        faer::Accum::Replace,
-        br.transpose(),
-        br,
-        1.0f64,
-        faer::Par::Seq,
-    );
-    let sums = block.column_iter().map(|c| c.iter().sum()).collect();
-    (gram, sums)
+/// Images per pass within a block: a pass's rows of X~ (800 KB at D = 784) stay in the core's
+/// L2 cache from the Z step's product, which reads them, to the statistics', which read them
+/// again.
+pub(crate) const PASS_ROWS: usize = 256;
+
+/// The rows of block `b` of `n` images.
+pub(crate) fn block_rows(b: usize, n: usize) -> std::ops::Range<usize> {
+    b * STATS_BLOCK..((b + 1) * STATS_BLOCK).min(n)
+}
+
+/// The passes of a block's rows, in order.
+pub(crate) fn passes(rows: std::ops::Range<usize>) -> impl Iterator<Item = std::ops::Range<usize>> {
+    let end = rows.end;
+    rows.step_by(PASS_ROWS)
+        .map(move |start| start..(start + PASS_ROWS).min(end))
+}
+
+/// One block's share of the statistics, and the scratch space of its passes. The Z step keeps
+/// one per block between sweeps, so a sweep allocates none of it.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct BlockStats {
+    /// Z_b^T X~_b (M x D, column-major), summed in f32 within the block (a single GEMM's
+    /// rounding over at most [`STATS_BLOCK`] images), in f64 across blocks.
+    ztx: Vec<f32>,
+    /// Z_b^T Z_b (M x M) in f64.
+    ztz: Vec<f64>,
+    /// sum of z_n over the block, in f64.
+    sumz: Vec<f64>,
+    /// A pass's rows of Z in f64 (for Z^T Z).
+    z64: Vec<f64>,
+    /// A pass's noise for the Z step.
+    pub noise: Vec<f32>,
+}
+
+impl BlockStats {
+    /// Zeroes the sums for M factors and D columns.
+    pub fn reset(&mut self, m: usize, d: usize) {
+        for (v, len) in [(&mut self.ztz, m * m), (&mut self.sumz, m)] {
+            v.clear();
+            v.resize(len, 0.0);
+        }
+        self.ztx.clear();
+        self.ztx.resize(m * d, 0.0);
+    }
+
+    /// Adds a pass's rows: `z` (rows x M) and `xs` (the same rows of X~, rows x D).
+    pub fn add(&mut self, z: faer::MatRef<'_, f32>, xs: faer::MatRef<'_, f32>) {
+        let (rows, m) = (z.nrows(), z.ncols());
+        let d = xs.ncols();
+        faer::linalg::matmul::matmul(
+            faer::MatMut::from_column_major_slice_mut(&mut self.ztx, m, d),
+            faer::Accum::Add,
+            z.transpose(),
+            xs,
+            1.0f32,
+            faer::Par::Seq,
+        );
+        self.z64.clear();
+        for (a, column) in z.col_iter().enumerate() {
+            let start = self.z64.len();
+            self.z64.extend(column.iter().map(|&v| v as f64));
+            self.sumz[a] += self.z64[start..].iter().sum::<f64>();
+        }
+        let zr = faer::MatRef::from_column_major_slice(&self.z64, rows, m);
+        faer::linalg::matmul::matmul(
+            faer::MatMut::from_column_major_slice_mut(&mut self.ztz, m, m),
+            faer::Accum::Add,
+            zr.transpose(),
+            zr,
+            1.0f64,
+            faer::Par::Seq,
+        );
+    }
 }
 
 /// Per-column sums of X in f64, kept up to date as X_miss changes: plain column sums (the mu
@@ -253,14 +336,17 @@ mod tests {
         }
     }
 
-    /// Z^T Z and sum z from the parallel blocks equal the direct f64 sums, bit for bit on one
-    /// and two threads (the blocks are fixed and added in order).
+    /// X~^T Z, Z^T Z and sum z from the parallel blocks equal the direct f64 sums (X~^T Z to
+    /// within f32 rounding), bit for bit on one and two threads (the blocks are fixed and added
+    /// in order; N is not a multiple of the block or pass size, and big enough to run in
+    /// parallel).
     #[test]
-    fn gram_blocks_match_direct_sums_on_any_thread_count() {
-        let (n, m) = (5000, 8);
+    fn block_statistics_match_direct_sums_on_any_thread_count() {
+        let (n, d, m) = (5000, 8, 8);
+        assert!(n * d >= super::super::par::PARALLEL_MIN && n % PASS_ROWS != 0);
         let mut r = SmallRng::seed_from_u64(5);
         let z = DMatrix::<f32>::from_fn(n, m, |_, _| r.sample::<f32, _>(StandardNormal) + 0.3);
-        let xs = DMatrix::<f32>::from_fn(n, 3, |i, j| (i % 13) as f32 - j as f32);
+        let xs = DMatrix::<f32>::from_fn(n, d, |i, j| (i % 13) as f32 - j as f32);
         let run = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
@@ -288,6 +374,18 @@ mod tests {
                 assert!(
                     (one.ztz[(a, b)] - direct).abs() <= 1e-9 * n as f64,
                     "Z^T Z {a} {b}"
+                );
+            }
+            for dd in 0..d {
+                let terms = (0..n).map(|i| xs[(i, dd)] as f64 * z[(i, a)] as f64);
+                let (direct, size) = terms.fold((0.0, 0.0), |(s, t), v| (s + v, t + v.abs()));
+                assert!(one.xtz[(dd, a)].is_finite());
+                // Each block sums at most STATS_BLOCK products in f32: error below 1e-5 of
+                // the sum of their magnitudes.
+                assert!(
+                    (one.xtz[(dd, a)] - direct).abs() <= 1e-5 * size,
+                    "X~^T Z {dd} {a}: {} vs {direct}",
+                    one.xtz[(dd, a)]
                 );
             }
         }
