@@ -8,7 +8,7 @@
 use super::linalg::{SharedFactor, to_f32, view, view_mut};
 use super::rng::StepRng;
 use super::state::{ModelState, SIGMASQ_RANGE};
-use super::suffstats::{BlockStats, CrossStats, STATS_BLOCK, block_rows, passes};
+use super::suffstats::{BlockStats, CrossStats, block_count, block_rows, passes};
 pub use super::x_missing::sample_x_missing;
 use super::{Fallbacks, Hyperparameters, Prior};
 use faer::linalg::matmul::matmul;
@@ -46,7 +46,7 @@ pub fn sample_z(state: &mut ModelState, rng: &StepRng) {
     // Z = X~ K - 1 offset^T + E L^-1, block by block of images, each block's noise from its own
     // generator; the statistics of the W step are summed beside the draws.
     let mut scratch = std::mem::take(&mut state.z_blocks.0);
-    scratch.resize_with(n.div_ceil(STATS_BLOCK), BlockStats::default);
+    scratch.resize_with(block_count(n), BlockStats::default);
     let mut items = Vec::with_capacity(scratch.len());
     let mut rest = view_mut(&mut state.z);
     for (b, block) in scratch.iter_mut().enumerate() {
@@ -74,11 +74,14 @@ pub fn sample_z(state: &mut ModelState, rng: &StepRng) {
             for (column, off) in z_pass.as_mut().col_iter_mut().zip(&offset) {
                 column.iter_mut().for_each(|v| *v -= off);
             }
-            stats.noise.clear();
-            stats
-                .noise
-                .extend((0..len * m).map(|_| -> f32 { StandardNormal.sample(&mut r) }));
-            let e = faer::MatRef::from_column_major_slice(&stats.noise, len, m);
+            if stats.noise.len() < len * m {
+                stats.noise.resize(len * m, 0.0);
+            }
+            let noise = &mut stats.noise[..len * m];
+            for v in noise.iter_mut() {
+                *v = StandardNormal.sample(&mut r);
+            }
+            let e = faer::MatRef::from_column_major_slice(noise, len, m);
             matmul(
                 z_pass.as_mut(),
                 Accum::Add,

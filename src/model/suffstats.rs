@@ -35,7 +35,7 @@ impl CrossStats {
         let (n, d) = xs.shape();
         let m = z.ncols();
         let (xs, z) = (view(xs), view(z));
-        let blocks: Vec<usize> = (0..n.div_ceil(STATS_BLOCK)).collect();
+        let blocks: Vec<usize> = (0..block_count(n)).collect();
         let partial = super::par::map_items(blocks, n * d, |_, b| {
             let rows = block_rows(b, n);
             let mut stats = BlockStats::default();
@@ -53,22 +53,21 @@ impl CrossStats {
 
     /// Adds the blocks' statistics in f64, in block order.
     pub fn from_blocks(blocks: &[BlockStats], d: usize, m: usize) -> CrossStats {
-        let mut xtz = DMatrix::<f64>::zeros(d, m);
+        // Z^T X~ summed as the blocks hold it (M x D, contiguous), transposed once at the end.
+        let mut ztx = vec![0.0f64; m * d];
         let mut ztz = DMatrix::<f64>::zeros(m, m);
         let mut sumz = vec![0.0f64; m];
         for b in blocks {
-            // b.ztx is M x D column-major: entry (a, dd) at dd * m + a.
-            for (dd, column) in b.ztx.chunks_exact(m).enumerate() {
-                for (a, &v) in column.iter().enumerate() {
-                    xtz[(dd, a)] += v as f64;
-                }
-            }
+            ztx.iter_mut()
+                .zip(&b.ztx)
+                .for_each(|(t, &v)| *t += v as f64);
             ztz.as_mut_slice()
                 .iter_mut()
                 .zip(&b.ztz)
                 .for_each(|(t, v)| *t += v);
             sumz.iter_mut().zip(&b.sumz).for_each(|(t, v)| *t += v);
         }
+        let xtz = DMatrix::<f64>::from_fn(d, m, |dd, a| ztx[dd * m + a]);
         CrossStats { xtz, ztz, sumz }
     }
 
@@ -130,19 +129,37 @@ impl CrossStats {
     }
 }
 
-/// Images per block of the statistics: the units of parallel work of the Z step and of
-/// [`CrossStats::compute`]. Fixed, and the blocks are added in order, so the sums never depend
-/// on the number of threads.
+/// Images per block of the statistics, at least: the units of parallel work of the Z step and
+/// of [`CrossStats::compute`]. Blocks depend on N only, and are added in order, so the sums
+/// never depend on the number of threads.
 pub(crate) const STATS_BLOCK: usize = 512;
+
+/// Blocks at most: each keeps an M x D partial sum until all are added, so at N = 60,000 and
+/// M = 100 the blocks grow past [`STATS_BLOCK`] images rather than hold 37 MB of partial sums.
+const MAX_BLOCKS: usize = 32;
 
 /// Images per pass within a block: a pass's rows of X~ (800 KB at D = 784) stay in the core's
 /// L2 cache from the Z step's product, which reads them, to the statistics', which read them
 /// again.
 pub(crate) const PASS_ROWS: usize = 256;
 
+/// Images per block for N images: [`STATS_BLOCK`], or more (whole passes) past
+/// [`MAX_BLOCKS`] blocks.
+fn block_len(n: usize) -> usize {
+    n.div_ceil(MAX_BLOCKS)
+        .next_multiple_of(PASS_ROWS)
+        .max(STATS_BLOCK)
+}
+
+/// Number of blocks of N images.
+pub(crate) fn block_count(n: usize) -> usize {
+    n.div_ceil(block_len(n))
+}
+
 /// The rows of block `b` of `n` images.
 pub(crate) fn block_rows(b: usize, n: usize) -> std::ops::Range<usize> {
-    b * STATS_BLOCK..((b + 1) * STATS_BLOCK).min(n)
+    let len = block_len(n);
+    b * len..((b + 1) * len).min(n)
 }
 
 /// The passes of a block's rows, in order.
@@ -157,7 +174,7 @@ pub(crate) fn passes(rows: std::ops::Range<usize>) -> impl Iterator<Item = std::
 #[derive(Clone, Debug, Default)]
 pub(crate) struct BlockStats {
     /// Z_b^T X~_b (M x D, column-major), summed in f32 within the block (a single GEMM's
-    /// rounding over at most [`STATS_BLOCK`] images), in f64 across blocks.
+    /// rounding over one block of images), in f64 across blocks.
     ztx: Vec<f32>,
     /// Z_b^T Z_b (M x M) in f64.
     ztz: Vec<f64>,
@@ -336,6 +353,31 @@ mod tests {
         }
     }
 
+    /// The blocks cover every image once, in order, whole passes but the last, and there are
+    /// never more than [`MAX_BLOCKS`] of them.
+    #[test]
+    fn blocks_cover_every_image_once() {
+        for n in [
+            1, 255, 511, 512, 513, 10_000, 16_384, 16_385, 60_000, 100_003,
+        ] {
+            let count = block_count(n);
+            assert!(count <= MAX_BLOCKS.max(n.div_ceil(STATS_BLOCK)), "{n}");
+            assert!(n <= STATS_BLOCK * MAX_BLOCKS || count <= MAX_BLOCKS, "{n}");
+            let mut next = 0;
+            for b in 0..count {
+                let rows = block_rows(b, n);
+                assert_eq!(rows.start, next, "{n}, block {b}");
+                assert!(!rows.is_empty(), "{n}, block {b}");
+                assert!(
+                    b + 1 == count || rows.len() % PASS_ROWS == 0,
+                    "{n}, block {b}"
+                );
+                next = rows.end;
+            }
+            assert_eq!(next, n);
+        }
+    }
+
     /// X~^T Z, Z^T Z and sum z from the parallel blocks equal the direct f64 sums (X~^T Z to
     /// within f32 rounding), bit for bit on one and two threads (the blocks are fixed and added
     /// in order; N is not a multiple of the block or pass size, and big enough to run in
@@ -380,7 +422,7 @@ mod tests {
                 let terms = (0..n).map(|i| xs[(i, dd)] as f64 * z[(i, a)] as f64);
                 let (direct, size) = terms.fold((0.0, 0.0), |(s, t), v| (s + v, t + v.abs()));
                 assert!(one.xtz[(dd, a)].is_finite());
-                // Each block sums at most STATS_BLOCK products in f32: error below 1e-5 of
+                // Each block sums 512 products in f32: error below 1e-5 of
                 // the sum of their magnitudes.
                 assert!(
                     (one.xtz[(dd, a)] - direct).abs() <= 1e-5 * size,
