@@ -45,7 +45,7 @@ pub fn sample_z(state: &mut ModelState, rng: &StepRng) {
     let (k, l_inverse) = (to_f32(&k), to_f32(&factor.l_inverse));
     // Z = X~ K - 1 offset^T + E L^-1, block by block of images, each block's noise from its own
     // generator; the statistics of the W step are summed beside the draws.
-    let mut scratch = std::mem::take(&mut state.z_blocks.0);
+    let mut scratch = std::mem::take(&mut state.scratch.z_blocks);
     scratch.resize_with(block_count(n), BlockStats::default);
     let mut items = Vec::with_capacity(scratch.len());
     let mut rest = view_mut(&mut state.z);
@@ -94,7 +94,7 @@ pub fn sample_z(state: &mut ModelState, rng: &StepRng) {
         }
     });
     let stats = CrossStats::from_blocks(&scratch, d, m);
-    state.z_blocks.0 = scratch;
+    state.scratch.z_blocks = scratch;
     state.z_drawn(stats);
 }
 

@@ -144,14 +144,20 @@ pub struct ModelState {
     /// Numerical fallbacks counted by the conditionals since the sampler last took them
     /// (once per sweep, into its [`super::SweepRecord`]).
     pub(crate) fallbacks: super::Fallbacks,
-    /// The Z step's per-block sums and scratch, kept between sweeps.
-    pub(crate) z_blocks: Scratch,
+    /// Work space of the steps, kept between sweeps so a sweep allocates no big buffer.
+    pub(crate) scratch: Scratch,
 }
 
-/// Scratch space that a clone of the state does not copy (a clone starts empty and the next
-/// step fills it again).
+/// Work space of the steps. A clone of the state does not copy it (a clone starts empty and
+/// the next step fills it again).
 #[derive(Debug, Default)]
-pub(crate) struct Scratch(pub Vec<BlockStats>);
+pub(crate) struct Scratch {
+    /// The Z step's per-block sums and noise.
+    pub z_blocks: Vec<BlockStats>,
+    /// The X_miss step's copies of Z^T and W^T, one padded row per image or pixel.
+    pub zt: Vec<f32>,
+    pub wt: Vec<f32>,
+}
 
 impl Clone for Scratch {
     fn clone(&self) -> Self {
@@ -228,7 +234,7 @@ impl ModelState {
             cross: None,
             residual: None,
             fallbacks: super::Fallbacks::default(),
-            z_blocks: Scratch::default(),
+            scratch: Scratch::default(),
         };
         state.refresh_columns();
         Ok(state)
@@ -428,6 +434,7 @@ impl ModelState {
             mu: &self.mu,
             sigmasq: &self.sigmasq,
             fallbacks: &mut self.fallbacks,
+            scratch: &mut self.scratch,
         }
     }
 
@@ -469,6 +476,7 @@ pub(crate) struct XMissingParts<'a> {
     pub mu: &'a [f32],
     pub sigmasq: &'a [f32],
     pub fallbacks: &'a mut super::Fallbacks,
+    pub scratch: &'a mut Scratch,
 }
 
 fn check_len(what: &'static str, expected: usize, got: usize) -> Result<(), ModelError> {

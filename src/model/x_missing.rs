@@ -19,6 +19,7 @@ use super::moments::Sample;
 use super::rng::StepRng;
 use super::state::{MissingIndex, ModelState};
 use super::suffstats::ColumnSums;
+use nalgebra::DMatrix;
 use rand::rngs::SmallRng;
 use rand_distr::{Distribution, StandardNormal};
 
@@ -57,8 +58,11 @@ pub fn sample_x_missing_tallied(
     let n = state.x.nrows();
     let parts = state.x_missing_parts();
     let (d, m) = parts.w.shape();
-    let zt = parts.z.transpose(); // M x N: column n is z_n, contiguous
-    let wt = parts.w.transpose(); // M x D: column d is w_d, contiguous
+    // z_n and w_d as contiguous rows padded to whole AVX registers (zeros in the padding), in
+    // buffers kept between sweeps.
+    let stride = m.next_multiple_of(LANES);
+    transpose_padded(parts.z, stride, &mut parts.scratch.zt);
+    transpose_padded(parts.w, stride, &mut parts.scratch.wt);
     let sd: Vec<f32> = parts.sigmasq.iter().map(|s| s.sqrt()).collect();
     let group = d
         .div_ceil(GROUPS_PER_THREAD * rayon::current_num_threads())
@@ -79,9 +83,9 @@ pub fn sample_x_missing_tallied(
     };
     let inputs = Inputs {
         n,
-        m,
-        zt: zt.as_slice(),
-        wt: wt.as_slice(),
+        stride,
+        zt: &parts.scratch.zt,
+        wt: &parts.scratch.wt,
         mu: parts.mu,
         sd: &sd,
         shift: &parts.columns.shift,
@@ -121,8 +125,11 @@ pub fn sample_x_missing_tallied(
 /// What every group reads.
 struct Inputs<'a> {
     n: usize,
-    m: usize,
+    /// Length of the rows of `zt` and `wt`: M rounded up to whole [`LANES`].
+    stride: usize,
+    /// z_n for every image, one padded row each.
     zt: &'a [f32],
+    /// w_d for every pixel, one padded row each.
     wt: &'a [f32],
     mu: &'a [f32],
     sd: &'a [f32],
@@ -217,7 +224,8 @@ fn draw_group_generic<const FMA: bool>(
     xs: &mut [f32],
     mut sample: Option<Sample>,
 ) -> Vec<ColumnDeltas> {
-    let (n, m) = (inputs.n, inputs.m);
+    let (n, stride) = (inputs.n, inputs.stride);
+    let z_row = |i: usize| &inputs.zt[i * stride..(i + 1) * stride];
     let rows = inputs.missing.rows();
     // Entry k of the group is quantity k - base of its part of the moments.
     let base = inputs.missing.column_range(columns.start).start;
@@ -238,7 +246,7 @@ fn draw_group_generic<const FMA: bool>(
         // Bring the block's z_n into cache in one sequential sweep, which the hardware
         // prefetcher streams; gathered one row at a time by the dot products below, the first
         // touches each waited for memory.
-        for line in inputs.zt[block_start * m..block_end * m].chunks(16) {
+        for line in inputs.zt[block_start * stride..block_end * stride].chunks(16) {
             prefetch(&line[0]);
         }
         for (c, dd) in columns.clone().enumerate() {
@@ -253,16 +261,26 @@ fn draw_group_generic<const FMA: bool>(
             let entries = &rows[start..end];
             // The dot products first, in a loop of their own: its loads of z_n are independent,
             // so the CPU overlaps their cache misses (interleaved with the draws, one at a time).
-            let wd = &inputs.wt[dd * m..(dd + 1) * m];
+            // Eight at a time, which share one reduction of their sums across lanes.
+            let wd = &inputs.wt[dd * stride..(dd + 1) * stride];
             let mu = inputs.mu[dd];
             // (A plain loop, not an iterator adapter: a closure would not inherit the AVX2 and
             // FMA target features and would call the software fmaf.)
             let (xc, xsc) = (&mut x[c * n..(c + 1) * n], &mut xs[c * n..(c + 1) * n]);
             fits.clear();
-            for &i in entries {
+            let mut eights = entries.chunks_exact(LANES);
+            for group in eights.by_ref() {
+                let sums = dots8::<FMA>(wd, std::array::from_fn(|j| z_row(group[j] as usize)));
+                for (&i, sum) in group.iter().zip(sums) {
+                    fits.push(sum + mu);
+                    // Ask for the entry's x and x~ now, so the draws below find them in cache.
+                    prefetch(&xc[i as usize]);
+                    prefetch(&xsc[i as usize]);
+                }
+            }
+            for &i in eights.remainder() {
                 let i = i as usize;
-                fits.push(dot::<FMA>(wd, &inputs.zt[i * m..(i + 1) * m]) + mu);
-                // Ask for the entry's x and x~ now, so the draws below find them in cache.
+                fits.push(dot::<FMA>(wd, z_row(i)) + mu);
                 prefetch(&xc[i]);
                 prefetch(&xsc[i]);
             }
@@ -308,8 +326,33 @@ fn prefetch<T>(value: &T) {
     let _ = value;
 }
 
-/// Dot product in 8 independent lanes; with `FMA`, one AVX register of fused multiply-adds
-/// (the caller must then run with AVX2 and FMA enabled).
+/// Floats per AVX register: the rows of Z^T and W^T are padded to a multiple of this.
+const LANES: usize = 8;
+
+/// Writes `a` (R x M) transposed into `out`, row r of `a` as `out[r * stride..][..M]`, the
+/// padding up to `stride` zero. Keeps `out`'s allocation (and its zero padding) when the size
+/// is unchanged. In parallel over fixed blocks of rows.
+fn transpose_padded(a: &DMatrix<f32>, stride: usize, out: &mut Vec<f32>) {
+    let (rows, m) = a.shape();
+    if out.len() != rows * stride {
+        out.clear();
+        out.resize(rows * stride, 0.0);
+    }
+    let values = a.as_slice();
+    super::par::for_each_chunk_mut(out, ROW_BLOCK * stride, |c, chunk| {
+        let first = c * ROW_BLOCK;
+        let count = chunk.len() / stride;
+        for k in 0..m {
+            let column = &values[k * rows + first..k * rows + first + count];
+            for (r, &v) in column.iter().enumerate() {
+                chunk[r * stride + k] = v;
+            }
+        }
+    });
+}
+
+/// Dot product of two rows padded to whole [`LANES`], in 8 independent lanes; with `FMA`,
+/// AVX registers of fused multiply-adds (the caller must then run with AVX2 and FMA enabled).
 #[inline(always)]
 fn dot<const FMA: bool>(a: &[f32], b: &[f32]) -> f32 {
     #[cfg(target_arch = "x86_64")]
@@ -318,13 +361,8 @@ fn dot<const FMA: bool>(a: &[f32], b: &[f32]) -> f32 {
         // which run only after the CPU was checked for AVX2 and FMA.
         return unsafe { dot_avx2_fma(a, b) };
     }
-    let mut acc = [0.0f32; 8];
-    let (ac, bc) = (a.chunks_exact(8), b.chunks_exact(8));
-    let mut tail = 0.0f32;
-    for (x, y) in ac.remainder().iter().zip(bc.remainder()) {
-        tail += x * y;
-    }
-    for (xs, ys) in ac.zip(bc) {
+    let mut acc = [0.0f32; LANES];
+    for (xs, ys) in a.chunks_exact(LANES).zip(b.chunks_exact(LANES)) {
         for ((s, x), y) in acc.iter_mut().zip(xs).zip(ys) {
             *s += x * y;
         }
@@ -335,48 +373,128 @@ fn dot<const FMA: bool>(a: &[f32], b: &[f32]) -> f32 {
         acc[2] + acc[6],
         acc[3] + acc[7],
     ];
-    (half[0] + half[2]) + (half[1] + half[3]) + tail
+    (half[0] + half[2]) + (half[1] + half[3])
 }
 
-/// [`dot`] with AVX2 loads and FMA, 8 lanes at a time, the tail one by one.
+/// The dot products of `w` with eight rows, all padded to whole [`LANES`].
+#[inline(always)]
+fn dots8<const FMA: bool>(w: &[f32], rows: [&[f32]; LANES]) -> [f32; LANES] {
+    #[cfg(target_arch = "x86_64")]
+    if FMA {
+        // SAFETY: as for `dot`.
+        return unsafe { dots8_avx2_fma(w, rows) };
+    }
+    rows.map(|row| dot::<false>(w, row))
+}
+
+/// [`dot`] with AVX2 loads and FMA, over the whole registers of the shorter row.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 #[inline]
 fn dot_avx2_fma(a: &[f32], b: &[f32]) -> f32 {
     use std::arch::x86_64::*;
-    let len = a.len().min(b.len());
-    let lanes = len / 8 * 8;
+    let len = a.len().min(b.len()) / LANES * LANES;
     let mut acc = _mm256_setzero_ps();
     let mut k = 0;
-    while k < lanes {
-        // SAFETY: k + 8 <= len, so both 8-float loads are in bounds (unaligned loads).
+    while k < len {
+        // SAFETY: k + LANES <= len, so both 8-float loads are in bounds (unaligned loads).
         unsafe {
             let x = _mm256_loadu_ps(a.as_ptr().add(k));
             let y = _mm256_loadu_ps(b.as_ptr().add(k));
             acc = _mm256_fmadd_ps(x, y, acc);
         }
-        k += 8;
-    }
-    let mut tail = 0.0f32;
-    for (x, y) in a[lanes..len].iter().zip(&b[lanes..len]) {
-        tail = x.mul_add(*y, tail);
+        k += LANES;
     }
     let half = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps::<1>(acc));
     let pair = _mm_add_ps(half, _mm_movehl_ps(half, half));
     let one = _mm_add_ss(pair, _mm_shuffle_ps::<0b01>(pair, pair));
-    _mm_cvtss_f32(one) + tail
+    _mm_cvtss_f32(one)
+}
+
+/// [`dots8`] with AVX2 and FMA: one accumulator per row, `w` loaded once for all eight, and
+/// the eight horizontal sums done together (three rounds of pairwise additions).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn dots8_avx2_fma(w: &[f32], rows: [&[f32]; LANES]) -> [f32; LANES] {
+    use std::arch::x86_64::*;
+    let len = w.len() / LANES * LANES;
+    // Every row at least as long as w's whole registers (panics otherwise, before any load).
+    let rows = rows.map(|row| &row[..len]);
+    let mut acc = [_mm256_setzero_ps(); LANES];
+    let mut k = 0;
+    while k < len {
+        // SAFETY: k + LANES <= len and every row (and w) has at least len floats.
+        unsafe {
+            let wv = _mm256_loadu_ps(w.as_ptr().add(k));
+            for (a, row) in acc.iter_mut().zip(&rows) {
+                *a = _mm256_fmadd_ps(_mm256_loadu_ps(row.as_ptr().add(k)), wv, *a);
+            }
+        }
+        k += LANES;
+    }
+    // hadd(a, b) = [a0+a1, a2+a3, b0+b1, b2+b3 | a4+a5, a6+a7, b4+b5, b6+b7]; two rounds give
+    // each row's partial sums of the low and of the high half, the permutes then add the halves.
+    let s01 = _mm256_hadd_ps(acc[0], acc[1]);
+    let s23 = _mm256_hadd_ps(acc[2], acc[3]);
+    let s45 = _mm256_hadd_ps(acc[4], acc[5]);
+    let s67 = _mm256_hadd_ps(acc[6], acc[7]);
+    let s0123 = _mm256_hadd_ps(s01, s23);
+    let s4567 = _mm256_hadd_ps(s45, s67);
+    let low = _mm256_permute2f128_ps::<0x20>(s0123, s4567);
+    let high = _mm256_permute2f128_ps::<0x31>(s0123, s4567);
+    let sums = _mm256_add_ps(low, high);
+    let mut out = [0.0f32; LANES];
+    // SAFETY: out holds exactly LANES floats.
+    unsafe { _mm256_storeu_ps(out.as_mut_ptr(), sums) };
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Both builds of the dot product agree with f64 algebra, for lengths around the lane count.
+    /// Both builds of the dot product, single and eight at a time, agree with f64 algebra for
+    /// lengths around the lane count, padded with zeros to whole lanes as the step pads them.
     #[test]
     fn dot_products_match_f64() {
-        for len in [1, 7, 8, 9, 16, 50, 100] {
-            let a: Vec<f32> = (0..len).map(|i| (i as f32 * 0.37).sin()).collect();
-            let b: Vec<f32> = (0..len).map(|i| (i as f32 * 0.11).cos() * 3.0).collect();
+        for len in [1usize, 7, 8, 9, 16, 17, 24, 50, 100] {
+            let padded = len.next_multiple_of(LANES);
+            let row = |f: &dyn Fn(f32) -> f32| -> Vec<f32> {
+                (0..padded)
+                    .map(|i| if i < len { f(i as f32) } else { 0.0 })
+                    .collect()
+            };
+            let a = row(&|x| (x * 0.37).sin());
+            let b = row(&|x| (x * 0.11).cos() * 3.0);
+            let others: Vec<Vec<f32>> = (0..LANES)
+                .map(|j| row(&move |x| (x * 0.05 + j as f32).sin() * (j as f32 - 3.5)))
+                .collect();
+            let eight: [&[f32]; LANES] = std::array::from_fn(|j| others[j].as_slice());
+            let exact_of =
+                |r: &[f32]| -> f64 { a.iter().zip(r).map(|(x, y)| *x as f64 * *y as f64).sum() };
+            for (j, got) in dots8::<false>(&a, eight).into_iter().enumerate() {
+                let exact = exact_of(&others[j]);
+                assert!(
+                    (got as f64 - exact).abs() < 1e-5 * (1.0 + exact.abs()),
+                    "{len} {j}"
+                );
+            }
+            if fma_available() {
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: checked just above.
+                for (j, got) in unsafe { dots8_fma_for_test(&a, eight) }
+                    .into_iter()
+                    .enumerate()
+                {
+                    let exact = exact_of(&others[j]);
+                    assert!(got.is_finite());
+                    assert!(
+                        (got as f64 - exact).abs() < 1e-5 * (1.0 + exact.abs()),
+                        "{len} {j}"
+                    );
+                }
+            }
             let exact: f64 = a.iter().zip(&b).map(|(x, y)| *x as f64 * *y as f64).sum();
             let plain = dot::<false>(&a, &b) as f64;
             assert!((plain - exact).abs() < 1e-5 * (1.0 + exact.abs()), "{len}");
@@ -389,6 +507,36 @@ mod tests {
                 assert!((fused - exact).abs() < 1e-5 * (1.0 + exact.abs()), "{len}");
             }
         }
+    }
+
+    /// The padded transpose holds every entry where the dot products read it and zeros in
+    /// the padding, also when the buffer is reused (the sizes take several parallel blocks).
+    #[test]
+    fn padded_transpose_is_the_transpose_with_zero_padding() {
+        let (rows, m) = (ROW_BLOCK * 40 + 3, 13usize);
+        let stride = m.next_multiple_of(LANES);
+        let mut out = vec![7.0f32; 5];
+        for round in 0..2 {
+            let a = DMatrix::<f32>::from_fn(rows, m, |i, k| (i * 31 + k * 7 + round) as f32);
+            transpose_padded(&a, stride, &mut out);
+            assert_eq!(out.len(), rows * stride);
+            for i in 0..rows {
+                for k in 0..stride {
+                    let want = if k < m { a[(i, k)] } else { 0.0 };
+                    assert_eq!(
+                        out[i * stride + k],
+                        want,
+                        "round {round}, row {i}, entry {k}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    fn dots8_fma_for_test(w: &[f32], rows: [&[f32]; LANES]) -> [f32; LANES] {
+        dots8::<true>(w, rows)
     }
 
     #[cfg(target_arch = "x86_64")]
