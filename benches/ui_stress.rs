@@ -129,6 +129,9 @@ fn main() {
         "N = {n}{}, {restarts} restarts",
         if tiled { " (shifted copies)" } else { "" }
     );
+    // Rayon's pool below the UI thread's priority, as `gibbs_fa::gui::run` starts it before the
+    // window opens (without it the pool's threads compete with the UI thread as equals).
+    gibbs_fa::gui::background_rayon_pool();
     let out = tempfile::tempdir().expect("a temporary folder");
     let mut bench = Bench {
         h: Harness::builder()
@@ -204,13 +207,21 @@ fn main() {
     }
 
     // Every export but the PNG.
-    bench.phase = "exports";
-    for (kind, name) in [
-        (ExportKind::TracesCsv, "traces.csv"),
-        (ExportKind::PosteriorSummary, "posterior-idx3-float"),
-        (ExportKind::Completion, "completion-idx3-float"),
-        (ExportKind::Masks, "masks-idx3-ubyte"),
+    for (kind, name, phase) in [
+        (ExportKind::TracesCsv, "traces.csv", "export traces"),
+        (
+            ExportKind::PosteriorSummary,
+            "posterior-idx3-float",
+            "export posterior",
+        ),
+        (
+            ExportKind::Completion,
+            "completion-idx3-float",
+            "export completion",
+        ),
+        (ExportKind::Masks, "masks-idx3-ubyte", "export masks"),
     ] {
+        bench.phase = phase;
         export(&mut bench, kind, &out.path().join(name));
     }
 

@@ -59,6 +59,7 @@ pub use command::AppCommand;
 pub use controls::RunAction;
 pub use export::ExportKind;
 pub use panels::SourceChoice;
+pub use priority::background_rayon_pool;
 
 /// Opens the window and runs until it is closed.
 pub fn run(options: AppOptions) -> ExitCode {
