@@ -18,7 +18,9 @@ use rand::rngs::SmallRng;
 use rand_distr::{Distribution, Gamma, StandardNormal};
 
 /// Z | W, mu, sigma^2, X: rows independent with shared precision J = I + W^T S^-1 W,
-/// Z = Xc S^-1 W J^-1 + E L^-1 (SPEC 5.1).
+/// Z = Xc S^-1 W J^-1 + E L^-1 (SPEC 5.1). Also leaves in the state the W step's statistics
+/// (X~^T Z, Z^T Z, sum z) for the new Z, summed in the same pass over X~ (see
+/// [`super::suffstats`]).
 pub fn sample_z(state: &mut ModelState, rng: &StepRng) {
     let (n, d, m) = state.shape();
     // J = I + W^T S^-1 W = I + Ws^T Ws with Ws = S^-1/2 W, in f64 (a small GEMM).
