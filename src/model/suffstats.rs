@@ -369,7 +369,7 @@ mod tests {
                 assert_eq!(rows.start, next, "{n}, block {b}");
                 assert!(!rows.is_empty(), "{n}, block {b}");
                 assert!(
-                    b + 1 == count || rows.len() % PASS_ROWS == 0,
+                    b + 1 == count || rows.len().is_multiple_of(PASS_ROWS),
                     "{n}, block {b}"
                 );
                 next = rows.end;
@@ -385,7 +385,7 @@ mod tests {
     #[test]
     fn block_statistics_match_direct_sums_on_any_thread_count() {
         let (n, d, m) = (5000, 8, 8);
-        assert!(n * d >= super::super::par::PARALLEL_MIN && n % PASS_ROWS != 0);
+        assert!(n * d >= super::super::par::PARALLEL_MIN && !n.is_multiple_of(PASS_ROWS));
         let mut r = SmallRng::seed_from_u64(5);
         let z = DMatrix::<f32>::from_fn(n, m, |_, _| r.sample::<f32, _>(StandardNormal) + 0.3);
         let xs = DMatrix::<f32>::from_fn(n, d, |i, j| (i % 13) as f32 - j as f32);
