@@ -123,7 +123,7 @@ impl MissingIndex {
 ///
 /// Beside X the state keeps X~ = X - 1 c^T, X shifted by its column means, which the big
 /// products read (see [`super::suffstats`]), and the sufficient statistics that replace the
-/// fitted values Z W^T: no N x D x M product beyond the two GEMMs of the Z and W steps.
+/// fitted values Z W^T: no N x D x M product beyond the two GEMMs the Z step runs.
 #[derive(Clone, Debug)]
 pub struct ModelState {
     pub(crate) x: DMatrix<f32>,
