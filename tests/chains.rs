@@ -510,3 +510,57 @@ fn chain_one_fed_from_elsewhere_gives_the_same_k_chains() {
     feed.observe(&chain1, &r);
     assert_eq!(rest.diagnostics().unwrap().scalars, d_full.scalars);
 }
+
+/// The half moments of the missing pixels folded in by the X_miss pass as it draws
+/// (`sweep_folding`, how a chain records) are bit for bit those of a second pass after the
+/// sweep (`push`, how chain 1 fed from the app's sampler records), on 1 and 2 threads, with
+/// enough missing pixels for the parallel paths of both and a draw left out in the middle.
+#[test]
+fn half_moments_folded_while_drawing_equal_a_pass_after_the_sweep() {
+    use gibbs_fa::diagnostics::HalfMoments;
+    let (n, d) = (1500, 60);
+    let mut r = rng(32);
+    let x: Vec<f32> = (0..n * d)
+        .map(|_| (100.0 + 40.0 * normal(&mut r)) as f32)
+        .collect();
+    let problem = Problem {
+        n,
+        d,
+        x_observed: x.clone(),
+        missing: (0..n * d).map(|k| (k * 7919) % 10 < 4).collect(),
+        x_true: Some(x),
+    };
+    let s = settings(4, 9, 2, 8);
+    let run = |threads: usize| {
+        in_pool(threads, || {
+            let mut folding = GibbsSampler::new(&problem, &s).unwrap();
+            let mut plain = GibbsSampler::new(&problem, &s).unwrap();
+            let len = plain.state().missing().len();
+            assert!(
+                len >= 1 << 15,
+                "{len} missing: too few for the parallel paths"
+            );
+            // 7 draws planned: halves of 3, the middle draw left out.
+            let (mut folded, mut pushed) = (HalfMoments::new(len, 7), HalfMoments::new(len, 7));
+            for _ in 0..7 {
+                let a = folding.sweep_folding(folded.begin());
+                let b = plain.sweep();
+                assert_eq!(a.log_joint.to_bits(), b.log_joint.to_bits());
+                let state = plain.state();
+                let (xs, idx) = (state.x(), state.missing());
+                pushed.push(|k| xs[(idx.rows()[k] as usize, idx.cols()[k] as usize)] as f64);
+            }
+            assert!(folded.is_complete());
+            assert_eq!(folded, pushed);
+            // A draw of the wrong length is left alone and the sweep is the same.
+            let mut other = HalfMoments::new(len + 1, 7);
+            let before = other.clone();
+            let a = folding.sweep_folding(other.begin());
+            let b = plain.sweep();
+            assert_eq!(a.log_joint.to_bits(), b.log_joint.to_bits());
+            assert_eq!(other.half_means(0), before.half_means(0));
+            folded
+        })
+    };
+    assert_eq!(run(1), run(2));
+}

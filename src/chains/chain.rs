@@ -38,7 +38,8 @@ pub struct Chain {
 impl Chain {
     /// One sweep, then the scalar quantities and (after burn-in) the half moments.
     pub(crate) fn sweep(&mut self, quantities: &[Quantity]) -> ChainSweep {
-        let record = self.sampler.sweep();
+        let halves = self.record.begin_sweep(&self.sampler);
+        let record = self.sampler.sweep_folding(halves);
         self.record.observe(&self.sampler, record, quantities)
     }
 

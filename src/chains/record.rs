@@ -3,12 +3,14 @@
 //! where its burn-in counts from. A [`super::Chain`] sweeps its own sampler and records here;
 //! a [`super::ChainFeed`] records a sampler swept on another thread (the app's view sampler).
 //!
-//! Threads: the thread that sweeps the sampler; [`Record::observe`] is O(quantities) plus one
-//! pass over the missing pixels after burn-in.
+//! Threads: the thread that sweeps the sampler. After burn-in a [`super::Chain`] has the
+//! sweep's X_miss pass fold the missing pixels into their half moments as it draws them
+//! ([`Record::begin_sweep`]); [`Record::observe`] is then O(quantities + D), and a pass over
+//! the missing pixels only for a sampler swept elsewhere (the feed).
 
 use super::chain::{ChainSweep, Halves};
 use super::quantities::Quantity;
-use crate::diagnostics::HalfMoments;
+use crate::diagnostics::{HalfDraw, HalfMoments};
 use crate::model::{GibbsSampler, SweepRecord};
 
 /// One chain's record; see the module docs.
@@ -25,6 +27,9 @@ pub(crate) struct Record {
     /// The run length and burn-in the halves are planned for.
     pub(crate) sweeps: usize,
     pub(crate) burn_in: usize,
+    /// Set by [`Record::begin_sweep`] when the sweep's X_miss pass folds the missing pixels
+    /// into their half moments itself; [`Record::observe`] then skips them.
+    missing_folded: bool,
 }
 
 impl Halves {
@@ -61,7 +66,24 @@ impl Record {
             change_point: sampler.iteration(),
             sweeps: s.sweeps,
             burn_in: s.burn_in,
+            missing_folded: false,
         }
+    }
+
+    /// Before a sweep of `sampler`: takes a new run length, and when the coming draw belongs
+    /// in the half moments, starts the missing pixels' draw for the sweep's X_miss pass to
+    /// fold in as it draws ([`GibbsSampler::sweep_folding`]); None otherwise (then
+    /// [`Self::observe`] does it all after the sweep).
+    pub(crate) fn begin_sweep(&mut self, sampler: &GibbsSampler) -> Option<HalfDraw<'_>> {
+        self.sync_run_length(sampler);
+        self.missing_folded = false;
+        let coming = sampler.iteration() + 1;
+        let warmup = coming.saturating_sub(self.change_point) <= self.burn_in;
+        if warmup || self.halves.missing.len() != sampler.state().missing().len() {
+            return None;
+        }
+        self.missing_folded = true;
+        self.halves.missing.begin()
     }
 
     /// Records the sweep `record` the sampler just made: the scalar quantities and, after
@@ -81,13 +103,16 @@ impl Record {
             column.push(v);
         }
         let warmup = record.iter.saturating_sub(self.change_point) <= self.burn_in;
+        let folded = std::mem::take(&mut self.missing_folded);
         if !warmup {
             let state = sampler.state();
             let (x, idx) = (state.x(), state.missing());
             let (rows, cols) = (idx.rows(), idx.cols());
-            self.halves
-                .missing
-                .push(|k| x[(rows[k] as usize, cols[k] as usize)] as f64);
+            if !folded {
+                self.halves
+                    .missing
+                    .push(|k| x[(rows[k] as usize, cols[k] as usize)] as f64);
+            }
             let s = state.sigmasq();
             self.halves.sigmasq.push(|k| s[k] as f64);
             let mu = state.mu();

@@ -28,7 +28,9 @@ pub mod split_moments;
 pub use draws::Draws;
 pub use ess::{ess_bulk, ess_mean, ess_tail, mcse_mean};
 pub use rhat::rhat;
-pub use split_moments::{HalfMoments, RhatSummary, rhat_classic_so_far, split_rhat_classic};
+pub use split_moments::{
+    HalfDraw, HalfMoments, RhatSummary, rhat_classic_so_far, split_rhat_classic,
+};
 
 /// Most chains the diagnostics of running moments combine (the app and CLI run 1 to 8).
 pub const MAX_CHAINS: usize = 8;

@@ -110,6 +110,35 @@ impl HalfMoments {
     /// Returns false (and changes nothing) for the middle draw of an odd count and for draws
     /// beyond the planned number.
     pub fn push(&mut self, value: impl Fn(usize) -> f64 + Sync + Send) -> bool {
+        let Some(draw) = self.begin() else {
+            return false;
+        };
+        let update = |c: usize, mut part: HalfDraw| {
+            for j in 0..part.acc.len() {
+                part.fold(j, value(c * CHUNK + j));
+            }
+        };
+        let len = draw.len();
+        let parts = draw.split((1..).map(|c| c * CHUNK));
+        if len < PARALLEL_MIN {
+            parts
+                .into_iter()
+                .enumerate()
+                .for_each(|(c, p)| update(c, p));
+        } else {
+            parts
+                .into_par_iter()
+                .enumerate()
+                .for_each(|(c, p)| update(c, p));
+        }
+        true
+    }
+
+    /// Starts the next draw, which the caller folds in quantity by quantity through
+    /// [`HalfDraw::fold`] (the X_miss pass does for the missing pixels, as it draws them: no
+    /// second pass over them). None for a draw that [`Self::push`] would leave out; the draw
+    /// is counted as seen either way.
+    pub fn begin(&mut self) -> Option<HalfDraw<'_>> {
         let t = self.seen;
         self.seen += 1;
         let (offset, count) = if t < self.half {
@@ -117,31 +146,72 @@ impl HalfMoments {
         } else if t >= self.planned - self.half && t < self.planned {
             (2, t + 1 - (self.planned - self.half))
         } else {
-            return false;
+            return None;
         };
-        let inv = 1.0 / count as f64;
-        let update = |c: usize, chunk: &mut [[f32; 4]]| {
-            for (j, a) in chunk.iter_mut().enumerate() {
-                let x = value(c * CHUNK + j);
-                let mean = a[offset] as f64;
-                let delta = x - mean;
-                let mean = mean + delta * inv;
-                a[offset] = mean as f32;
-                a[offset + 1] = (a[offset + 1] as f64 + delta * (x - mean)) as f32;
+        Some(HalfDraw {
+            acc: &mut self.acc,
+            offset,
+            inv: 1.0 / count as f64,
+        })
+    }
+}
+
+/// One draw being folded into a [`HalfMoments`] by its caller (see [`HalfMoments::begin`]).
+#[derive(Debug)]
+pub struct HalfDraw<'a> {
+    acc: &'a mut [[f32; 4]],
+    /// 0 for the first half, 2 for the second.
+    offset: usize,
+    /// 1 / the half's count with this draw.
+    inv: f64,
+}
+
+impl<'a> HalfDraw<'a> {
+    /// Number of quantities in this part.
+    pub fn len(&self) -> usize {
+        self.acc.len()
+    }
+
+    /// True with no quantities.
+    pub fn is_empty(&self) -> bool {
+        self.acc.is_empty()
+    }
+
+    /// Splits the draw into consecutive parts ending (exclusive) at `ends`, ascending, for
+    /// parallel workers; quantity k of a part is quantity (its start + k). Parts stop at the
+    /// last quantity (an end beyond it closes the last part).
+    pub fn split(self, ends: impl Iterator<Item = usize>) -> Vec<HalfDraw<'a>> {
+        let (offset, inv) = (self.offset, self.inv);
+        let total = self.acc.len();
+        let mut rest = self.acc;
+        let mut done = 0;
+        let mut parts = Vec::new();
+        for end in ends {
+            if done >= total {
+                break;
             }
-        };
-        if self.acc.len() < PARALLEL_MIN {
-            self.acc
-                .chunks_mut(CHUNK)
-                .enumerate()
-                .for_each(|(c, x)| update(c, x));
-        } else {
-            self.acc
-                .par_chunks_mut(CHUNK)
-                .enumerate()
-                .for_each(|(c, x)| update(c, x));
+            let end = end.min(total);
+            let (head, tail) = std::mem::take(&mut rest).split_at_mut(end - done);
+            parts.push(HalfDraw {
+                acc: head,
+                offset,
+                inv,
+            });
+            rest = tail;
+            done = end;
         }
-        true
+        parts
+    }
+
+    /// Folds `x` in as quantity `k` of this part (Welford's step in f64, stored in f32).
+    #[inline(always)]
+    pub fn fold(&mut self, k: usize, x: f64) {
+        let a = &mut self.acc[k];
+        let mean = a[self.offset] as f64;
+        let delta = x - mean;
+        let mean = mean + delta * self.inv;
+        a[self.offset] = mean as f32;
+        a[self.offset + 1] = (a[self.offset + 1] as f64 + delta * (x - mean)) as f32;
     }
 }
 

@@ -14,6 +14,7 @@ use super::{
     Fallbacks, Hyperparameters, ImageSummary, MeanStd, ModelError, Prior, Problem, SamplerSettings,
     Schedule, StepTimes, SweepRecord, Traces, validate_run_length,
 };
+use crate::diagnostics::HalfDraw;
 use nalgebra::DMatrix;
 use std::time::Instant;
 
@@ -82,6 +83,14 @@ impl GibbsSampler {
     /// One full sweep (all conditionals of the schedule), then the log joint, traces and
     /// running moments.
     pub fn sweep(&mut self) -> SweepRecord {
+        self.sweep_folding(None)
+    }
+
+    /// [`Self::sweep`], folding the new values of the missing entries into `halves` (a
+    /// chain's half moments, one quantity per missing entry in index order) as the X_miss pass
+    /// draws them, instead of in a second pass over them afterwards. `halves` is left
+    /// untouched when its length is not the number of missing entries.
+    pub fn sweep_folding(&mut self, halves: Option<HalfDraw>) -> SweepRecord {
         let start = Instant::now();
         self.iteration += 1;
         let sweep = self.iteration as u64;
@@ -125,6 +134,7 @@ impl GibbsSampler {
         let tally = Tally {
             sample: self.x_moments.begin(include),
             truth,
+            halves,
         };
         let scores =
             sample_x_missing_tallied(st, &StepRng::new(seed, sweep, Step::XMissing), Some(tally));

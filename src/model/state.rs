@@ -23,9 +23,9 @@ impl MissingIndex {
     /// Builds the index from a row-major N x D mask (length already checked).
     pub fn from_row_major(n: usize, d: usize, missing: &[bool]) -> MissingIndex {
         let mut counts = vec![0usize; d];
-        for (k, &m) in missing.iter().enumerate() {
-            if m {
-                counts[k % d] += 1;
+        for row in missing.chunks_exact(d) {
+            for (c, &m) in counts.iter_mut().zip(row) {
+                *c += m as usize;
             }
         }
         let mut col_ptr = Vec::with_capacity(d + 1);
@@ -208,12 +208,20 @@ impl ModelState {
                 got: missing_row_major.len(),
             });
         }
+        // Row-major values into the column-major X a tile at a time, so the writes of a tile
+        // stay within a few cache lines of each column.
         let mut x = DMatrix::zeros(n, d);
-        for i in 0..n {
-            for j in 0..d {
-                let v = x_at(i * d + j);
-                check_value("x", v, i * d + j, d)?;
-                x[(i, j)] = v;
+        const TILE: usize = 32;
+        for i0 in (0..n).step_by(TILE) {
+            let rows = i0..(i0 + TILE).min(n);
+            for j0 in (0..d).step_by(TILE) {
+                for i in rows.clone() {
+                    for j in j0..(j0 + TILE).min(d) {
+                        let v = x_at(i * d + j);
+                        check_value("x", v, i * d + j, d)?;
+                        x[(i, j)] = v;
+                    }
+                }
             }
         }
         let mut state = ModelState {

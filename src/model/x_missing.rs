@@ -19,6 +19,7 @@ use super::moments::Sample;
 use super::rng::StepRng;
 use super::state::{MissingIndex, ModelState};
 use super::suffstats::ColumnSums;
+use crate::diagnostics::HalfDraw;
 use nalgebra::DMatrix;
 use rand::rngs::SmallRng;
 use rand_distr::{Distribution, StandardNormal};
@@ -38,6 +39,9 @@ pub struct Tally<'a> {
     pub sample: Sample<'a>,
     /// True values of the missing entries in entry order; empty when unknown.
     pub truth: &'a [f32],
+    /// A chain's half moments of the missing entries (entry order), when this sweep's draw
+    /// belongs in them; ignored unless it holds one quantity per missing entry.
+    pub halves: Option<HalfDraw<'a>>,
 }
 
 /// X_miss | W, Z, mu, sigma^2: each missing x_nd ~ N(w_d^T z_n + mu_d, sigma_d^2)
@@ -69,17 +73,35 @@ pub fn sample_x_missing_tallied(
         .max(1);
     let groups = d.div_ceil(group);
     let missing = parts.missing;
-    let (samples, truth): (Vec<Option<Sample>>, &[f32]) = match tally {
+    let ends = || (0..groups).map(|g| missing.column_range(((g + 1) * group).min(d) - 1).end);
+    fn nothing<T>(groups: usize) -> Vec<Option<T>> {
+        (0..groups).map(|_| None).collect()
+    }
+    let (samples, truth, halves): (Vec<Option<Sample>>, &[f32], Vec<Option<HalfDraw>>) = match tally
+    {
         Some(t) => {
-            let ends = (0..groups).map(|g| missing.column_range(((g + 1) * group).min(d) - 1).end);
             let truth = if t.truth.len() == missing.len() {
                 t.truth
             } else {
                 &[]
             };
-            (t.sample.split(ends).into_iter().map(Some).collect(), truth)
+            let halves = match t.halves {
+                // (Split at the same ends as the sample, so one part per group, empty
+                // parts included.)
+                Some(h) if h.len() == missing.len() => {
+                    let mut parts = h.split(ends()).into_iter().map(Some).collect::<Vec<_>>();
+                    parts.resize_with(groups, || None);
+                    parts
+                }
+                _ => nothing(groups),
+            };
+            (
+                t.sample.split(ends()).into_iter().map(Some).collect(),
+                truth,
+                halves,
+            )
         }
-        None => ((0..groups).map(|_| None).collect(), &[]),
+        None => (nothing(groups), &[], nothing(groups)),
     };
     let inputs = Inputs {
         n,
@@ -99,12 +121,12 @@ pub fn sample_x_missing_tallied(
         .as_mut_slice()
         .chunks_mut(group * n)
         .zip(parts.xs.as_mut_slice().chunks_mut(group * n))
-        .zip(samples)
+        .zip(samples.into_iter().zip(halves))
         .collect();
-    let results = super::par::map_items(work, n * d, |g, ((x, xs), sample)| {
+    let results = super::par::map_items(work, n * d, |g, ((x, xs), tallies)| {
         let first = g * group;
         let columns = first..(first + group).min(d);
-        draw_group(&inputs, columns, x, xs, sample, fma)
+        draw_group(&inputs, columns, x, xs, tallies, fma)
     });
     let mut residual = parts.residual;
     // Summed column by column in column order: the same total on any grouping.
@@ -190,17 +212,20 @@ fn draw_group(
     columns: std::ops::Range<usize>,
     x: &mut [f32],
     xs: &mut [f32],
-    sample: Option<Sample>,
+    tallies: GroupTallies,
     fma: bool,
 ) -> Vec<ColumnDeltas> {
     #[cfg(target_arch = "x86_64")]
     if fma {
         // SAFETY: the CPU was checked to have AVX2 and FMA.
-        return unsafe { draw_group_avx2_fma(inputs, columns, x, xs, sample) };
+        return unsafe { draw_group_avx2_fma(inputs, columns, x, xs, tallies) };
     }
     let _ = fma;
-    draw_group_generic::<false>(inputs, columns, x, xs, sample)
+    draw_group_generic::<false>(inputs, columns, x, xs, tallies)
 }
+
+/// A group's parts of the running moments and of the half moments, when tallied.
+type GroupTallies<'a> = (Option<Sample<'a>>, Option<HalfDraw<'a>>);
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
@@ -209,9 +234,9 @@ fn draw_group_avx2_fma(
     columns: std::ops::Range<usize>,
     x: &mut [f32],
     xs: &mut [f32],
-    sample: Option<Sample>,
+    tallies: GroupTallies,
 ) -> Vec<ColumnDeltas> {
-    draw_group_generic::<true>(inputs, columns, x, xs, sample)
+    draw_group_generic::<true>(inputs, columns, x, xs, tallies)
 }
 
 /// The tiled loop: for each block of images, each column of the group draws its missing
@@ -222,7 +247,7 @@ fn draw_group_generic<const FMA: bool>(
     columns: std::ops::Range<usize>,
     x: &mut [f32],
     xs: &mut [f32],
-    mut sample: Option<Sample>,
+    (mut sample, mut halves): GroupTallies,
 ) -> Vec<ColumnDeltas> {
     let (n, stride) = (inputs.n, inputs.stride);
     let z_row = |i: usize| &inputs.zt[i * stride..(i + 1) * stride];
@@ -300,6 +325,9 @@ fn draw_group_generic<const FMA: bool>(
                 xc[i] = new;
                 xsc[i] = new_s;
                 let k = start + j;
+                if let Some(halves) = halves.as_mut() {
+                    halves.fold(k - base, new as f64);
+                }
                 if let Some(sample) = sample.as_mut() {
                     let mean = sample.fold(k - base, new as f64);
                     if let Some(&t) = inputs.truth.get(k) {
