@@ -462,10 +462,18 @@ impl GibbsSampler {
         let rows = rows.start.min(n)..rows.end.min(n);
         let len = rows.len() * d;
         let (mean, std) = (&mut mean[..len], &mut std[..len]);
+        // Column-major X into row-major images, a tile of columns at a time: each row of the
+        // output gets one contiguous run of writes per tile (column by column, every write
+        // landed on its own cache line).
         let x = self.state.x();
-        for j in 0..d {
+        const TILE: usize = 16;
+        for j0 in (0..d).step_by(TILE) {
+            let tile = j0..(j0 + TILE).min(d);
             for i in rows.clone() {
-                mean[(i - rows.start) * d + j] = x[(i, j)];
+                let out = &mut mean[(i - rows.start) * d..][tile.clone()];
+                for (o, j) in out.iter_mut().zip(tile.clone()) {
+                    *o = x[(i, j)];
+                }
             }
         }
         std.fill(0.0);
