@@ -1,5 +1,6 @@
 //! The log joint probability of SPEC 6 (the trace that shows the sampler converging).
 
+use super::linalg::sum_of_squares;
 use super::state::ModelState;
 use super::{Hyperparameters, Prior};
 
@@ -13,7 +14,7 @@ pub fn log_joint(state: &mut ModelState, hyper: &Hyperparameters, prior: &Prior)
     let residual = state.residual_sums();
     let precision = prior.column_precision(hyper);
     let log_det_prior: f64 = precision.iter().map(|p| p.ln()).sum();
-    let z_sq: f64 = state.z.iter().map(|&v| (v as f64) * (v as f64)).sum();
+    let z_sq = sum_of_squares(state.z.as_slice());
     let mut total = -0.5 * (n * m) as f64 * LN_2PI - 0.5 * z_sq;
     for (dd, &residual_ss) in residual.iter().enumerate() {
         let s2 = state.sigmasq[dd] as f64;
