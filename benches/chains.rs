@@ -85,6 +85,10 @@ fn main() {
         } else {
             Parallelism::Sequential
         };
+        // rayon's pool as the CLI builds it: each worker pinned to a core of its own.
+        if let Err(e) = gibbs_fa::affinity::pinned_global_pool(None) {
+            eprintln!("cannot build the thread pool: {e}");
+        }
         child(k.parse().expect("chains"), parallelism);
         return;
     }

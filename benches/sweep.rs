@@ -66,6 +66,10 @@ fn main() {
         Ok("notebook") => vec![Schedule::Notebook],
         _ => vec![Schedule::Notebook, Schedule::Blocked],
     };
+    // rayon's pool as the CLI builds it: each worker pinned to a core of its own.
+    if let Err(e) = gibbs_fa::affinity::pinned_global_pool(None) {
+        eprintln!("cannot build the thread pool: {e}");
+    }
     let count = env_usize("SWEEP_COUNT", 30);
     let (n, d, m) = (10_000, 784, 50);
     let problem = synthetic_problem(n, d, 20, 0.1);

@@ -9,6 +9,7 @@
 //! With the `gui` feature (on by default) it also holds the desktop app ([`gui`]), which only
 //! calls into the modules above; the headless CLI lives in the binary.
 
+pub mod affinity;
 pub mod atomic_write;
 pub mod baselines;
 pub mod chains;

@@ -332,20 +332,20 @@ fn fmt_opt(v: Option<f64>) -> String {
 /// Sizes the rayon pool and matrixmultiply's threads. matrixmultiply reads
 /// `MATMUL_NUM_THREADS` once, at its first product, so this runs before any linear algebra.
 pub(super) fn configure_threads(threads: Option<usize>) -> anyhow::Result<()> {
-    let Some(threads) = threads else {
-        return Ok(());
-    };
-    if threads == 0 || threads > 1024 {
-        bail!("--threads must be between 1 and 1024, got {threads}");
+    if let Some(threads) = threads {
+        if threads == 0 || threads > 1024 {
+            bail!("--threads must be between 1 and 1024, got {threads}");
+        }
+        // SAFETY: called at the start of the command, before this process starts any other
+        // thread (no rayon pool, no sampler yet), so nothing reads the environment concurrently.
+        unsafe { std::env::set_var("MATMUL_NUM_THREADS", threads.to_string()) };
     }
-    // SAFETY: called at the start of the command, before this process starts any other
-    // thread (no rayon pool, no sampler yet), so nothing reads the environment concurrently.
-    unsafe { std::env::set_var("MATMUL_NUM_THREADS", threads.to_string()) };
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build_global()
-        .context("setting up the thread pool")?;
-    Ok(())
+    // Each worker on a core of its own (see gibbs_fa::affinity). Without --threads a pool
+    // that already exists (a second command in one process) is simply used.
+    match gibbs_fa::affinity::pinned_global_pool(threads) {
+        Err(e) if threads.is_some() => Err(e).context("setting up the thread pool"),
+        _ => Ok(()),
+    }
 }
 
 /// The sampler's settings from the flags, checked before any data is loaded.
