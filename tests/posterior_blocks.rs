@@ -87,15 +87,21 @@ fn blocks_of_rows_and_the_compact_pool_match_the_full_pooled_posterior() {
     let s = mc.chains()[0].sampler();
     let d = p.d;
     let (mut mean, mut std) = (Vec::new(), Vec::new());
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     for start in (0..p.n).step_by(64) {
         let rows = start..start + 64;
         let len = rows.len().min(p.n - start) * d;
         let (mut m, mut sd) = (vec![f32::NAN; 64 * d], vec![f32::NAN; 64 * d]);
-        s.posterior_rows(rows, &mut m, &mut sd);
+        s.posterior_rows(rows.clone(), &mut m, &mut sd);
+        // Each half alone is that half.
+        let (mut m_alone, mut sd_alone) = (vec![f32::NAN; 64 * d], vec![f32::NAN; 64 * d]);
+        s.posterior_mean_rows(rows.clone(), &mut m_alone);
+        s.posterior_std_rows(rows, &mut sd_alone);
+        assert_eq!(bits(&m_alone[..len]), bits(&m[..len]));
+        assert_eq!(bits(&sd_alone[..len]), bits(&sd[..len]));
         mean.extend_from_slice(&m[..len]);
         std.extend_from_slice(&sd[..len]);
     }
-    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&mean), bits(&full.mean));
     assert_eq!(bits(&std), bits(&full.std));
     assert_eq!(full.mean, s.reconstruction());

@@ -458,25 +458,49 @@ impl GibbsSampler {
     /// into `mean` and `std` (each `rows.len()` x D): the same values, a block of images at
     /// a time, so writers need no N x D copy. Read-only.
     pub fn posterior_rows(&self, rows: std::ops::Range<usize>, mean: &mut [f32], std: &mut [f32]) {
+        self.fill_posterior_rows(rows, Some(mean), Some(std));
+    }
+
+    /// The `mean` half of [`Self::posterior_rows`] alone.
+    pub fn posterior_mean_rows(&self, rows: std::ops::Range<usize>, mean: &mut [f32]) {
+        self.fill_posterior_rows(rows, Some(mean), None);
+    }
+
+    /// The `std` half of [`Self::posterior_rows`] alone (it does not read X).
+    pub fn posterior_std_rows(&self, rows: std::ops::Range<usize>, std: &mut [f32]) {
+        self.fill_posterior_rows(rows, None, Some(std));
+    }
+
+    fn fill_posterior_rows(
+        &self,
+        rows: std::ops::Range<usize>,
+        mut mean: Option<&mut [f32]>,
+        mut std: Option<&mut [f32]>,
+    ) {
         let (n, d, _) = self.state.shape();
         let rows = rows.start.min(n)..rows.end.min(n);
         let len = rows.len() * d;
-        let (mean, std) = (&mut mean[..len], &mut std[..len]);
-        // Column-major X into row-major images, a tile of columns at a time: each row of the
-        // output gets one contiguous run of writes per tile (column by column, every write
-        // landed on its own cache line).
-        let x = self.state.x();
-        const TILE: usize = 16;
-        for j0 in (0..d).step_by(TILE) {
-            let tile = j0..(j0 + TILE).min(d);
-            for i in rows.clone() {
-                let out = &mut mean[(i - rows.start) * d..][tile.clone()];
-                for (o, j) in out.iter_mut().zip(tile.clone()) {
-                    *o = x[(i, j)];
+        let mut mean = mean.as_mut().map(|m| &mut m[..len]);
+        let mut std = std.as_mut().map(|s| &mut s[..len]);
+        if let Some(mean) = mean.as_mut() {
+            // Column-major X into row-major images, a tile of columns at a time: each row of
+            // the output gets one contiguous run of writes per tile (column by column, every
+            // write landed on its own cache line).
+            let x = self.state.x();
+            const TILE: usize = 16;
+            for j0 in (0..d).step_by(TILE) {
+                let tile = j0..(j0 + TILE).min(d);
+                for i in rows.clone() {
+                    let out = &mut mean[(i - rows.start) * d..][tile.clone()];
+                    for (o, j) in out.iter_mut().zip(tile.clone()) {
+                        *o = x[(i, j)];
+                    }
                 }
             }
         }
-        std.fill(0.0);
+        if let Some(std) = std.as_mut() {
+            std.fill(0.0);
+        }
         let idx = self.state.missing();
         for j in 0..d {
             let range = idx.column_range(j);
@@ -486,8 +510,12 @@ impl GibbsSampler {
             for (p, &r) in col_rows.iter().enumerate().take(to).skip(from) {
                 let k = range.start + p;
                 let at = (r as usize - rows.start) * d + j;
-                mean[at] = self.posterior_missing(k);
-                std[at] = self.x_moments.std(k) as f32;
+                if let Some(mean) = mean.as_mut() {
+                    mean[at] = self.posterior_missing(k);
+                }
+                if let Some(std) = std.as_mut() {
+                    std[at] = self.x_moments.std(k) as f32;
+                }
             }
         }
     }

@@ -114,8 +114,13 @@ pub fn write_tables(out: &Path, run: &RunResult) -> anyhow::Result<Vec<PathBuf>>
             // One chain: written a block of images at a time from the sampler.
             let block = |start: usize| {
                 let rows = start..(start + IMAGES_PER_BLOCK).min(n);
-                let (mean, sd) = posterior_rows(s, rows);
-                if std { sd } else { mean }
+                let mut values = vec![0.0f32; rows.len() * d];
+                if std {
+                    s.posterior_std_rows(rows, &mut values);
+                } else {
+                    s.posterior_mean_rows(rows, &mut values);
+                }
+                values
             };
             let blocks = (0..n).step_by(IMAGES_PER_BLOCK).map(block);
             write_idx_f32_blocks(&path, &[n, run.height, run.width], n * d, blocks)?;
