@@ -247,17 +247,29 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         first_images: &first_images,
         first_masks: &first_masks,
     };
-    let mut written = outputs::write_tables(out, &run)?;
-    written.push(chains::write_draws(out, &chains)?);
-    written.push(chains::write_diagnostics(
-        out,
-        &chains,
-        &diagnostics,
-        &pooled,
-    )?);
-    if !args.no_figures {
-        written.extend(outputs::write_figures(out, &run)?);
-    }
+    // The tables, the draws with the diagnostics, and the figures are written side by side:
+    // each file is synced to disk before its rename, so written one after another the run
+    // waited for each sync in turn (0.05 to 0.2 s of a 5 s run here).
+    let (tables, draws, figures) = std::thread::scope(|scope| {
+        let draws = scope.spawn(|| -> anyhow::Result<Vec<PathBuf>> {
+            Ok(vec![
+                chains::write_draws(out, &chains)?,
+                chains::write_diagnostics(out, &chains, &diagnostics, &pooled)?,
+            ])
+        });
+        let figures = scope.spawn(|| {
+            if args.no_figures {
+                Ok(Vec::new())
+            } else {
+                outputs::write_figures(out, &run)
+            }
+        });
+        let tables = outputs::write_tables(out, &run);
+        (tables, joined(draws), joined(figures))
+    });
+    let mut written = tables?;
+    written.extend(draws?);
+    written.extend(figures?);
     let context = outputs::SummaryContext {
         spec: &spec,
         data: describe_origin(&origin),
@@ -474,4 +486,11 @@ fn sweep_all(chains: &mut MultiChain, sweeps: usize) -> Vec<SweepRecord> {
     }
     bar.finish_and_clear();
     records
+}
+
+/// The result of a writer thread; its panic, if any, is passed on.
+fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, anyhow::Result<T>>) -> anyhow::Result<T> {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }

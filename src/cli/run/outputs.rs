@@ -108,7 +108,8 @@ pub fn write_tables(out: &Path, run: &RunResult) -> anyhow::Result<Vec<PathBuf>>
     };
     let pooled = run.pooled;
     let (n, d) = (pooled.n, run.height * run.width);
-    for (name, std) in [("reconstruction.idx", false), ("posterior_std.idx", true)] {
+    // The two N x D files side by side (each is synced to disk before its rename).
+    let write_one = |name: &str, std: bool| -> anyhow::Result<PathBuf> {
         let path = out.join(name);
         if pooled.mean.is_empty() && n * d > 0 {
             // One chain: written a block of images at a time from the sampler.
@@ -128,8 +129,19 @@ pub fn write_tables(out: &Path, run: &RunResult) -> anyhow::Result<Vec<PathBuf>>
             let values = if std { &pooled.std } else { &pooled.mean };
             write_idx_f32(&path, &dims(values), values)?;
         }
-        written.push(path);
-    }
+        Ok(path)
+    };
+    let (mean, std) = std::thread::scope(|scope| {
+        let std = scope.spawn(|| write_one("posterior_std.idx", true));
+        let mean = write_one("reconstruction.idx", false);
+        (
+            mean,
+            std.join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        )
+    });
+    written.push(mean?);
+    written.push(std?);
     Ok(written)
 }
 
