@@ -178,17 +178,17 @@ impl ModelState {
             return Err(ModelError::EmptyProblem { n, d });
         }
         check_len("x", n.saturating_mul(d), x_row_major.len())?;
-        ModelState::from_fn(n, d, missing_row_major, m, |k| x_row_major[k])
+        ModelState::from_fn(n, d, missing_row_major, m, |i, j| x_row_major[i * d + j])
     }
 
-    /// Like [`Self::new`], with entry k (row-major) of the completed X given by `x_at(k)`:
-    /// the same state without an N x D row-major copy of X beside it.
+    /// Like [`Self::new`], with entry (i, j) of the completed X given by `x_at(i, j)`: the
+    /// same state without an N x D row-major copy of X beside it.
     pub(crate) fn from_fn(
         n: usize,
         d: usize,
         missing_row_major: &[bool],
         m: usize,
-        x_at: impl Fn(usize) -> f32,
+        x_at: impl Fn(usize, usize) -> f32,
     ) -> Result<ModelState, ModelError> {
         if n == 0 || d == 0 {
             return Err(ModelError::EmptyProblem { n, d });
@@ -217,7 +217,7 @@ impl ModelState {
             for j0 in (0..d).step_by(TILE) {
                 for i in rows.clone() {
                     for j in j0..(j0 + TILE).min(d) {
-                        let v = x_at(i * d + j);
+                        let v = x_at(i, j);
                         check_value("x", v, i * d + j, d)?;
                         x[(i, j)] = v;
                     }
