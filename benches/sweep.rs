@@ -6,7 +6,8 @@
 //! min and max per sweep, the median of each step, and `floor_ms`, `sweep_ms` and `ratio`
 //! (medians; ratio = sweep_ms / floor_ms). Run with `cargo bench --bench sweep`: both
 //! schedules (env SWEEP_SCHEDULE=notebook or blocked for one, SWEEP_COUNT for the number of
-//! timed sweeps).
+//! timed sweeps, SWEEP_DUMP=1 to print every sweep's Z and X_miss times: medians hide a step
+//! that is slow in some sweeps only, as the Z step was before the workers were pinned).
 
 use gibbs_fa::model::{GibbsSampler, Problem, SamplerSettings, Schedule, StepTimes};
 use rand::SeedableRng;
@@ -118,6 +119,17 @@ fn run(problem: &Problem, schedule: Schedule, count: usize, m: usize) {
             floor_seq.push(floor_once(x, a.as_ref(), z, &mut out, faer::Par::Seq));
         }
         records.push(sampler.sweep());
+    }
+    if std::env::var_os("SWEEP_DUMP").is_some() {
+        let each = |f: fn(&StepTimes) -> f64| {
+            let ms: Vec<String> = records
+                .iter()
+                .map(|r| format!("{:.1}", f(&r.steps) * 1e3))
+                .collect();
+            ms.join(" ")
+        };
+        println!("Z step of each sweep (ms): {}", each(|s| s.z));
+        println!("X_miss step of each sweep (ms): {}", each(|s| s.x_missing));
     }
     let mut total: Vec<f64> = records.iter().map(|r| r.seconds).collect();
     let step = |f: fn(&StepTimes) -> f64| {
