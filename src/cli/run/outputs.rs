@@ -134,11 +134,7 @@ pub fn write_tables(out: &Path, run: &RunResult) -> anyhow::Result<Vec<PathBuf>>
     let (mean, std) = std::thread::scope(|scope| {
         let std = scope.spawn(|| write_one("posterior_std.idx", true));
         let mean = write_one("reconstruction.idx", false);
-        (
-            mean,
-            std.join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-        )
+        (mean, super::joined(std))
     });
     written.push(mean?);
     written.push(std?);
