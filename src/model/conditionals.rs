@@ -80,9 +80,7 @@ pub fn sample_z(state: &mut ModelState, rng: &StepRng) {
                 stats.noise.resize(len * m, 0.0);
             }
             let noise = &mut stats.noise[..len * m];
-            for v in noise.iter_mut() {
-                *v = StandardNormal.sample(&mut r);
-            }
+            super::normals::fill(&mut r, noise);
             let e = faer::MatRef::from_column_major_slice(noise, len, m);
             matmul(
                 z_pass.as_mut(),

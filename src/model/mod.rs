@@ -32,6 +32,7 @@ pub mod init;
 mod linalg;
 pub mod log_joint;
 mod moments;
+pub mod normals;
 mod par;
 mod problem;
 mod records;

@@ -5,7 +5,6 @@
 use super::par::for_each_chunk_mut;
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
-use rand_distr::{Distribution, StandardNormal};
 
 /// Number of values drawn by one generator when a buffer is filled in parallel.
 pub const CHUNK: usize = 4096;
@@ -49,10 +48,7 @@ impl StepRng {
     /// Fills `buf` with independent N(0, 1) draws, in parallel chunks of [`CHUNK`] values.
     pub fn fill_standard_normal(&self, buf: &mut [f32]) {
         for_each_chunk_mut(buf, CHUNK, |c, chunk| {
-            let mut rng = self.chunk(c as u64);
-            for v in chunk.iter_mut() {
-                *v = StandardNormal.sample(&mut rng);
-            }
+            super::normals::fill(&mut self.chunk(c as u64), chunk);
         });
     }
 }

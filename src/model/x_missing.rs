@@ -22,7 +22,6 @@ use super::suffstats::ColumnSums;
 use crate::diagnostics::HalfDraw;
 use nalgebra::DMatrix;
 use rand::rngs::SmallRng;
-use rand_distr::{Distribution, StandardNormal};
 
 /// Images per tile: a block of Z^T (ROW_BLOCK x M f32) stays in L2 while a group uses it.
 const ROW_BLOCK: usize = 1024;
@@ -264,6 +263,7 @@ fn draw_group_generic<const FMA: bool>(
         .collect();
     let mut deltas = vec![ColumnDeltas::default(); columns.len()];
     let mut fits = Vec::with_capacity(ROW_BLOCK);
+    let mut noise: Vec<f32> = Vec::with_capacity(ROW_BLOCK);
     let mut block_end = 0;
     while block_end < n {
         let block_start = block_end;
@@ -310,11 +310,13 @@ fn draw_group_generic<const FMA: bool>(
                 prefetch(&xsc[i]);
             }
             let (sd, shift) = (inputs.sd[dd], inputs.shift[dd]);
+            // The segment's noise in one batch (the ziggurat's common case runs as vector code).
+            noise.clear();
+            noise.resize(entries.len(), 0.0);
+            super::normals::fill(&mut rngs[c], &mut noise);
             let delta = &mut deltas[c];
-            let rng = &mut rngs[c];
-            for (j, (&i, &fit)) in entries.iter().zip(&fits).enumerate() {
+            for (j, ((&i, &fit), &e)) in entries.iter().zip(&fits).zip(&noise).enumerate() {
                 let i = i as usize;
-                let e: f32 = StandardNormal.sample(rng);
                 let new = fit + sd * e;
                 let (old, old_s) = (xc[i], xsc[i]);
                 let new_s = new - shift;
