@@ -363,19 +363,27 @@ const LANES: usize = 8;
 /// padding up to `stride` zero. Keeps `out`'s allocation (and its zero padding) when the size
 /// is unchanged. In parallel over fixed blocks of rows.
 fn transpose_padded(a: &DMatrix<f32>, stride: usize, out: &mut Vec<f32>) {
-    let (rows, m) = a.shape();
-    if out.len() != rows * stride {
+    const TILE: usize = 16;
+    let (a_rows, m) = a.shape();
+    if out.len() != a_rows * stride {
         out.clear();
-        out.resize(rows * stride, 0.0);
+        out.resize(a_rows * stride, 0.0);
     }
     let values = a.as_slice();
     super::par::for_each_chunk_mut(out, ROW_BLOCK * stride, |c, chunk| {
         let first = c * ROW_BLOCK;
         let count = chunk.len() / stride;
-        for k in 0..m {
-            let column = &values[k * rows + first..k * rows + first + count];
-            for (r, &v) in column.iter().enumerate() {
-                chunk[r * stride + k] = v;
+        // Sixteen rows at a time: their rows of `out` (16 x stride floats) stay in L1 while
+        // every column of `a` gives one cache line of its values (one pass of all M columns
+        // over the whole block wrote each of its rows M times from L2).
+        for tile in (0..count).step_by(TILE) {
+            let rows = TILE.min(count - tile);
+            let out_tile = &mut chunk[tile * stride..(tile + rows) * stride];
+            for k in 0..m {
+                let start = k * a_rows + first + tile;
+                for (r, &v) in values[start..start + rows].iter().enumerate() {
+                    out_tile[r * stride + k] = v;
+                }
             }
         }
     });
