@@ -24,6 +24,7 @@ pub mod masks;
 pub mod mfa;
 pub mod model;
 pub mod pca;
+pub mod prefetch;
 pub mod reconstruct;
 pub mod sampler;
 pub mod session;

@@ -203,6 +203,14 @@ impl<'a> HalfDraw<'a> {
         parts
     }
 
+    /// Hints the CPU to load quantities `first..first + len` of this part (those that exist),
+    /// ahead of folding them in.
+    #[inline(always)]
+    pub fn prefetch_run(&self, first: usize, len: usize) {
+        let end = first.saturating_add(len).min(self.acc.len());
+        crate::prefetch::lines(self.acc.get(first..end).unwrap_or(&[]));
+    }
+
     /// Folds `x` in as quantity `k` of this part (Welford's step in f64, stored in f32).
     #[inline(always)]
     pub fn fold(&mut self, k: usize, x: f64) {

@@ -119,6 +119,14 @@ impl<'a> Sample<'a> {
         parts
     }
 
+    /// Hints the CPU to load quantities `first..first + len` of this part (those that exist),
+    /// ahead of folding them in.
+    #[inline(always)]
+    pub fn prefetch_run(&self, first: usize, len: usize) {
+        let end = first.saturating_add(len).min(self.acc.len());
+        crate::prefetch::lines(self.acc.get(first..end).unwrap_or(&[]));
+    }
+
     /// Folds `x` in as quantity `k` of this part (when the sample is included) and returns
     /// the running mean after it (`x` itself while there are no samples).
     #[inline(always)]

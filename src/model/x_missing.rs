@@ -272,7 +272,7 @@ fn draw_group_generic<const FMA: bool>(
         // prefetcher streams; gathered one row at a time by the dot products below, the first
         // touches each waited for memory.
         for line in inputs.zt[block_start * stride..block_end * stride].chunks(16) {
-            prefetch(&line[0]);
+            crate::prefetch::line(&line[0]);
         }
         for (c, dd) in columns.clone().enumerate() {
             // The column's entries in this block: a linear scan (a binary search's scattered
@@ -284,6 +284,20 @@ fn draw_group_generic<const FMA: bool>(
             }
             cursor[c] = end;
             let entries = &rows[start..end];
+            // The next column's runs of the moments and of the truth (a hundred such runs are
+            // walked at once, more than the hardware prefetcher follows): asked for now, they
+            // arrive while this column draws. Its segment is taken to be as long as this one.
+            if let Some(&next) = cursor.get(c + 1) {
+                let len = entries.len();
+                if let Some(sample) = sample.as_ref() {
+                    sample.prefetch_run(next - base, len);
+                }
+                if let Some(halves) = halves.as_ref() {
+                    halves.prefetch_run(next - base, len);
+                }
+                let truth_end = (next + len).min(inputs.truth.len());
+                crate::prefetch::lines(inputs.truth.get(next..truth_end).unwrap_or(&[]));
+            }
             // The dot products first, in a loop of their own: its loads of z_n are independent,
             // so the CPU overlaps their cache misses (interleaved with the draws, one at a time).
             // Eight at a time, which share one reduction of their sums across lanes.
@@ -299,15 +313,15 @@ fn draw_group_generic<const FMA: bool>(
                 for (&i, sum) in group.iter().zip(sums) {
                     fits.push(sum + mu);
                     // Ask for the entry's x and x~ now, so the draws below find them in cache.
-                    prefetch(&xc[i as usize]);
-                    prefetch(&xsc[i as usize]);
+                    crate::prefetch::line(&xc[i as usize]);
+                    crate::prefetch::line(&xsc[i as usize]);
                 }
             }
             for &i in eights.remainder() {
                 let i = i as usize;
                 fits.push(dot::<FMA>(wd, z_row(i)) + mu);
-                prefetch(&xc[i]);
-                prefetch(&xsc[i]);
+                crate::prefetch::line(&xc[i]);
+                crate::prefetch::line(&xsc[i]);
             }
             let (sd, shift) = (inputs.sd[dd], inputs.shift[dd]);
             // The segment's noise in one batch (the ziggurat's common case runs as vector code).
@@ -341,19 +355,6 @@ fn draw_group_generic<const FMA: bool>(
         }
     }
     deltas
-}
-
-/// A hint to load the cache line holding `value` (no effect off x86-64).
-#[inline(always)]
-fn prefetch<T>(value: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: prefetching is only a hint; the pointer comes from a reference.
-    unsafe {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        _mm_prefetch::<_MM_HINT_T0>(value as *const T as *const i8);
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = value;
 }
 
 /// Floats per AVX register: the rows of Z^T and W^T are padded to a multiple of this.
