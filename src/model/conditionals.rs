@@ -5,7 +5,7 @@
 //! products go through GEMM; elementwise work runs in parallel chunks with their own
 //! generators (see [`super::rng`]).
 
-use super::linalg::{SharedFactor, to_f32, view, view_mut};
+use super::linalg::{SharedFactor, clear_upper_vector_state, product, to_f32, view, view_mut};
 use super::rng::StepRng;
 use super::state::{ModelState, SIGMASQ_RANGE};
 use super::suffstats::{BlockStats, CrossStats, block_count, block_rows, passes};
@@ -27,14 +27,14 @@ pub fn sample_z(state: &mut ModelState, rng: &StepRng) {
     let ws = DMatrix::<f64>::from_fn(d, m, |dd, a| {
         state.w[(dd, a)] as f64 / (state.sigmasq[dd] as f64).sqrt()
     });
-    let j = DMatrix::<f64>::identity(m, m) + ws.transpose() * &ws;
+    let j = DMatrix::<f64>::identity(m, m) + product(&ws, true, &ws);
     let factor = SharedFactor::new(j);
     factor.record(&mut state.fallbacks);
     // K = S^-1 W J^-1 (D x M), so the mean is Xc K = X K - 1 (mu^T K): one big GEMM.
     let sw = DMatrix::<f64>::from_fn(d, m, |dd, a| {
         state.w[(dd, a)] as f64 / state.sigmasq[dd] as f64
     });
-    let k = sw * &factor.inverse;
+    let k = product(&sw, false, &factor.inverse);
     // Xc = X - 1 mu^T = X~ - 1 (mu - c)^T with X~ the shifted data the state keeps.
     let shift = &state.columns.shift;
     let offset: Vec<f32> = (0..m)
@@ -73,6 +73,7 @@ pub fn sample_z(state: &mut ModelState, rng: &StepRng) {
                 1.0,
                 Par::Seq,
             );
+            clear_upper_vector_state();
             for (column, off) in z_pass.as_mut().col_iter_mut().zip(&offset) {
                 column.iter_mut().for_each(|v| *v -= off);
             }
@@ -90,6 +91,7 @@ pub fn sample_z(state: &mut ModelState, rng: &StepRng) {
                 1.0,
                 Par::Seq,
             );
+            clear_upper_vector_state();
             stats.add(z_pass.as_ref(), xs_pass);
         }
     });
@@ -119,10 +121,10 @@ pub fn sample_w(state: &mut ModelState, hyper: &Hyperparameters, prior: &Prior, 
             cross[(dd, a)] -= centre * sumz[a];
         }
     }
-    let mean = cross * &factor.inverse;
+    let mean = product(&cross, false, &factor.inverse);
     let mut e = DMatrix::<f32>::zeros(d, m);
     rng.fill_standard_normal(e.as_mut_slice());
-    let noise = e.map(|v| v as f64) * &factor.l_inverse;
+    let noise = product(&e.map(|v| v as f64), false, &factor.l_inverse);
     for dd in 0..d {
         let s = (state.sigmasq[dd] as f64).sqrt();
         for a in 0..m {
@@ -303,7 +305,7 @@ pub fn sample_w_mu_sigmasq_blocked(
     let mut r = rng.chunk(u64::MAX);
     let mut e = DMatrix::<f32>::zeros(d, m + 1);
     rng.fill_standard_normal(e.as_mut_slice());
-    let noise = e.map(|v| v as f64) * &factor.l_inverse; // rows ~ N(0, LN^-1)
+    let noise = product(&e.map(|v| v as f64), false, &factor.l_inverse); // rows ~ N(0, LN^-1)
     for dd in 0..d {
         let md = means.column(dd);
         let s2 = draw_scaled_inv_chi2(nu, scale_sums[dd], &mut r, &mut state.fallbacks);

@@ -94,8 +94,49 @@ pub fn to_f32(a: &DMatrix<f64>) -> DMatrix<f32> {
 }
 
 /// A faer view of a nalgebra matrix (same column-major storage, no copy).
-pub fn view(a: &DMatrix<f32>) -> faer::MatRef<'_, f32> {
+pub fn view<T: nalgebra::Scalar>(a: &DMatrix<T>) -> faer::MatRef<'_, T> {
     faer::MatRef::from_column_major_slice(a.as_slice(), a.nrows(), a.ncols())
+}
+
+/// A B, or A^T B when `transpose_a`, in f64 through faer's kernels on the calling thread:
+/// they pick the machine's widest SIMD at run time, where nalgebra's products (matrixmultiply)
+/// stop at AVX2. Sequential, so the result never depends on the thread count. For the D x M
+/// by M x M products of the small steps (0.1-0.2 ms each through nalgebra at D = 784, M = 50).
+pub fn product(a: &DMatrix<f64>, transpose_a: bool, b: &DMatrix<f64>) -> DMatrix<f64> {
+    let lhs = if transpose_a {
+        view(a).transpose()
+    } else {
+        view(a)
+    };
+    let mut out = DMatrix::<f64>::zeros(lhs.nrows(), b.ncols());
+    let (r, c) = out.shape();
+    faer::linalg::matmul::matmul(
+        faer::MatMut::from_column_major_slice_mut(out.as_mut_slice(), r, c),
+        faer::Accum::Replace,
+        lhs,
+        view(b),
+        1.0f64,
+        faer::Par::Seq,
+    );
+    clear_upper_vector_state();
+    out
+}
+
+/// Clears the upper halves of the vector registers, to be called after each of faer's
+/// products: its AVX-512 kernels can leave them dirty, and the plain (SSE-encoded) code that
+/// then runs on the thread pays a penalty on every instruction until something clears them
+/// (the log joint's loop over the pixels took 0.4 ms instead of 0.06 ms after a product).
+#[inline]
+pub(crate) fn clear_upper_vector_state() {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx") {
+        #[target_feature(enable = "avx")]
+        fn zero_upper() {
+            std::arch::x86_64::_mm256_zeroupper();
+        }
+        // SAFETY: the CPU was checked to have AVX.
+        unsafe { zero_upper() };
+    }
 }
 
 /// A mutable faer view of a nalgebra matrix (no copy).

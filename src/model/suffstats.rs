@@ -84,29 +84,20 @@ impl CrossStats {
     ) -> (Vec<f64>, u64) {
         let (d, m) = w.shape();
         let n = columns.n as f64;
-        // Column by column over the factors (contiguous runs of D, which vectorise), each
-        // column's sums still taken over k and l in order: w^T (X~^T Z)_d, w^T sum z and
-        // G = W (Z^T Z), then w^T G_d.
-        let w64: Vec<f64> = w.iter().map(|&v| v as f64).collect();
+        // G = W (Z^T Z) as one product (D x M by M x M), then column by column over the
+        // factors (contiguous runs of D, which vectorise): w^T (X~^T Z)_d, w^T sum z and
+        // w^T G_d.
+        let w64 = w.map(|v| v as f64);
+        let g = super::linalg::product(&w64, false, &self.ztz);
         let (mut w_cross, mut w_sumz, mut quad) = (vec![0.0; d], vec![0.0; d], vec![0.0; d]);
-        let mut g = vec![0.0f64; d];
         for k in 0..m {
-            let wk = &w64[k * d..(k + 1) * d];
+            let wk = &w64.as_slice()[k * d..(k + 1) * d];
             let xk = &self.xtz.as_slice()[k * d..(k + 1) * d];
+            let gk = &g.as_slice()[k * d..(k + 1) * d];
             for dd in 0..d {
                 w_cross[dd] += wk[dd] * xk[dd];
                 w_sumz[dd] += wk[dd] * self.sumz[k];
-            }
-            g.iter_mut().for_each(|v| *v = 0.0);
-            for l in 0..m {
-                let c = self.ztz[(k, l)];
-                let wl = &w64[l * d..(l + 1) * d];
-                for (gv, &wv) in g.iter_mut().zip(wl) {
-                    *gv += c * wv;
-                }
-            }
-            for dd in 0..d {
-                quad[dd] += wk[dd] * g[dd];
+                quad[dd] += wk[dd] * gk[dd];
             }
         }
         let mut clamped = 0;
@@ -209,6 +200,7 @@ impl BlockStats {
             1.0f32,
             faer::Par::Seq,
         );
+        super::linalg::clear_upper_vector_state();
         self.z64.clear();
         for (a, column) in z.col_iter().enumerate() {
             let start = self.z64.len();
@@ -224,6 +216,7 @@ impl BlockStats {
             1.0f64,
             faer::Par::Seq,
         );
+        super::linalg::clear_upper_vector_state();
     }
 }
 
