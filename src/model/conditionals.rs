@@ -23,17 +23,13 @@ use rand_distr::{Distribution, Gamma, StandardNormal};
 /// [`super::suffstats`]).
 pub fn sample_z(state: &mut ModelState, rng: &StepRng) {
     let (n, d, m) = state.shape();
-    // J = I + W^T S^-1 W = I + Ws^T Ws with Ws = S^-1/2 W, in f64 (a small GEMM).
-    let ws = DMatrix::<f64>::from_fn(d, m, |dd, a| {
-        state.w[(dd, a)] as f64 / (state.sigmasq[dd] as f64).sqrt()
-    });
-    let j = DMatrix::<f64>::identity(m, m) + product(&ws, true, &ws);
+    // J = I + W^T S^-1 W, in f64 (a small GEMM; the factor symmetrises it).
+    let w = state.w.map(|v| v as f64);
+    let sw = DMatrix::<f64>::from_fn(d, m, |dd, a| w[(dd, a)] / state.sigmasq[dd] as f64);
+    let j = DMatrix::<f64>::identity(m, m) + product(&w, true, &sw);
     let factor = SharedFactor::new(j);
     factor.record(&mut state.fallbacks);
     // K = S^-1 W J^-1 (D x M), so the mean is Xc K = X K - 1 (mu^T K): one big GEMM.
-    let sw = DMatrix::<f64>::from_fn(d, m, |dd, a| {
-        state.w[(dd, a)] as f64 / state.sigmasq[dd] as f64
-    });
     let k = product(&sw, false, &factor.inverse);
     // Xc = X - 1 mu^T = X~ - 1 (mu - c)^T with X~ the shifted data the state keeps.
     let shift = &state.columns.shift;
