@@ -61,72 +61,80 @@ fn tables() -> &'static Tables {
 /// generator's state and on `out.len()`.
 pub fn fill(rng: &mut SmallRng, out: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU was checked to have AVX2.
-        return unsafe { fill_avx2(rng, out) };
-    }
-    fill_generic(rng, out);
+    let avx2 = std::arch::is_x86_feature_detected!("avx2");
+    #[cfg(not(target_arch = "x86_64"))]
+    let avx2 = false;
+    fill_with(rng, out, avx2);
 }
 
-/// [`fill`] with the rectangle tests eight at a time in AVX2 registers (the tables looked up
-/// with gathers). The arithmetic is the same, so both builds give the same bits.
+/// [`fill`], with the rectangle tests in AVX2 registers when `avx2` (the caller has checked
+/// the CPU). Both ways give the same bits.
+fn fill_with(rng: &mut SmallRng, out: &mut [f32], avx2: bool) {
+    let t = tables();
+    let mut words = [0u32; BATCH];
+    for batch in out.chunks_mut(BATCH) {
+        let words = &mut words[..batch.len()];
+        draw_words(rng, words);
+        // A value outside its layer's rectangle is marked (bit j of `outside`) and redone.
+        let outside = rectangles(t, batch, words, avx2);
+        finish_batch(t, rng, batch, words, outside);
+    }
+}
+
+/// The rectangle test of every word: writes each candidate value into `batch` and returns the
+/// mask of those outside their rectangles.
+#[inline(always)]
+fn rectangles(t: &Tables, batch: &mut [f32], words: &[u32], avx2: bool) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    if avx2 {
+        // SAFETY: `avx2` is true only on a CPU checked to have AVX2.
+        return unsafe { rectangles_avx2(t, batch, words) };
+    }
+    let _ = avx2;
+    rectangles_from(t, batch, words, 0)
+}
+
+/// [`rectangles`] one value at a time, from value `first` on.
+#[inline(always)]
+fn rectangles_from(t: &Tables, batch: &mut [f32], words: &[u32], first: usize) -> u64 {
+    let mut outside = 0u64;
+    for j in first..batch.len() {
+        let (x, inside) = rectangle(t, words[j]);
+        batch[j] = x;
+        outside |= u64::from(!inside) << j;
+    }
+    outside
+}
+
+/// [`rectangles`] eight at a time in AVX2 registers, the tables looked up with gathers; the
+/// arithmetic is that of [`rectangle`].
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn fill_avx2(rng: &mut SmallRng, out: &mut [f32]) {
+fn rectangles_avx2(t: &Tables, batch: &mut [f32], words: &[u32]) -> u64 {
     use std::arch::x86_64::*;
-    let t = tables();
-    let mut words = [0u32; BATCH];
-    for batch in out.chunks_mut(BATCH) {
-        let words = &mut words[..batch.len()];
-        draw_words(rng, words);
-        let mut outside = 0u64;
-        let whole = batch.len() / 8 * 8;
-        let low = _mm256_set1_epi32(0xff);
-        let one = _mm256_set1_epi32(1);
-        let scale = _mm256_set1_ps(1.0 / (1u32 << 23) as f32);
-        let magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
-        for j in (0..whole).step_by(8) {
-            // SAFETY: j + 8 <= whole <= both lengths; the gathers read layer and layer + 1,
-            // at most 256, of the 257-entry table.
-            unsafe {
-                let w = _mm256_loadu_si256(words.as_ptr().add(j) as *const __m256i);
-                let layer = _mm256_and_si256(w, low);
-                let u = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_srai_epi32::<8>(w)), scale);
-                let edge = _mm256_i32gather_ps::<4>(t.x32.as_ptr(), layer);
-                let next = _mm256_i32gather_ps::<4>(t.x32.as_ptr(), _mm256_add_epi32(layer, one));
-                let x = _mm256_mul_ps(u, edge);
-                _mm256_storeu_ps(batch.as_mut_ptr().add(j), x);
-                let inside = _mm256_cmp_ps::<_CMP_LT_OQ>(_mm256_and_ps(x, magnitude), next);
-                let missed = !(_mm256_movemask_ps(inside) as u32) & 0xff;
-                outside |= u64::from(missed) << j;
-            }
+    let whole = batch.len().min(words.len()) / 8 * 8;
+    let low = _mm256_set1_epi32(0xff);
+    let one = _mm256_set1_epi32(1);
+    let scale = _mm256_set1_ps(1.0 / (1u32 << 23) as f32);
+    let magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
+    let mut outside = 0u64;
+    for j in (0..whole).step_by(8) {
+        // SAFETY: j + 8 <= whole <= both lengths; the gathers read layer and layer + 1, at
+        // most 256, of the 257-entry table.
+        unsafe {
+            let w = _mm256_loadu_si256(words.as_ptr().add(j) as *const __m256i);
+            let layer = _mm256_and_si256(w, low);
+            let u = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_srai_epi32::<8>(w)), scale);
+            let edge = _mm256_i32gather_ps::<4>(t.x32.as_ptr(), layer);
+            let next = _mm256_i32gather_ps::<4>(t.x32.as_ptr(), _mm256_add_epi32(layer, one));
+            let x = _mm256_mul_ps(u, edge);
+            _mm256_storeu_ps(batch.as_mut_ptr().add(j), x);
+            let inside = _mm256_cmp_ps::<_CMP_LT_OQ>(_mm256_and_ps(x, magnitude), next);
+            let missed = !(_mm256_movemask_ps(inside) as u32) & 0xff;
+            outside |= u64::from(missed) << j;
         }
-        for j in whole..batch.len() {
-            let (x, inside) = rectangle(t, words[j]);
-            batch[j] = x;
-            outside |= u64::from(!inside) << j;
-        }
-        finish_batch(t, rng, batch, words, outside);
     }
-}
-
-#[inline(always)]
-fn fill_generic(rng: &mut SmallRng, out: &mut [f32]) {
-    let t = tables();
-    let mut words = [0u32; BATCH];
-    for batch in out.chunks_mut(BATCH) {
-        let words = &mut words[..batch.len()];
-        draw_words(rng, words);
-        // The rectangle test of every value; a value outside its layer's rectangle is marked
-        // (bit j of `outside`) and redone below.
-        let mut outside = 0u64;
-        for (j, (v, &w)) in batch.iter_mut().zip(words.iter()).enumerate() {
-            let (x, inside) = rectangle(t, w);
-            *v = x;
-            outside |= u64::from(!inside) << j;
-        }
-        finish_batch(t, rng, batch, words, outside);
-    }
+    outside | rectangles_from(t, batch, words, whole)
 }
 
 /// Fills `words` with random words, two from each of the generator's 64-bit outputs.
@@ -315,7 +323,7 @@ mod tests {
         let mut b = a.clone();
         let (mut x, mut y) = (vec![0.0f32; 777], vec![0.0f32; 777]);
         fill(&mut a, &mut x);
-        fill_generic(&mut b, &mut y);
+        fill_with(&mut b, &mut y, false);
         assert_eq!(x, y);
     }
 }
