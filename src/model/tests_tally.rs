@@ -111,3 +111,24 @@ fn tallied_moments_and_rmse_match_their_definitions() {
         }
     });
 }
+
+/// X~ stays fl(X - c) entry by entry through the sweeps (the X_miss pass writes both X and X~
+/// for each new value): the statistics the Z step sums over X~ are those of X shifted by c.
+#[test]
+fn shifted_copy_stays_x_minus_the_shift_bit_for_bit() {
+    let mut g = sampler();
+    for _ in 0..3 {
+        g.sweep();
+        let state = g.state();
+        let (x, xs, shift) = (state.x(), &state.xs, &state.columns.shift);
+        for j in 0..D {
+            for i in 0..N {
+                assert_eq!(
+                    xs[(i, j)].to_bits(),
+                    (x[(i, j)] - shift[j]).to_bits(),
+                    "entry ({i}, {j})"
+                );
+            }
+        }
+    }
+}
