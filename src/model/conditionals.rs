@@ -321,11 +321,11 @@ mod tests {
     use super::*;
 
     /// The statistics the Z step sums beside its draws are those of the new Z and the current
-    /// X~, bit for bit as [`CrossStats::compute`] forms them afresh (N = 1300: three blocks,
+    /// X~, bit for bit as [`CrossStats::compute`] forms them afresh (N = 5,500: three blocks,
     /// the last one partial; big enough to run in parallel).
     #[test]
     fn z_step_statistics_equal_fresh_ones() {
-        let (n, d, m) = (1300, 30, 4);
+        let (n, d, m) = (5500, 30, 4);
         let x: Vec<f32> = (0..n * d)
             .map(|k| 100.0 + 40.0 * (k as f32 * 0.013).sin() + (k % 11) as f32)
             .collect();

@@ -361,7 +361,8 @@ mod tests {
     #[test]
     fn blocks_cover_every_image_once() {
         for n in [
-            1, 255, 511, 512, 513, 10_000, 16_384, 16_385, 60_000, 100_003,
+            1, 255, 511, 512, 513, 2_559, 2_560, 2_561, 10_000, 16_384, 16_385, 60_000, 81_920,
+            81_921, 100_003,
         ] {
             let count = block_count(n);
             assert!(count <= MAX_BLOCKS.max(n.div_ceil(STATS_BLOCK)), "{n}");
