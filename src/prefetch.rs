@@ -27,3 +27,11 @@ pub fn lines<T>(values: &[T]) {
         line(value);
     }
 }
+
+/// Hints to load the cache lines of `values[first..first + len]`, clipped to the slice (a run
+/// that starts or ends past it asks for what exists of it, or nothing).
+#[inline(always)]
+pub fn run<T>(values: &[T], first: usize, len: usize) {
+    let end = first.saturating_add(len).min(values.len());
+    lines(values.get(first..end).unwrap_or(&[]));
+}

@@ -207,8 +207,7 @@ impl<'a> HalfDraw<'a> {
     /// ahead of folding them in.
     #[inline(always)]
     pub fn prefetch_run(&self, first: usize, len: usize) {
-        let end = first.saturating_add(len).min(self.acc.len());
-        crate::prefetch::lines(self.acc.get(first..end).unwrap_or(&[]));
+        crate::prefetch::run(self.acc, first, len);
     }
 
     /// Folds `x` in as quantity `k` of this part (Welford's step in f64, stored in f32).

@@ -5,14 +5,13 @@
 //! products go through GEMM; elementwise work runs in parallel chunks with their own
 //! generators (see [`super::rng`]).
 
-use super::linalg::{SharedFactor, clear_upper_vector_state, product, to_f32, view, view_mut};
+use super::linalg::{SharedFactor, gemm, product, to_f32, view, view_mut};
 use super::rng::StepRng;
 use super::state::{ModelState, SIGMASQ_RANGE};
 use super::suffstats::{BlockStats, CrossStats, block_count, block_rows, passes};
 pub use super::x_missing::sample_x_missing;
 use super::{Fallbacks, Hyperparameters, Prior};
-use faer::linalg::matmul::matmul;
-use faer::{Accum, Par};
+use faer::Accum;
 use nalgebra::DMatrix;
 use rand::rngs::SmallRng;
 use rand_distr::{Distribution, Gamma, StandardNormal};
@@ -61,15 +60,7 @@ pub fn sample_z(state: &mut ModelState, rng: &StepRng) {
             let (len, local) = (pass.len(), pass.start - rows.start);
             let xs_pass = xs.subrows(pass.start, len);
             let mut z_pass = z_block.as_mut().subrows_mut(local, len);
-            matmul(
-                z_pass.as_mut(),
-                Accum::Replace,
-                xs_pass,
-                view(&k),
-                1.0,
-                Par::Seq,
-            );
-            clear_upper_vector_state();
+            gemm(z_pass.as_mut(), Accum::Replace, xs_pass, view(&k), 1.0);
             for (column, off) in z_pass.as_mut().col_iter_mut().zip(&offset) {
                 column.iter_mut().for_each(|v| *v -= off);
             }
@@ -79,15 +70,7 @@ pub fn sample_z(state: &mut ModelState, rng: &StepRng) {
             let noise = &mut stats.noise[..len * m];
             super::normals::fill(&mut r, noise);
             let e = faer::MatRef::from_column_major_slice(noise, len, m);
-            matmul(
-                z_pass.as_mut(),
-                Accum::Add,
-                e,
-                view(&l_inverse),
-                1.0,
-                Par::Seq,
-            );
-            clear_upper_vector_state();
+            gemm(z_pass.as_mut(), Accum::Add, e, view(&l_inverse), 1.0);
             stats.add(z_pass.as_ref(), xs_pass);
         }
     });

@@ -110,24 +110,36 @@ pub fn product(a: &DMatrix<f64>, transpose_a: bool, b: &DMatrix<f64>) -> DMatrix
     };
     let mut out = DMatrix::<f64>::zeros(lhs.nrows(), b.ncols());
     let (r, c) = out.shape();
-    faer::linalg::matmul::matmul(
+    gemm(
         faer::MatMut::from_column_major_slice_mut(out.as_mut_slice(), r, c),
         faer::Accum::Replace,
         lhs,
         view(b),
-        1.0f64,
-        faer::Par::Seq,
+        1.0,
     );
-    clear_upper_vector_state();
     out
 }
 
-/// Clears the upper halves of the vector registers, to be called after each of faer's
-/// products: its AVX-512 kernels can leave them dirty, and the plain (SSE-encoded) code that
+/// dst = (or +=) alpha lhs rhs through faer's kernels on the calling thread, then the upper
+/// register halves cleared (see [`clear_upper_vector_state`]): every product of the sampler
+/// goes through here, so none can leave the state dirty.
+pub fn gemm<T: faer::traits::ComplexField + faer::traits::Conjugate<Canonical = T>>(
+    dst: faer::MatMut<'_, T>,
+    accum: faer::Accum,
+    lhs: faer::MatRef<'_, T>,
+    rhs: faer::MatRef<'_, T>,
+    alpha: T,
+) {
+    faer::linalg::matmul::matmul(dst, accum, lhs, rhs, alpha, faer::Par::Seq);
+    clear_upper_vector_state();
+}
+
+/// Clears the upper halves of the vector registers, called after each of faer's products
+/// ([`gemm`]): its AVX-512 kernels can leave them dirty, and the plain (SSE-encoded) code that
 /// then runs on the thread pays a penalty on every instruction until something clears them
 /// (the log joint's loop over the pixels took 0.4 ms instead of 0.06 ms after a product).
 #[inline]
-pub(crate) fn clear_upper_vector_state() {
+fn clear_upper_vector_state() {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx") {
         #[target_feature(enable = "avx")]

@@ -123,8 +123,7 @@ impl<'a> Sample<'a> {
     /// ahead of folding them in.
     #[inline(always)]
     pub fn prefetch_run(&self, first: usize, len: usize) {
-        let end = first.saturating_add(len).min(self.acc.len());
-        crate::prefetch::lines(self.acc.get(first..end).unwrap_or(&[]));
+        crate::prefetch::run(self.acc, first, len);
     }
 
     /// Folds `x` in as quantity `k` of this part (when the sample is included) and returns

@@ -202,15 +202,13 @@ impl BlockStats {
     pub fn add(&mut self, z: faer::MatRef<'_, f32>, xs: faer::MatRef<'_, f32>) {
         let (rows, m) = (z.nrows(), z.ncols());
         let d = xs.ncols();
-        faer::linalg::matmul::matmul(
+        super::linalg::gemm(
             faer::MatMut::from_column_major_slice_mut(&mut self.ztx, m, d),
             faer::Accum::Add,
             z.transpose(),
             xs,
             1.0f32,
-            faer::Par::Seq,
         );
-        super::linalg::clear_upper_vector_state();
         self.z64.clear();
         for (a, column) in z.col_iter().enumerate() {
             let start = self.z64.len();
@@ -218,15 +216,13 @@ impl BlockStats {
             self.sumz[a] += self.z64[start..].iter().sum::<f64>();
         }
         let zr = faer::MatRef::from_column_major_slice(&self.z64, rows, m);
-        faer::linalg::matmul::matmul(
+        super::linalg::gemm(
             faer::MatMut::from_column_major_slice_mut(&mut self.ztz, m, m),
             faer::Accum::Add,
             zr.transpose(),
             zr,
             1.0f64,
-            faer::Par::Seq,
         );
-        super::linalg::clear_upper_vector_state();
     }
 }
 

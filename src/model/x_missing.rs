@@ -295,8 +295,7 @@ fn draw_group_generic<const FMA: bool>(
                 if let Some(halves) = halves.as_ref() {
                     halves.prefetch_run(next - base, len);
                 }
-                let truth_end = (next + len).min(inputs.truth.len());
-                crate::prefetch::lines(inputs.truth.get(next..truth_end).unwrap_or(&[]));
+                crate::prefetch::run(inputs.truth, next, len);
             }
             // The dot products first, in a loop of their own: its loads of z_n are independent,
             // so the CPU overlaps their cache misses (interleaved with the draws, one at a time).
