@@ -10,6 +10,7 @@ use super::rng::StepRng;
 use super::state::{ModelState, SIGMASQ_RANGE};
 use super::suffstats::{BlockStats, CrossStats, block_count, block_rows, passes};
 pub use super::x_missing::sample_x_missing;
+use super::x_missing::{padded_stride, write_padded_rows};
 use super::{Fallbacks, Hyperparameters, Prior};
 use faer::Accum;
 use nalgebra::DMatrix;
@@ -44,15 +45,23 @@ pub fn sample_z(state: &mut ModelState, rng: &StepRng) {
     // generator; the statistics of the W step are summed beside the draws.
     let mut scratch = std::mem::take(&mut state.scratch.z_blocks);
     scratch.resize_with(block_count(n), BlockStats::default);
+    // Z^T in padded rows for the X_miss step, written pass by pass while the pass is in cache.
+    let stride = padded_stride(m);
+    let mut zt = std::mem::take(&mut state.scratch.zt);
+    zt.resize(n * stride, 0.0);
     let mut items = Vec::with_capacity(scratch.len());
     let mut rest = view_mut(&mut state.z);
+    let mut zt_rest = zt.as_mut_slice();
     for (b, block) in scratch.iter_mut().enumerate() {
-        let (top, bottom) = rest.split_at_row_mut(block_rows(b, n).len());
-        items.push((top, block));
+        let len = block_rows(b, n).len();
+        let (top, bottom) = rest.split_at_row_mut(len);
+        let (zt_top, zt_bottom) = std::mem::take(&mut zt_rest).split_at_mut(len * stride);
+        items.push((top, block, zt_top));
         rest = bottom;
+        zt_rest = zt_bottom;
     }
     let xs = view(&state.xs);
-    super::par::map_items(items, n * d, |b, (mut z_block, stats)| {
+    super::par::map_items(items, n * d, |b, (mut z_block, stats, zt_block)| {
         let rows = block_rows(b, n);
         let mut r = rng.chunk(b as u64);
         stats.reset(m, d);
@@ -72,10 +81,17 @@ pub fn sample_z(state: &mut ModelState, rng: &StepRng) {
             let e = faer::MatRef::from_column_major_slice(noise, len, m);
             gemm(z_pass.as_mut(), Accum::Add, e, view(&l_inverse), 1.0);
             stats.add(z_pass.as_ref(), xs_pass);
+            write_padded_rows(
+                z_pass.as_ref(),
+                stride,
+                &mut zt_block[local * stride..(local + len) * stride],
+            );
         }
     });
     let stats = CrossStats::from_blocks(&scratch, d, m);
     state.scratch.z_blocks = scratch;
+    state.scratch.zt = zt;
+    state.scratch.zt_current = true;
     state.z_drawn(stats);
 }
 

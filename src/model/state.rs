@@ -157,6 +157,10 @@ pub(crate) struct Scratch {
     /// The X_miss step's copies of Z^T and W^T, one padded row per image or pixel.
     pub zt: Vec<f32>,
     pub wt: Vec<f32>,
+    /// True when `zt` holds the current Z: the Z step writes it pass by pass while each pass's
+    /// rows of Z are in cache, so the X_miss step need not read all of Z again to transpose
+    /// it. Cleared whenever Z is replaced (and false in a clone, whose scratch starts empty).
+    pub zt_current: bool,
 }
 
 impl Clone for Scratch {
@@ -309,6 +313,7 @@ impl ModelState {
     pub fn set_z(&mut self, z: DMatrix<f32>) -> Result<(), ModelError> {
         check_matrix("z", &self.z, &z)?;
         self.z = z;
+        self.scratch.zt_current = false;
         self.z_changed();
         Ok(())
     }

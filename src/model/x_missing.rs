@@ -63,8 +63,12 @@ pub fn sample_x_missing_tallied(
     let (d, m) = parts.w.shape();
     // z_n and w_d as contiguous rows padded to whole AVX registers (zeros in the padding), in
     // buffers kept between sweeps.
-    let stride = m.next_multiple_of(LANES);
-    transpose_padded(parts.z, stride, &mut parts.scratch.zt);
+    let stride = padded_stride(m);
+    // (Z^T as the Z step left it, when it is of the current Z; see `Scratch::zt_current`.)
+    if !(parts.scratch.zt_current && parts.scratch.zt.len() == n * stride) {
+        transpose_padded(parts.z, stride, &mut parts.scratch.zt);
+        parts.scratch.zt_current = true;
+    }
     transpose_padded(parts.w, stride, &mut parts.scratch.wt);
     let sd: Vec<f32> = parts.sigmasq.iter().map(|s| s.sqrt()).collect();
     let group = d
@@ -359,34 +363,55 @@ fn draw_group_generic<const FMA: bool>(
 /// Floats per AVX register: the rows of Z^T and W^T are padded to a multiple of this.
 const LANES: usize = 8;
 
+/// Length of the padded rows of Z^T and W^T for M factors.
+pub(crate) fn padded_stride(m: usize) -> usize {
+    m.next_multiple_of(LANES)
+}
+
 /// Writes `a` (R x M) transposed into `out`, row r of `a` as `out[r * stride..][..M]`, the
-/// padding up to `stride` zero. Keeps `out`'s allocation (and its zero padding) when the size
-/// is unchanged. In parallel over fixed blocks of rows.
+/// padding up to `stride` zero. Keeps `out`'s allocation when the size is unchanged. In
+/// parallel over fixed blocks of rows.
 fn transpose_padded(a: &DMatrix<f32>, stride: usize, out: &mut Vec<f32>) {
-    const TILE: usize = 16;
-    let (a_rows, m) = a.shape();
-    if out.len() != a_rows * stride {
-        out.clear();
-        out.resize(a_rows * stride, 0.0);
-    }
-    let values = a.as_slice();
+    let a_rows = a.nrows();
+    out.resize(a_rows * stride, 0.0);
+    let a = super::linalg::view(a);
     super::par::for_each_chunk_mut(out, ROW_BLOCK * stride, |c, chunk| {
         let first = c * ROW_BLOCK;
-        let count = chunk.len() / stride;
-        // Sixteen rows at a time: their rows of `out` (16 x stride floats) stay in L1 while
-        // every column of `a` gives one cache line of its values (one pass of all M columns
-        // over the whole block wrote each of its rows M times from L2).
-        for tile in (0..count).step_by(TILE) {
-            let rows = TILE.min(count - tile);
-            let out_tile = &mut chunk[tile * stride..(tile + rows) * stride];
-            for k in 0..m {
-                let start = k * a_rows + first + tile;
-                for (r, &v) in values[start..start + rows].iter().enumerate() {
-                    out_tile[r * stride + k] = v;
+        write_padded_rows(a.subrows(first, chunk.len() / stride), stride, chunk);
+    });
+}
+
+/// Writes the rows of `a` (R x M, any strides) into `out` (R x `stride`), row r as
+/// `out[r * stride..][..M]` and zeros in the padding after it.
+pub(crate) fn write_padded_rows(a: faer::MatRef<'_, f32>, stride: usize, out: &mut [f32]) {
+    const TILE: usize = 16;
+    let (count, m) = a.shape();
+    assert!(m <= stride && out.len() == count * stride);
+    // Sixteen rows at a time: their rows of `out` (16 x stride floats) stay in L1 while every
+    // column of `a` gives one cache line of its values (one pass of all M columns over a long
+    // block wrote each of its rows M times from L2).
+    for tile in (0..count).step_by(TILE) {
+        let rows = TILE.min(count - tile);
+        let out_tile = &mut out[tile * stride..(tile + rows) * stride];
+        for k in 0..m {
+            let column = a.col(k).subrows(tile, rows);
+            match column.try_as_col_major() {
+                Some(values) => {
+                    for (r, &v) in values.as_slice().iter().enumerate() {
+                        out_tile[r * stride + k] = v;
+                    }
+                }
+                None => {
+                    for (r, &v) in column.iter().enumerate() {
+                        out_tile[r * stride + k] = v;
+                    }
                 }
             }
         }
-    });
+        for row in out_tile.chunks_exact_mut(stride) {
+            row[m..].fill(0.0);
+        }
+    }
 }
 
 /// Dot product of two rows padded to whole [`LANES`], in 8 independent lanes; with `FMA`,
@@ -569,6 +594,46 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The Z step leaves Z^T in the padded rows the X_miss step reads (so that step skips its
+    /// own transpose), over several blocks and passes with a partial last one; replacing Z
+    /// marks the copy stale.
+    #[test]
+    fn z_step_leaves_the_padded_transpose_of_the_new_z() {
+        use crate::model::{GibbsSampler, Problem, SamplerSettings};
+        let (n, d) = (5_500, 12);
+        let x: Vec<f32> = (0..n * d)
+            .map(|k| 40.0 + 30.0 * ((k / d) as f32 * 0.21 + (k % d) as f32 * 0.7).sin())
+            .collect();
+        let missing: Vec<bool> = (0..n * d).map(|k| (k * 2654435761) % 97 < 10).collect();
+        let problem = Problem {
+            n,
+            d,
+            x_observed: x,
+            missing,
+            x_true: None,
+        };
+        let mut settings = SamplerSettings {
+            seed: 5,
+            ..SamplerSettings::default()
+        };
+        settings.hyper.m = 13;
+        let stride = padded_stride(13);
+        assert_eq!(stride, 16);
+        let mut kept = GibbsSampler::new(&problem, &settings).unwrap();
+        for _ in 0..3 {
+            kept.sweep();
+            // What the X_miss step read: it transposes Z itself only when the copy is stale.
+            let state = kept.state_mut();
+            assert!(state.scratch.zt_current);
+            let mut want = Vec::new();
+            transpose_padded(&state.z, stride, &mut want);
+            assert_eq!(state.scratch.zt, want);
+        }
+        let z = kept.state().z().clone();
+        kept.state_mut().set_z(z).unwrap();
+        assert!(!kept.state().scratch.zt_current);
     }
 
     #[cfg(target_arch = "x86_64")]
