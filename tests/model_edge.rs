@@ -254,6 +254,30 @@ fn bad_inputs_are_errors() {
     ));
 }
 
+/// The state is built from a problem big enough for the parallel copy into column-major X
+/// (300 x 120, four tiles of columns): every observed value lands at its place, and a bad value
+/// in a later tile is reported at its own row and column.
+#[test]
+fn a_big_state_holds_every_value_and_reports_a_bad_one_where_it_is() {
+    use gibbs_fa::model::ModelState;
+    let (n, d) = (300, 120);
+    let x: Vec<f32> = (0..n * d).map(|k| (k % 977) as f32 * 0.25).collect();
+    let missing = vec![false; n * d];
+    let state = ModelState::new(n, d, &x, &missing, 3).unwrap();
+    for i in 0..n {
+        for j in 0..d {
+            assert_eq!(state.x()[(i, j)], x[i * d + j], "entry ({i}, {j})");
+        }
+    }
+    let mut bad = x.clone();
+    bad[250 * d + 101] = f32::NAN;
+    match ModelState::new(n, d, &bad, &missing, 3) {
+        Err(ModelError::NonFiniteInput { row, col, .. }) => assert_eq!((row, col), (250, 101)),
+        Err(e) => panic!("wrong error: {e}"),
+        Ok(_) => panic!("a NaN was accepted"),
+    }
+}
+
 #[test]
 fn setting_changes_and_summaries() {
     let p = problem(25, 6, |i, d| (i + 2 * d) % 5 == 0, 8);

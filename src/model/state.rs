@@ -192,7 +192,7 @@ impl ModelState {
         d: usize,
         missing_row_major: &[bool],
         m: usize,
-        x_at: impl Fn(usize, usize) -> f32,
+        x_at: impl Fn(usize, usize) -> f32 + Sync,
     ) -> Result<ModelState, ModelError> {
         if n == 0 || d == 0 {
             return Err(ModelError::EmptyProblem { n, d });
@@ -213,21 +213,24 @@ impl ModelState {
             });
         }
         // Row-major values into the column-major X a tile at a time, so the writes of a tile
-        // stay within a few cache lines of each column.
+        // stay within a few cache lines of each column. Tiles of columns in parallel: on one
+        // thread this took 60-80 ms of building a run at N = 10,000 (its page faults included).
         let mut x = DMatrix::zeros(n, d);
         const TILE: usize = 32;
-        for i0 in (0..n).step_by(TILE) {
-            let rows = i0..(i0 + TILE).min(n);
-            for j0 in (0..d).step_by(TILE) {
-                for i in rows.clone() {
-                    for j in j0..(j0 + TILE).min(d) {
-                        let v = x_at(i, j);
-                        check_value("x", v, i * d + j, d)?;
-                        x[(i, j)] = v;
-                    }
+        let tiles: Vec<&mut [f32]> = x.as_mut_slice().chunks_mut(TILE * n).collect();
+        let checked = super::par::map_items(tiles, total, |t, tile| {
+            let columns = t * TILE..(t * TILE + TILE).min(d);
+            for i in 0..n {
+                for j in columns.clone() {
+                    let v = x_at(i, j);
+                    check_value("x", v, i * d + j, d)?;
+                    tile[(j - columns.start) * n + i] = v;
                 }
             }
-        }
+            Ok(())
+        });
+        // (The first bad value of the first tile of columns that holds one.)
+        checked.into_iter().collect::<Result<(), ModelError>>()?;
         let mut state = ModelState {
             x,
             missing: MissingIndex::from_row_major(n, d, missing_row_major),
