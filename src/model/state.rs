@@ -1,4 +1,9 @@
 //! The current values of every unknown (Z, W, mu, sigma^2, X_miss) and the completed data.
+//!
+//! Threads: the bulk work here (copying the data into column-major X when a state is built,
+//! rebuilding the column sums, recomputing the statistics) runs on rayon's current pool in
+//! fixed tiles and blocks, so results never depend on the number of threads; the rest runs on
+//! the caller's thread. Nothing here blocks.
 
 use super::problem::check_value;
 use super::suffstats::{BlockStats, ColumnSums, CrossStats};
