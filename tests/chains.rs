@@ -457,6 +457,30 @@ fn chains_follow_a_painted_mask() {
     let s = single.sweep();
     assert_eq!(r[0].record.log_joint.to_bits(), s.log_joint.to_bits());
     assert_eq!(r[0].record.rmse_sample, s.rmse_sample);
+    // The pooled RMSE scores the new missing set against the true pixels (the chains' truth
+    // follows the mask): the same as computed here from the pooled means and the data.
+    for _ in 0..6 {
+        mc.round();
+    }
+    let pooled = mc.pooled();
+    let truth = problem.x_true.as_ref().unwrap();
+    let idx = single.state().missing();
+    let ss: f64 = idx
+        .rows()
+        .iter()
+        .zip(idx.cols())
+        .map(|(&i, &j)| {
+            let at = i as usize * d + j as usize;
+            (pooled.mean[at] as f64 - truth[at] as f64).powi(2)
+        })
+        .sum();
+    let direct = (ss / idx.len() as f64).sqrt();
+    let rmse = pooled.rmse.expect("a truth is known");
+    assert!(rmse.is_finite() && direct.is_finite(), "{rmse} {direct}");
+    assert!(
+        (rmse - direct).abs() <= 1e-5 * direct,
+        "{rmse} against {direct}"
+    );
 }
 
 /// Chain 1 swept elsewhere and fed in: the handle-side run holds only chains 2..K, exactly

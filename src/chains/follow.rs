@@ -136,28 +136,9 @@ impl MultiChain {
         missing: &[bool],
         values: &[f32],
     ) -> Result<(), ChainsError> {
-        let old = self.chains[0].sampler.state().missing().clone();
+        // (Each sampler remaps its truth at the missing entries to the new mask itself.)
         for c in &mut self.chains {
             c.sampler.set_image_mask(image, missing, values)?;
-        }
-        if let Some(truth) = &self.truth_missing {
-            let index = self.chains[0].sampler.state().missing();
-            let remapped = index
-                .rows()
-                .iter()
-                .zip(index.cols())
-                .map(|(&i, &j)| {
-                    let (i, j) = (i as usize, j as usize);
-                    if i == image {
-                        values.get(j).copied().unwrap_or(f32::NAN)
-                    } else {
-                        old.position(i, j)
-                            .and_then(|k| truth.get(k).copied())
-                            .unwrap_or(f32::NAN)
-                    }
-                })
-                .collect();
-            self.truth_missing = Some(remapped);
         }
         Ok(())
     }

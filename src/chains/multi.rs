@@ -114,8 +114,6 @@ pub struct MultiChain {
     quantities: Vec<Quantity>,
     pub(crate) settings: SamplerSettings,
     parallelism: Parallelism,
-    /// True values at the missing entries (missing-index order), when known.
-    pub(crate) truth_missing: Option<Vec<f32>>,
     /// Round at the last change of target (0 at the start): the draws diagnosed are those
     /// after it plus the burn-in (see [`super::follow`]).
     pub(crate) change_point: usize,
@@ -166,15 +164,7 @@ impl MultiChain {
             Some(p) => p.clone(),
             None => default_pixels(initial_sigmasq.as_deref().unwrap_or(&[])),
         };
-        let truth_missing = problem.x_true.as_ref().map(|t| {
-            let idx = first.state().missing();
-            idx.rows()
-                .iter()
-                .zip(idx.cols())
-                .map(|(&i, &j)| t[i as usize * problem.d + j as usize])
-                .collect::<Vec<f32>>()
-        });
-        let has_truth = truth_missing.as_ref().is_some_and(|t| !t.is_empty());
+        let has_truth = first.truth_missing().is_some_and(|t| !t.is_empty());
         let quantities = quantities(first, has_truth, &pixels);
         let chains = samplers
             .into_iter()
@@ -191,7 +181,6 @@ impl MultiChain {
             quantities,
             settings: settings.clone(),
             parallelism: options.parallelism,
-            truth_missing,
             change_point: 0,
             n: problem.n,
             d: problem.d,

@@ -178,7 +178,9 @@ impl MultiChain {
     }
 
     fn rmse_and_mcse(&self, pooled: &[f64]) -> (Option<f64>, Option<f64>) {
-        let Some(truth) = self.truth_missing.as_deref().filter(|t| !t.is_empty()) else {
+        // (Every chain has the same mask and truth; the samplers keep it in step with the mask.)
+        let truth = self.chains.first().and_then(|c| c.sampler.truth_missing());
+        let Some(truth) = truth.filter(|t| !t.is_empty()) else {
             return (None, None);
         };
         let p = truth.len() as f64;

@@ -329,8 +329,8 @@ impl GibbsSampler {
         Ok(())
     }
 
-    /// The truth at the missing entries, in entry order (for tests).
-    #[cfg(test)]
+    /// The truth at the missing entries, in entry order (None without a truth). Kept in step
+    /// with the mask by [`Self::set_image_mask`], so several chains read it from any one.
     pub(crate) fn truth_missing(&self) -> Option<&[f32]> {
         self.truth_missing.as_deref()
     }
