@@ -1,13 +1,13 @@
-//! Times full Gibbs sweeps at the target size N = 10000, D = 784, M = 50 with ~10% of the
-//! pixels missing, on synthetic low-rank data, beside the floor: the two products a sweep
-//! cannot avoid, X A (N x D times D x M) and Z^T X (M x N times N x D), timed with faer's
-//! parallel f32 matmul on all of rayon's threads, in the same process, at the same shapes,
-//! interleaved with the sweeps so both see the same load. Prints per schedule the median,
-//! min and max per sweep, the median of each step, and `floor_ms`, `sweep_ms` and `ratio`
-//! (medians; ratio = sweep_ms / floor_ms). Run with `cargo bench --bench sweep`: both
-//! schedules (env SWEEP_SCHEDULE=notebook or blocked for one, SWEEP_COUNT for the number of
-//! timed sweeps, SWEEP_DUMP=1 to print every sweep's Z and X_miss times: medians hide a step
-//! that is slow in some sweeps only, as the Z step was before the workers were pinned).
+//! Times full Gibbs sweeps at the target size N = 10000, D = 784, M = 50 with ~10% of the pixels
+//! missing, on synthetic low-rank data, beside the floor: the two products a sweep cannot avoid,
+//! X A (N x D times D x M) and Z^T X (M x N times N x D), timed with faer's parallel f32 matmul on
+//! all of rayon's threads, in the same process, at the same shapes, interleaved with the sweeps so
+//! both see the same load. Prints per schedule the median, min and max per sweep, the median of
+//! each step, and `floor_ms`, `sweep_ms` and `ratio` (medians; ratio = sweep_ms / floor_ms). Run
+//! with `cargo bench --bench sweep`: both schedules (env SWEEP_SCHEDULE=notebook or blocked for
+//! one, SWEEP_COUNT for the number of timed sweeps, SWEEP_N for the number of images, SWEEP_DUMP=1
+//! to print every sweep's Z and X_miss times: medians hide a step that is slow in some sweeps only,
+//! as the Z step was before the workers were pinned).
 
 use gibbs_fa::model::{GibbsSampler, Problem, SamplerSettings, Schedule, StepTimes};
 use rand::SeedableRng;
@@ -72,7 +72,7 @@ fn main() {
         eprintln!("cannot build the thread pool: {e}");
     }
     let count = env_usize("SWEEP_COUNT", 30);
-    let (n, d, m) = (10_000, 784, 50);
+    let (n, d, m) = (env_usize("SWEEP_N", 10_000), 784, 50);
     let problem = synthetic_problem(n, d, 20, 0.1);
     println!(
         "{} rayon threads, {} cores available",

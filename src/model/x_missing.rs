@@ -2,13 +2,13 @@
 //! missing entries.
 //!
 //! A tenth of the entries missing means a tenth of a GEMM's multiply-adds, but as scattered dot
-//! products they ran at a tenth of a GEMM's speed: gathering z_n for each missing row of a
-//! column walks all of Z (2 MB at N = 10,000) once per column, and the default x86-64 target
-//! has neither AVX2 nor FMA. So the loop is tiled: columns in groups (the units of parallel
-//! work, several per thread), each group walking the images in blocks of [`ROW_BLOCK`] rows, whose z_n (Z^T, one
-//! row per image, 200 KB a block at M = 50) stay in cache while every column of the group draws
-//! its missing entries in that block; and the dot products use AVX2 and FMA when the CPU has
-//! them (checked at run time, as faer does for its GEMM).
+//! products they ran at a tenth of a GEMM's speed: gathering z_n for each missing row of a column
+//! walks all of Z (2 MB at N = 10,000) once per column, and the default x86-64 target has neither
+//! AVX2 nor FMA. So the loop is tiled: columns in groups of about equal work (the units of parallel
+//! work, several per thread), each group walking the images in blocks of [`ROW_BLOCK`] rows, whose
+//! z_n (Z^T, one row per image, 200 KB a block at M = 50) stay in cache while every column of the
+//! group draws its missing entries in that block; and the dot products use AVX2 and FMA when the
+//! CPU has them (checked at run time, as faer does for its GEMM).
 //!
 //! Each column keeps one generator for the whole step and draws its entries in row order, so
 //! the draws do not depend on the tiling or on the number of threads. Runs on the sampler's
@@ -30,6 +30,39 @@ const ROW_BLOCK: usize = 1024;
 /// columns are grouped changes only the speed, never the draws: bigger groups read each block
 /// of Z^T fewer times, more groups balance better when a core is busy elsewhere.
 const GROUPS_PER_THREAD: usize = 4;
+
+/// The cost of a column in the X_miss pass, in missing entries, beside one per entry: a
+/// column's draws touch up to all the cache lines of its columns of X and X~ (2 x 40 KB at
+/// N = 10,000, read and written), so a column with many missing entries costs less per entry.
+/// Fitted to the groups' times at N = 10,000 (4.5 us a column, 16 ns an entry, on two cores).
+const COLUMN_COST: usize = 280;
+
+/// Splits columns `0..d` into `groups` consecutive runs of about equal cost (missing entries
+/// plus [`COLUMN_COST`] a column): the first column of each run, then `d`. The notebook's masks
+/// hide the middle of the digits far more often than the border, so runs of equal length
+/// left one core with most of the work. Every run has at least one column (fewer runs when
+/// `d < groups`).
+fn balanced_groups(missing: &MissingIndex, d: usize, groups: usize) -> Vec<usize> {
+    if d == 0 {
+        return vec![0];
+    }
+    let cost = |dd: usize| missing.column_range(dd).len() + COLUMN_COST;
+    let total: usize = (0..d).map(cost).sum();
+    let groups = groups.clamp(1, d);
+    let mut starts = vec![0];
+    let mut done = 0;
+    for dd in 0..d {
+        // Run g ends once the columns so far cost at least g / groups of the total, and
+        // enough columns remain for the runs after it.
+        let g = starts.len();
+        if dd > starts[g - 1] && g < groups && done * groups >= g * total && d - dd >= groups - g {
+            starts.push(dd);
+        }
+        done += cost(dd);
+    }
+    starts.push(d);
+    starts
+}
 
 /// What the X_miss pass also does with each value it draws: folds it into the running moments
 /// and scores it against the true pixel (one pass over the missing entries, not two).
@@ -71,12 +104,10 @@ pub fn sample_x_missing_tallied(
     }
     transpose_padded(parts.w, stride, &mut parts.scratch.wt);
     let sd: Vec<f32> = parts.sigmasq.iter().map(|s| s.sqrt()).collect();
-    let group = d
-        .div_ceil(GROUPS_PER_THREAD * rayon::current_num_threads())
-        .max(1);
-    let groups = d.div_ceil(group);
     let missing = parts.missing;
-    let ends = || (0..groups).map(|g| missing.column_range(((g + 1) * group).min(d) - 1).end);
+    let bounds = balanced_groups(missing, d, GROUPS_PER_THREAD * rayon::current_num_threads());
+    let groups = bounds.len() - 1;
+    let ends = || bounds[1..].iter().map(|&e| missing.column_range(e - 1).end);
     fn nothing<T>(groups: usize) -> Vec<Option<T>> {
         (0..groups).map(|_| None).collect()
     }
@@ -119,16 +150,14 @@ pub fn sample_x_missing_tallied(
         rng,
     };
     let fma = fma_available();
-    let work: Vec<_> = parts
-        .x
-        .as_mut_slice()
-        .chunks_mut(group * n)
-        .zip(parts.xs.as_mut_slice().chunks_mut(group * n))
+    let widths = bounds.windows(2).map(|b| (b[1] - b[0]) * n);
+    let work: Vec<_> = split_lengths(parts.x.as_mut_slice(), widths.clone())
+        .into_iter()
+        .zip(split_lengths(parts.xs.as_mut_slice(), widths))
         .zip(samples.into_iter().zip(halves))
         .collect();
     let results = super::par::map_items(work, n * d, |g, ((x, xs), tallies)| {
-        let first = g * group;
-        let columns = first..(first + group).min(d);
+        let columns = bounds[g]..bounds[g + 1];
         draw_group(&inputs, columns, x, xs, tallies, fma)
     });
     let mut residual = parts.residual;
@@ -145,6 +174,19 @@ pub fn sample_x_missing_tallied(
     );
     *parts.residual_out = Some(residual);
     scores
+}
+
+/// Splits `values` into consecutive parts of the given lengths (which must add up to at most
+/// its length).
+fn split_lengths<T>(values: &mut [T], lengths: impl Iterator<Item = usize>) -> Vec<&mut [T]> {
+    let mut rest = values;
+    lengths
+        .map(|len| {
+            let (head, tail) = std::mem::take(&mut rest).split_at_mut(len);
+            rest = tail;
+            head
+        })
+        .collect()
 }
 
 /// What every group reads.
@@ -510,6 +552,49 @@ fn dots8_avx2_fma(w: &[f32], rows: [&[f32]; LANES]) -> [f32; LANES] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Column groups cover every column once, in order, none empty, at most as many as asked;
+    /// with a mask that hides the middle columns far more often than the rest, each group's
+    /// cost is within one column's cost of an equal share (groups of equal width were not:
+    /// checked by asking for equal widths).
+    #[test]
+    fn column_groups_cover_the_columns_with_equal_cost() {
+        let (n, d) = (400, 60);
+        // Columns 25..35 hidden in 3 images out of 4, the rest in 1 out of 20.
+        let mask: Vec<bool> = (0..n * d)
+            .map(|k| {
+                let (i, dd) = (k / d, k % d);
+                if (25..35).contains(&dd) {
+                    i % 4 != 0
+                } else {
+                    i % 20 == 0
+                }
+            })
+            .collect();
+        let missing = MissingIndex::from_row_major(n, d, &mask);
+        let cost = |r: std::ops::Range<usize>| -> usize {
+            r.map(|dd| missing.column_range(dd).len() + COLUMN_COST)
+                .sum()
+        };
+        let biggest = (0..d).map(|dd| cost(dd..dd + 1)).max().unwrap();
+        for groups in [1, 2, 3, 8, 16] {
+            let bounds = balanced_groups(&missing, d, groups);
+            assert_eq!((bounds[0], *bounds.last().unwrap()), (0, d));
+            assert!(bounds.windows(2).all(|b| b[0] < b[1]), "{bounds:?}");
+            assert!(bounds.len() - 1 <= groups);
+            let share = cost(0..d) as f64 / groups as f64;
+            for b in bounds.windows(2) {
+                let c = cost(b[0]..b[1]) as f64;
+                assert!(
+                    (c - share).abs() <= biggest as f64,
+                    "{groups} groups: {bounds:?}"
+                );
+            }
+        }
+        // More groups than columns: one column each. No columns: no groups.
+        assert_eq!(balanced_groups(&missing, 3, 8), vec![0, 1, 2, 3]);
+        assert_eq!(balanced_groups(&missing, 0, 8), vec![0]);
+    }
 
     /// Both builds of the dot product, single and eight at a time, agree with f64 algebra for
     /// lengths around the lane count, padded with zeros to whole lanes as the step pads them.
