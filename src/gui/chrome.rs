@@ -4,6 +4,7 @@
 //!
 //! UI thread; nothing here blocks.
 
+use crate::sampler::RunState;
 use egui::{Color32, RichText, Ui};
 
 use super::chain::{Chain, ChainManager};
@@ -110,7 +111,8 @@ pub fn status_bar(
                     )
                     .on_hover_text("Digits whose mask was painted in the mask editor");
                 }
-                ui.label(format!("state: {}", c.state().name()));
+                let chains = c.others.as_ref().and_then(|o| o.live.state());
+                ui.label(state_label(c.state(), chains));
                 if let Some(others) = &c.others {
                     super::chains_live::status(ui, &others.live);
                 }
@@ -124,6 +126,18 @@ pub fn status_bar(
             frame_times(ui, frames);
         }
     });
+}
+
+/// The run's state for the status bar: chain 1's (the one the views show), and the K chains'
+/// when they are elsewhere (chain 1 often finishes a few sweeps before the others, which share
+/// the cores with it).
+fn state_label(chain_1: RunState, chains: Option<RunState>) -> String {
+    match chains {
+        Some(all) if all != chain_1 => {
+            format!("state: {} (chain 1 {})", all.name(), chain_1.name())
+        }
+        _ => format!("state: {}", chain_1.name()),
+    }
 }
 
 /// The numerical fallbacks of the run so far: zero in a healthy run, said plainly otherwise.
@@ -316,5 +330,23 @@ fn theme_switch(ui: &mut Ui) {
         .on_hover_text("Dark theme");
     if preference != before {
         ui.ctx().set_theme(preference);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The status bar names the K chains' state when it is not chain 1's: at the end of a run
+    /// chain 1 has finished while the others still sweep, and "finished" alone said otherwise.
+    #[test]
+    fn status_names_the_chains_state_when_it_differs_from_chain_1() {
+        use RunState::*;
+        assert_eq!(
+            state_label(Finished, Some(Running)),
+            "state: running (chain 1 finished)"
+        );
+        assert_eq!(state_label(Finished, Some(Finished)), "state: finished");
+        assert_eq!(state_label(Paused, None), "state: paused");
     }
 }
