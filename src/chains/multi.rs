@@ -81,6 +81,10 @@ pub struct ChainsDiagnostics {
     /// Sweep of the last change of target (0: none): the draws diagnosed are those after
     /// it plus the burn-in.
     pub since: usize,
+    /// Sweep (of its own count) at which each chain last restarted its diagnostics, in chain
+    /// order. Chain 1 fed from the app's view sampler runs ahead of the others, so it applies
+    /// a change at a later sweep of its own and its draws after burn-in start later.
+    pub restarts: Vec<usize>,
     /// Rank-normalised diagnostics of every diagnosed scalar quantity, in column order,
     /// with its column name (None while there are too few draws).
     pub scalars: Vec<(String, Option<ScalarDiagnostics>)>,
@@ -297,7 +301,7 @@ impl MultiChain {
     /// R-hat summaries, from the post-burn-in draws so far of all K chains (cut to the
     /// shortest chain).
     pub fn diagnostics(&self) -> Result<ChainsDiagnostics, DiagnosticsError> {
-        let (scalars, draws_per_chain, pixels) = self.with_records(|records| {
+        let (scalars, draws_per_chain, pixels, restarts) = self.with_records(|records| {
             let draws_per_chain = records
                 .iter()
                 .map(|r| r.post_burn_in(0).len())
@@ -317,7 +321,8 @@ impl MultiChain {
                     (q.name(), d)
                 })
                 .collect::<Vec<_>>();
-            (scalars, draws_per_chain, pixel_rhat(records))
+            let restarts = records.iter().map(|r| r.change_point).collect();
+            (scalars, draws_per_chain, pixel_rhat(records), restarts)
         });
         let pixels = pixels?;
         let images = self.rhat_images(&pixels);
@@ -325,6 +330,7 @@ impl MultiChain {
             chains: self.seeds().len(),
             draws_per_chain,
             since: self.change_point,
+            restarts,
             scalars,
             pixel_split: pixels.split,
             missing: RhatSummary::new(&pixels.missing),

@@ -25,7 +25,7 @@ pub mod normal;
 pub mod rhat;
 pub mod split_moments;
 
-pub use draws::Draws;
+pub use draws::{Draws, MIN_DRAWS};
 pub use ess::{ess_bulk, ess_mean, ess_tail, mcse_mean};
 pub use rhat::rhat;
 pub use split_moments::{

@@ -99,6 +99,15 @@ fn the_k_chains_follow_a_live_setting_and_a_painted_mask() {
     let chains = h.state().chains_live().unwrap();
     let d = chains.diagnostics().unwrap();
     assert_eq!(d.since, since);
+    // Each chain's own restart: chains 2..K at `since`, chain 1 (the view sampler, ahead of
+    // them) at a sweep of its own, no earlier.
+    assert_eq!(d.restarts.len(), 3, "{:?}", d.restarts);
+    assert!(
+        d.restarts[1..].iter().all(|&r| r == since),
+        "{:?}",
+        d.restarts
+    );
+    assert!(d.restarts[0] >= since, "{:?}", d.restarts);
     let least = (0..3).map(|c| chains.iteration(c)).min().unwrap();
     assert!(d.draws_per_chain <= least - since - 10, "{d:?}");
 

@@ -12,7 +12,7 @@ use egui_plot::{HLine, Legend, Line, LineStyle, Plot, PlotPoints};
 use super::palette::{chain_colour, chain_name};
 use super::rhat_images;
 use crate::chains::ChainsDiagnostics;
-use crate::diagnostics::{ESS_OK, RHAT_OK, RhatSummary, ScalarDiagnostics};
+use crate::diagnostics::{ESS_OK, MIN_DRAWS, RHAT_OK, RhatSummary, ScalarDiagnostics};
 use crate::gui::chains_live::ChainsLive;
 use crate::gui::diag_plots::QuantityPlots;
 use crate::gui::texture::TextureCache;
@@ -27,7 +27,7 @@ const PLOT_HEIGHT: f32 = 170.0;
 /// The one-line explanation of the row colours.
 pub const THRESHOLDS: &str = "Green: R-hat < 1.01 and bulk-ESS > 400, as Vehtari et al. \
     (2021) recommend; amber: R-hat below 1.1 but not yet both; red: R-hat of 1.1 or more, or \
-    undefined.";
+    undefined; grey: too few draws after the burn-in yet.";
 
 /// Why the view is empty with one chain.
 pub const NEEDS_CHAINS: &str = "Convergence diagnostics need 2 or more chains: one chain \
@@ -49,22 +49,29 @@ pub enum Verdict {
     Good,
     Close,
     Bad,
+    /// R-hat not finite (constant or stuck draws): red, as a disagreement may hide there.
+    Undefined,
+    /// Fewer draws after the burn-in than a diagnosis needs: nothing to judge yet.
+    TooFewDraws,
 }
 
 impl Verdict {
     pub fn of(d: Option<&ScalarDiagnostics>) -> Verdict {
         match d {
+            None => Verdict::TooFewDraws,
             Some(d) if d.looks_converged() => Verdict::Good,
+            Some(ScalarDiagnostics { rhat: None, .. }) => Verdict::Undefined,
             Some(ScalarDiagnostics { rhat: Some(r), .. }) if *r < RHAT_BAD => Verdict::Close,
-            _ => Verdict::Bad,
+            Some(_) => Verdict::Bad,
         }
     }
 
-    fn colour(self) -> Color32 {
+    fn colour(self, ui: &Ui) -> Color32 {
         match self {
             Verdict::Good => GREEN,
             Verdict::Close => AMBER,
-            Verdict::Bad => RED,
+            Verdict::Bad | Verdict::Undefined => RED,
+            Verdict::TooFewDraws => ui.visuals().weak_text_color(),
         }
     }
 
@@ -73,8 +80,49 @@ impl Verdict {
             Verdict::Good => "converged",
             Verdict::Close => "not yet",
             Verdict::Bad => "chains disagree",
+            Verdict::Undefined => "R-hat undefined",
+            Verdict::TooFewDraws => "too few draws",
         }
     }
+}
+
+/// What the view says of a restart of the diagnostics, from each chain's restart sweep (of
+/// its own count): one sweep when they agree, else which chain restarted where, since chain 1
+/// (the view sampler) runs ahead of the others and meets a change at a later sweep.
+fn restart_note(restarts: &[usize], burn_in: usize) -> String {
+    let first = restarts.first().copied().unwrap_or(0);
+    if restarts.iter().all(|&r| r == first) {
+        return format!(
+            "Restarted at sweep {first}: a setting or a mask changed there, so the diagnostics \
+             use only the draws after sweep {} (that change plus the burn-in).",
+            first + burn_in
+        );
+    }
+    // Runs of consecutive chains that restarted at the same sweep.
+    let mut runs: Vec<(usize, usize, usize)> = Vec::new();
+    for (c, &r) in restarts.iter().enumerate() {
+        match runs.last_mut() {
+            Some((_, last, sweep)) if *sweep == r => *last = c,
+            _ => runs.push((c, c, r)),
+        }
+    }
+    let parts: Vec<String> = runs
+        .iter()
+        .map(|&(a, b, sweep)| {
+            let who = if a == b {
+                format!("chain {}", a + 1)
+            } else {
+                format!("chains {} to {}", a + 1, b + 1)
+            };
+            format!("{who} at sweep {sweep} (draws after {})", sweep + burn_in)
+        })
+        .collect();
+    format!(
+        "Restarted: a setting or a mask changed, and each chain applied it at a sweep of its \
+         own: {}. Chain 1 runs ahead of the others. The diagnostics use each chain's draws \
+         after its restart plus the burn-in, as many from each as the chain with the fewest has.",
+        parts.join(", ")
+    )
 }
 
 /// UI state of the diagnostics view (nothing persisted yet but the type, for symmetry).
@@ -127,15 +175,22 @@ fn body(ui: &mut Ui, chains: &mut ChainsLive, shape: (usize, usize), textures: &
     if chains.restart_pending() && chains.diagnostics().is_none() {
         ui.label(RichText::new(RESTART_PENDING).strong());
     } else if chains.since() > 0 {
-        ui.label(
-            RichText::new(format!(
-                "Restarted at sweep {}: a setting or a mask changed there, so the diagnostics \
-                 use only the draws after sweep {} (that change plus the burn-in).",
-                chains.since(),
-                chains.since() + chains.burn_in()
-            ))
-            .strong(),
-        );
+        let restarts = match chains.diagnostics() {
+            Some(d) if !d.restarts.is_empty() => d.restarts.clone(),
+            _ => vec![chains.since()],
+        };
+        ui.label(RichText::new(restart_note(&restarts, chains.burn_in())).strong());
+    }
+    let finished = chains.state() == Some(crate::sampler::RunState::Finished);
+    if finished
+        && chains
+            .diagnostics()
+            .is_some_and(|d| d.draws_per_chain < MIN_DRAWS)
+    {
+        ui.label(format!(
+            "The run ended with too few draws after the burn-in for a diagnosis (each chain \
+             needs {MIN_DRAWS}): Run on, at the top, lengthens it."
+        ));
     }
     if let Some(error) = chains.last_error() {
         ui.colored_label(ui.visuals().error_fg_color, error);
@@ -227,7 +282,7 @@ fn table(ui: &mut Ui, d: &ChainsDiagnostics) {
             ui.end_row();
             for (name, s) in &d.scalars {
                 let verdict = Verdict::of(s.as_ref());
-                let colour = verdict.colour();
+                let colour = verdict.colour(ui);
                 ui.label(RichText::new(name).color(colour).monospace());
                 ui.label(RichText::new(number(s.and_then(|s| s.rhat), 3)).color(colour));
                 ui.label(RichText::new(number(s.and_then(|s| s.ess_bulk), 0)).color(colour));
@@ -469,4 +524,47 @@ fn rotation(ui: &mut Ui, chains: &ChainsLive, colours: &[Color32]) {
                 });
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A quantity without diagnostics (too few draws after the burn-in) is not called a
+    /// disagreement; an undefined R-hat with draws still is red.
+    #[test]
+    fn rows_without_enough_draws_are_not_called_a_disagreement() {
+        let with = |rhat: Option<f64>, ess: f64| ScalarDiagnostics {
+            rhat,
+            ess_bulk: Some(ess),
+            ess_tail: Some(ess),
+            mcse_mean: Some(0.1),
+        };
+        assert_eq!(Verdict::of(None), Verdict::TooFewDraws);
+        assert_eq!(Verdict::of(None).word(), "too few draws");
+        assert_eq!(Verdict::of(Some(&with(None, 500.0))), Verdict::Undefined);
+        assert_eq!(Verdict::of(Some(&with(Some(1.2), 500.0))), Verdict::Bad);
+        assert_eq!(Verdict::of(Some(&with(Some(1.05), 500.0))), Verdict::Close);
+        assert_eq!(Verdict::of(Some(&with(Some(1.005), 50.0))), Verdict::Close);
+        assert_eq!(Verdict::of(Some(&with(Some(1.005), 500.0))), Verdict::Good);
+    }
+
+    /// One restart sweep gives the one-line note; chain 1 (the view sampler, ahead of the
+    /// others) restarting later is said chain by chain, with where each one's draws start.
+    #[test]
+    fn the_restart_note_names_each_chains_restart_when_they_differ() {
+        let same = restart_note(&[78, 78, 78], 100);
+        assert!(same.starts_with("Restarted at sweep 78:"), "{same}");
+        assert!(same.contains("after sweep 178"), "{same}");
+        let apart = restart_note(&[165, 78, 78, 78], 100);
+        assert!(
+            apart.contains("chain 1 at sweep 165 (draws after 265), chains 2 to 4 at sweep 78 (draws after 178)"),
+            "{apart}"
+        );
+        let three = restart_note(&[9, 4, 5], 10);
+        assert!(
+            three.contains("chain 1 at sweep 9 (draws after 19), chain 2 at sweep 4 (draws after 14), chain 3 at sweep 5 (draws after 15)"),
+            "{three}"
+        );
+    }
 }
