@@ -130,6 +130,7 @@ impl FlipView {
                     "flip-input",
                     0,
                     "what the sampler sees",
+                    (w, h),
                     |_| texture::masked_image(masked, mask, w, h, &gray),
                 );
             }
@@ -141,18 +142,33 @@ impl FlipView {
                 "flip-frame",
                 frame.sweep as u64,
                 &caption,
+                (w, h),
                 |_| texture::colour_image(&frame.image, w, h, &gray),
             );
             if let Some(s) = summary {
                 let v = live.snapshot_version();
-                image(ui, textures, &ctx, "flip-mean", v, "posterior mean", |_| {
-                    texture::colour_image(&s.posterior_mean, w, h, &gray)
-                });
+                image(
+                    ui,
+                    textures,
+                    &ctx,
+                    "flip-mean",
+                    v,
+                    "posterior mean",
+                    (w, h),
+                    |_| texture::colour_image(&s.posterior_mean, w, h, &gray),
+                );
                 let top = live.std_scale().max(1e-6);
                 let map = ColourMap::Sequential { lo: 0.0, hi: top };
-                image(ui, textures, &ctx, "flip-std", v, "posterior std", |_| {
-                    texture::colour_image(&s.posterior_std, w, h, &map)
-                });
+                image(
+                    ui,
+                    textures,
+                    &ctx,
+                    "flip-std",
+                    v,
+                    "posterior std",
+                    (w, h),
+                    |_| texture::colour_image(&s.posterior_std, w, h, &map),
+                );
             }
         });
         ui.label(format!(
@@ -164,6 +180,9 @@ impl FlipView {
     }
 }
 
+/// A captioned image of `make`'s picture, `IMAGE` points wide and as tall as its `(w, h)`
+/// pixels' shape asks.
+#[allow(clippy::too_many_arguments)]
 fn image(
     ui: &mut Ui,
     textures: &mut TextureCache,
@@ -171,13 +190,14 @@ fn image(
     key: &str,
     version: u64,
     caption: &str,
+    (w, h): (usize, usize),
     make: impl FnOnce(()) -> egui::ColorImage,
 ) {
     ui.vertical(|ui| {
         ui.label(caption);
         let id = textures.texture(ctx, key, version, || make(()));
-        let (w, h) = (28, 28);
-        texture::pixel_image(ui, id, vec2(IMAGE, IMAGE), (w, h), caption, |r, c| {
+        let size = vec2(IMAGE, IMAGE * h as f32 / w.max(1) as f32);
+        texture::pixel_image(ui, id, size, (w, h), caption, |r, c| {
             format!("row {r}, column {c}")
         });
     });
@@ -351,7 +371,7 @@ impl DreamView {
                     texture::pixel_image(
                         ui,
                         id,
-                        vec2(72.0, 72.0),
+                        vec2(72.0, 72.0 * h as f32 / w.max(1) as f32),
                         (w, h),
                         &format!("{what} {k}"),
                         |r, c| texture::value_text(r, c, img.get(r * w + c).copied()),

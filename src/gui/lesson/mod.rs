@@ -392,7 +392,7 @@ impl Lesson {
             ui.label("Building the lesson chain …");
             return;
         };
-        self.focus_ui(ui, n, d, m);
+        self.focus_ui(ui, (n, d, m), experiment.width);
         let size = ui.style().text_styles[&egui::TextStyle::Body].size * 1.45;
         let shown = self.chain.shown();
         let (conditional, heading) = match (shown, self.chain.stepper()) {
@@ -447,11 +447,13 @@ impl Lesson {
             }
         });
         ui.separator();
-        let side = experiment.width;
-        step_view::step_ui(ui, shown, &mut self.textures, side);
+        let shape = (experiment.width, experiment.height);
+        step_view::step_ui(ui, shown, &mut self.textures, shape);
     }
 
-    fn focus_ui(&mut self, ui: &mut Ui, n: usize, d: usize, m: usize) {
+    /// The digit, pixel and factors the step views watch; `width` is the images' width (for
+    /// the pixel's row and column).
+    fn focus_ui(&mut self, ui: &mut Ui, (n, d, m): (usize, usize, usize), width: usize) {
         let before = self.focus;
         ui.horizontal_wrapped(|ui| {
             let l = ui.label("Watch digit");
@@ -462,8 +464,8 @@ impl Lesson {
                 .labelled_by(l.id);
             ui.label(format!(
                 "(row {}, column {})",
-                self.focus.pixel / 28,
-                self.focus.pixel % 28
+                self.focus.pixel / width.max(1),
+                self.focus.pixel % width.max(1)
             ));
             if m > 1 {
                 let l = ui.label("factors");

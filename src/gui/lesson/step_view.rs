@@ -15,7 +15,7 @@ use crate::lesson::{
     BlockedDraw, Ellipse, Explanation, LatentDraw, LoadingDraw, MeanDraw, MissingDraw, NoiseDraw,
 };
 
-/// Side of the 28 x 28 images in points.
+/// Width of the images in points (the height follows the images' aspect).
 const IMAGE: f32 = 112.0;
 /// Rows of a table of per-factor or per-pixel values shown at most.
 const MAX_ROWS: usize = 8;
@@ -33,34 +33,36 @@ pub fn num(v: f64) -> String {
     }
 }
 
-/// The before/after pictures and the numbers of the step in `shown`.
-pub fn step_ui(ui: &mut Ui, shown: &Shown, textures: &mut TextureCache, side: usize) {
+/// The before/after pictures and the numbers of the step in `shown`, for images of `shape`
+/// (width, height) pixels.
+pub fn step_ui(ui: &mut Ui, shown: &Shown, textures: &mut TextureCache, shape: (usize, usize)) {
+    let width = shape.0;
     match &shown.explanation {
         Err(e) => {
             ui.colored_label(ui.visuals().error_fg_color, format!("No explanation: {e}"));
         }
         Ok(Explanation::Z(z)) => latent_ui(ui, z),
-        Ok(Explanation::W(w)) => loading_ui(ui, w),
+        Ok(Explanation::W(w)) => loading_ui(ui, w, width),
         Ok(Explanation::Mu(m)) => {
             ui.horizontal_top(|ui| {
-                ui.vertical(|ui| vectors_ui(ui, "mu", &shown.mu, shown, textures, side));
+                ui.vertical(|ui| vectors_ui(ui, "mu", &shown.mu, shown, textures, shape));
                 ui.vertical(|ui| mean_ui(ui, m));
             });
         }
         Ok(Explanation::Sigmasq(s)) => {
             ui.horizontal_top(|ui| {
-                ui.vertical(|ui| vectors_ui(ui, "sigma^2", &shown.sigmasq, shown, textures, side));
-                ui.vertical(|ui| noise_ui(ui, s, "sigma-numbers"));
+                ui.vertical(|ui| vectors_ui(ui, "sigma^2", &shown.sigmasq, shown, textures, shape));
+                ui.vertical(|ui| noise_ui(ui, s, "sigma-numbers", width));
             });
         }
         Ok(Explanation::Blocked(b)) => {
-            vectors_ui(ui, "mu", &shown.mu, shown, textures, side);
-            vectors_ui(ui, "sigma^2", &shown.sigmasq, shown, textures, side);
-            blocked_ui(ui, b);
+            vectors_ui(ui, "mu", &shown.mu, shown, textures, shape);
+            vectors_ui(ui, "sigma^2", &shown.sigmasq, shown, textures, shape);
+            blocked_ui(ui, b, width);
         }
         Ok(Explanation::XMissing(x)) => {
-            vectors_ui(ui, "digit", &shown.digit, shown, textures, side);
-            missing_ui(ui, x);
+            vectors_ui(ui, "digit", &shown.digit, shown, textures, shape);
+            missing_ui(ui, x, width);
         }
     }
 }
@@ -80,7 +82,7 @@ fn vectors_ui(
     pair: &[Vec<f32>; 2],
     shown: &Shown,
     textures: &mut TextureCache,
-    side: usize,
+    (width, height): (usize, usize),
 ) {
     let ctx = ui.ctx().clone();
     let diff: Vec<f32> = pair[1].iter().zip(&pair[0]).map(|(a, b)| a - b).collect();
@@ -117,15 +119,15 @@ fn vectors_ui(
                 ui.label(format!("{label} {name}"));
                 let key = format!("lesson-{what}-{k}");
                 let id = textures.texture(&ctx, &key, shown.version, || {
-                    texture::colour_image(values, side, side, &map)
+                    texture::colour_image(values, width, height, &map)
                 });
                 texture::pixel_image(
                     ui,
                     id,
-                    vec2(IMAGE, IMAGE),
-                    (side, side),
+                    vec2(IMAGE, IMAGE * height as f32 / width.max(1) as f32),
+                    (width, height),
                     &format!("{label} {name}"),
-                    |r, c| texture::value_text(r, c, values.get(r * side + c).copied()),
+                    |r, c| texture::value_text(r, c, values.get(r * width + c).copied()),
                 );
             });
         }
@@ -166,7 +168,7 @@ fn latent_ui(ui: &mut Ui, z: &LatentDraw) {
                 }
                 ui.end_row();
                 for k in 0..z.mean.len().min(MAX_ROWS) {
-                    ui.label(format!("{}", k + 1));
+                    ui.label(format!("{k}"));
                     ui.monospace(num(z.before[k] as f64));
                     ui.monospace(num(z.mean[k]));
                     ui.monospace(num(z.covariance[(k, k)].sqrt()));
@@ -192,9 +194,7 @@ fn ellipse_plot(ui: &mut Ui, z: &LatentDraw, e: &Ellipse) {
     ui.vertical(|ui| {
         ui.label(format!(
             "z_n of digit {}, factors {} and {}: posterior ellipses (1 sd, 95 %)",
-            z.digit,
-            a + 1,
-            b + 1
+            z.digit, a, b
         ));
         Plot::new("lesson-z-ellipse")
             .width(280.0)
@@ -211,12 +211,12 @@ fn ellipse_plot(ui: &mut Ui, z: &LatentDraw, e: &Ellipse) {
     });
 }
 
-fn loading_ui(ui: &mut Ui, w: &LoadingDraw) {
+fn loading_ui(ui: &mut Ui, w: &LoadingDraw, width: usize) {
     ui.label(format!(
         "w_d of pixel {} (row {}, column {}): before, posterior mean, sd, after",
         w.pixel,
-        w.pixel / 28,
-        w.pixel % 28
+        w.pixel / width.max(1),
+        w.pixel % width.max(1)
     ));
     Grid::new("lesson-w-table").striped(true).show(ui, |ui| {
         for h in ["factor", "before", "mean", "sd", "after", "prior precision"] {
@@ -224,7 +224,7 @@ fn loading_ui(ui: &mut Ui, w: &LoadingDraw) {
         }
         ui.end_row();
         for k in 0..w.mean.len().min(MAX_ROWS) {
-            ui.label(format!("{}", k + 1));
+            ui.label(format!("{k}"));
             ui.monospace(num(w.before[k] as f64));
             ui.monospace(num(w.mean[k]));
             ui.monospace(num(w.covariance[(k, k)].sqrt()));
@@ -266,12 +266,12 @@ fn mean_ui(ui: &mut Ui, m: &MeanDraw) {
 }
 
 /// The sigma_d^2 numbers; `id` keeps two grids apart.
-pub fn noise_ui(ui: &mut Ui, s: &NoiseDraw, id: &str) {
+pub fn noise_ui(ui: &mut Ui, s: &NoiseDraw, id: &str, width: usize) {
     ui.label(format!(
         "The numbers behind σ_d² at pixel {} (row {}, column {}):",
         s.pixel,
-        s.pixel / 28,
-        s.pixel % 28
+        s.pixel / width.max(1),
+        s.pixel % width.max(1)
     ));
     Grid::new(id).striped(true).show(ui, |ui| {
         row(ui, "ν0", num(s.nu0), "prior degrees of freedom");
@@ -303,9 +303,9 @@ pub fn noise_ui(ui: &mut Ui, s: &NoiseDraw, id: &str) {
     });
 }
 
-fn blocked_ui(ui: &mut Ui, b: &BlockedDraw) {
+fn blocked_ui(ui: &mut Ui, b: &BlockedDraw, width: usize) {
     ui.horizontal_top(|ui| {
-        ui.vertical(|ui| noise_ui(ui, &b.noise, "blocked-numbers"));
+        ui.vertical(|ui| noise_ui(ui, &b.noise, "blocked-numbers", width));
         ui.vertical(|ui| {
             ui.label("(w_d, μ_d): before, mean m_d, sd, after");
             Grid::new("lesson-blocked-table")
@@ -335,7 +335,7 @@ fn blocked_ui(ui: &mut Ui, b: &BlockedDraw) {
     });
 }
 
-fn missing_ui(ui: &mut Ui, x: &MissingDraw) {
+fn missing_ui(ui: &mut Ui, x: &MissingDraw, width: usize) {
     if x.pixels.is_empty() {
         ui.label(format!(
             "Digit {} has no missing pixel: choose another digit to see this step.",
@@ -355,7 +355,8 @@ fn missing_ui(ui: &mut Ui, x: &MissingDraw) {
         }
         ui.end_row();
         for p in x.pixels.iter().take(MAX_ROWS) {
-            ui.label(format!("{} ({}, {})", p.pixel, p.pixel / 28, p.pixel % 28));
+            let w = width.max(1);
+            ui.label(format!("{} ({}, {})", p.pixel, p.pixel / w, p.pixel % w));
             ui.monospace(num(p.before as f64));
             ui.monospace(num(p.mean));
             ui.monospace(num(p.sd));

@@ -338,3 +338,48 @@ fn the_shortcuts_step_go_back_change_experiment_and_toggle_projector_and_help() 
     assert_eq!(h.ctx.zoom_factor(), zoom);
     assert!(h.query_all_by_label("Model").next().is_some());
 }
+
+/// Images that are not 28 x 28 (a folder of 20 x 24 PNGs): the watched pixel's row and column
+/// come from the images' width, and the step's before/after images keep their shape (they
+/// were drawn width x width, cutting off the bottom rows, and pixel 45 was called row 1,
+/// column 17).
+#[test]
+fn the_lesson_uses_the_images_own_shape() {
+    use crate::gui::panels::SourceChoice;
+    use image::{GrayImage, Luma};
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..40u32 {
+        GrayImage::from_fn(20, 24, |x, y| {
+            Luma([((x * 7 + y * 3 + i * 11) % 256) as u8])
+        })
+        .save(dir.path().join(format!("{i:03}.png")))
+        .unwrap();
+    }
+    let folder = dir.path().to_path_buf();
+    let mut h = synthetic_app(40, M, 100_000, 10, move |app| {
+        app.settings_mut().data.source = SourceChoice::Path(folder);
+        app.set_workspace(Workspace::Lesson);
+        let lesson = app.lesson_mut();
+        lesson.n = 40;
+        lesson.m = M;
+        lesson.focus = Focus {
+            digit: 0,
+            pixel: 45,
+            factors: (0, 1),
+        };
+    });
+    wait_lesson(&mut h);
+    assert_eq!(
+        h.state().live().unwrap().experiment().width,
+        20,
+        "the PNG folder was not the data"
+    );
+    h.get_by_label_contains("(row 2, column 5)");
+    // Z, W, then mu, whose step shows mu before and after as images.
+    for _ in 0..3 {
+        click(&mut h, "Next step");
+    }
+    let rect = h.get_by_role_and_label(Role::Image, "μ before").rect();
+    let aspect = rect.height() / rect.width();
+    assert!((aspect - 24.0 / 20.0).abs() < 0.02, "{rect:?}");
+}
