@@ -197,7 +197,7 @@ impl PcaView {
                     pixel_image(
                         ui,
                         texture,
-                        egui::vec2(side, side),
+                        crate::gui::texture::fitted_size(side, (width, height)),
                         (width, height),
                         &label,
                         |r, c| {

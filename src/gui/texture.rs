@@ -258,6 +258,20 @@ pub fn pixel_image(
     response.on_hover_text_at_pointer(text)
 }
 
+/// The size of a `(width, height)`-pixel image fitted into a `side` x `side` box at its own
+/// aspect (images need not be square: a folder of PNGs can hold any one size).
+pub fn fitted_size(side: f32, (width, height): (usize, usize)) -> Vec2 {
+    if width == 0 || height == 0 {
+        return Vec2::splat(side);
+    }
+    let aspect = width as f32 / height as f32;
+    if aspect >= 1.0 {
+        Vec2::new(side, side / aspect)
+    } else {
+        Vec2::new(side * aspect, side)
+    }
+}
+
 /// The standard hover text of a pixel value.
 pub fn value_text(row: usize, col: usize, value: Option<f32>) -> String {
     match value {
@@ -352,5 +366,21 @@ pub fn format_value(v: f32) -> String {
         text.trim_end_matches('0').trim_end_matches('.').to_owned()
     } else {
         text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Square images fill the box; others fill it along their longer side and keep their
+    /// aspect; an empty shape falls back to the box.
+    #[test]
+    fn images_are_fitted_into_the_box_at_their_aspect() {
+        let close = |a: Vec2, b: Vec2| (a - b).length() < 1e-3;
+        assert!(close(fitted_size(112.0, (28, 28)), Vec2::splat(112.0)));
+        assert!(close(fitted_size(120.0, (20, 24)), Vec2::new(100.0, 120.0)));
+        assert!(close(fitted_size(120.0, (24, 20)), Vec2::new(120.0, 100.0)));
+        assert!(close(fitted_size(50.0, (0, 7)), Vec2::splat(50.0)));
     }
 }

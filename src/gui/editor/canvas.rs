@@ -39,16 +39,7 @@ impl PixelCanvas {
         brush_radius: f32,
         label: &str,
     ) -> (Response, Vec<StrokeStep>) {
-        let aspect = if height > 0 {
-            width as f32 / height as f32
-        } else {
-            1.0
-        };
-        let size = if aspect >= 1.0 {
-            Vec2::new(side, side / aspect)
-        } else {
-            Vec2::new(side * aspect, side)
-        };
+        let size = crate::gui::texture::fitted_size(side, (width, height));
         let (rect, response) = ui.allocate_exact_size(size, Sense::click_and_drag());
         let label = label.to_owned();
         response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Canvas, true, &label));

@@ -96,7 +96,7 @@ impl Preview {
         let std_tex = textures.texture(&ctx, &format!("{key}/std"), self.version, || {
             colour_image(&rec.std, width, height, &std_map)
         });
-        let size = egui::vec2(side, side);
+        let size = crate::gui::texture::fitted_size(side, (width, height));
         ui.horizontal_top(|ui| {
             ui.vertical(|ui| {
                 ui.strong("Model's completion");

@@ -8,7 +8,7 @@
 //! snapshot (a few hundred thousand multiply-adds at D = 784, M = 50: well under a
 //! millisecond), never per frame.
 
-use egui::{RichText, Ui, vec2};
+use egui::{RichText, Ui};
 use nalgebra::{DMatrix, DVector};
 
 use super::super::live::LiveState;
@@ -180,8 +180,7 @@ impl FlipView {
     }
 }
 
-/// A captioned image of `make`'s picture, `IMAGE` points wide and as tall as its `(w, h)`
-/// pixels' shape asks.
+/// A captioned image of `make`'s picture of `(w, h)` pixels, fitted into an `IMAGE` box.
 #[allow(clippy::too_many_arguments)]
 fn image(
     ui: &mut Ui,
@@ -196,7 +195,7 @@ fn image(
     ui.vertical(|ui| {
         ui.label(caption);
         let id = textures.texture(ctx, key, version, || make(()));
-        let size = vec2(IMAGE, IMAGE * h as f32 / w.max(1) as f32);
+        let size = texture::fitted_size(IMAGE, (w, h));
         texture::pixel_image(ui, id, size, (w, h), caption, |r, c| {
             format!("row {r}, column {c}")
         });
@@ -371,7 +370,7 @@ impl DreamView {
                     texture::pixel_image(
                         ui,
                         id,
-                        vec2(72.0, 72.0 * h as f32 / w.max(1) as f32),
+                        texture::fitted_size(72.0, (w, h)),
                         (w, h),
                         &format!("{what} {k}"),
                         |r, c| texture::value_text(r, c, img.get(r * w + c).copied()),

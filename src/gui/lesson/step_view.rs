@@ -6,7 +6,7 @@
 //! images go through a [`TextureCache`] keyed by the step's version, so nothing is uploaded
 //! again until the next step.
 
-use egui::{Grid, RichText, Ui, vec2};
+use egui::{Grid, RichText, Ui};
 use egui_plot::{Legend, Line, Plot, Points};
 
 use super::super::texture::{self, ColourMap, TextureCache};
@@ -15,7 +15,7 @@ use crate::lesson::{
     BlockedDraw, Ellipse, Explanation, LatentDraw, LoadingDraw, MeanDraw, MissingDraw, NoiseDraw,
 };
 
-/// Width of the images in points (the height follows the images' aspect).
+/// Side of the box the images are fitted in, in points.
 const IMAGE: f32 = 112.0;
 /// Rows of a table of per-factor or per-pixel values shown at most.
 const MAX_ROWS: usize = 8;
@@ -124,7 +124,7 @@ fn vectors_ui(
                 texture::pixel_image(
                     ui,
                     id,
-                    vec2(IMAGE, IMAGE * height as f32 / width.max(1) as f32),
+                    texture::fitted_size(IMAGE, (width, height)),
                     (width, height),
                     &format!("{label} {name}"),
                     |r, c| texture::value_text(r, c, values.get(r * width + c).copied()),

@@ -8,7 +8,8 @@ use egui::{RichText, Vec2};
 use super::slot_version;
 use crate::gui::live::LiveState;
 use crate::gui::texture::{
-    ColourMap, TextureCache, best_grid, colour_bar, colour_image, max_abs, pixel_image, value_text,
+    ColourMap, TextureCache, best_grid, colour_bar, colour_image, fitted_size, max_abs,
+    pixel_image, value_text,
 };
 
 /// Factors shown by default (a 5 x 5 grid).
@@ -144,7 +145,7 @@ impl FactorsView {
                                 pixel_image(
                                     ui,
                                     tex,
-                                    Vec2::splat(side),
+                                    fitted_size(side, (width, height)),
                                     (width, height),
                                     &format!("factor {k}"),
                                     |r, c| {

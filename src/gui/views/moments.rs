@@ -2,12 +2,13 @@
 //! mean of sigma^2) as images with colour bars. During burn-in the snapshot's "posterior mean"
 //! is the current sample, and the titles say so.
 
-use egui::{RichText, Vec2};
+use egui::RichText;
 
 use super::slot_version;
 use crate::gui::live::LiveState;
 use crate::gui::texture::{
-    ColourMap, TextureCache, colour_bar, colour_image, finite_range, pixel_image, value_text,
+    ColourMap, TextureCache, colour_bar, colour_image, finite_range, fitted_size, pixel_image,
+    value_text,
 };
 
 const GAP: f32 = 24.0;
@@ -99,7 +100,7 @@ impl MomentsView {
                 pixel_image(
                     ui,
                     tex,
-                    Vec2::splat(side),
+                    fitted_size(side, (width, height)),
                     (width, height),
                     "image of mu",
                     |r, c| format!("mu at {}", value_text(r, c, mu.get(r * width + c).copied())),
@@ -115,7 +116,7 @@ impl MomentsView {
                 pixel_image(
                     ui,
                     tex,
-                    Vec2::splat(side),
+                    fitted_size(side, (width, height)),
                     (width, height),
                     "image of sigma",
                     |r, c| {

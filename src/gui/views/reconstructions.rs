@@ -7,8 +7,8 @@ use egui::{RichText, Vec2};
 use super::slot_version;
 use crate::gui::live::LiveState;
 use crate::gui::texture::{
-    ColourMap, TextureCache, cell_side, colour_bar, colour_image, masked_image, pixel_image,
-    value_text,
+    ColourMap, TextureCache, cell_side, colour_bar, colour_image, fitted_size, masked_image,
+    pixel_image, value_text,
 };
 
 /// Pixel values of digits: MNIST's 0..255 (noise pushes a few a little outside; they clamp).
@@ -174,7 +174,7 @@ fn draw_row(
 ) -> bool {
     let mut edit = false;
     let (height, width) = live.image_shape();
-    let size = Vec2::splat(side);
+    let size = fitted_size(side, (width, height));
     let fixed = slot_version(live, 0);
     let changing = slot_version(live, live.snapshot_version());
     let ctx = ui.ctx().clone();

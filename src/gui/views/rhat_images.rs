@@ -5,10 +5,10 @@
 //! Threads: UI thread. The R-hat values were computed on the chains' thread; a texture is
 //! rebuilt from D values only when a new diagnostics report arrives, never every frame.
 
-use egui::{Color32, ColorImage, RichText, Ui, Vec2};
+use egui::{Color32, ColorImage, RichText, Ui};
 
 use crate::chains::RhatImages;
-use crate::gui::texture::{ColourMap, TextureCache, colour_bar, pixel_image};
+use crate::gui::texture::{ColourMap, TextureCache, colour_bar, fitted_size, pixel_image};
 
 /// R-hat at or above which a pixel takes the map's top colour.
 const TOP: f32 = 1.2;
@@ -89,7 +89,7 @@ pub fn ui(
                 pixel_image(
                     ui,
                     texture,
-                    Vec2::splat(SIDE),
+                    fitted_size(SIDE, (width, height)),
                     (width, height),
                     &title,
                     |row, col| describe(values, width, row, col),
