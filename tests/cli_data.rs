@@ -47,7 +47,7 @@ fn synthetic_digits_when_no_data_is_found() {
         tmp.path(),
     );
     let stderr = String::from_utf8_lossy(&result.stderr);
-    assert!(result.status.success(), "{stderr}");
+    assert!(result.status.success(), "{}: {stderr}", result.status);
     assert!(
         stderr.contains("synthetic"),
         "the fallback is announced: {stderr}"
