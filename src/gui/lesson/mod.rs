@@ -462,11 +462,8 @@ impl Lesson {
             let l = ui.label("pixel");
             ui.add(egui::DragValue::new(&mut self.focus.pixel).range(0..=d - 1))
                 .labelled_by(l.id);
-            ui.label(format!(
-                "(row {}, column {})",
-                self.focus.pixel / width.max(1),
-                self.focus.pixel % width.max(1)
-            ));
+            let (r, c) = step_view::row_col(self.focus.pixel, width);
+            ui.label(format!("(row {r}, column {c})"));
             if m > 1 {
                 let l = ui.label("factors");
                 ui.add(egui::DragValue::new(&mut self.focus.factors.0).range(0..=m - 1))

@@ -20,6 +20,12 @@ const IMAGE: f32 = 112.0;
 /// Rows of a table of per-factor or per-pixel values shown at most.
 const MAX_ROWS: usize = 8;
 
+/// Row and column of `pixel` in images `width` pixels wide.
+pub(super) fn row_col(pixel: usize, width: usize) -> (usize, usize) {
+    let width = width.max(1);
+    (pixel / width, pixel % width)
+}
+
 /// How every number behind a draw is written (tests read the screen with it).
 pub fn num(v: f64) -> String {
     if !v.is_finite() {
@@ -212,11 +218,10 @@ fn ellipse_plot(ui: &mut Ui, z: &LatentDraw, e: &Ellipse) {
 }
 
 fn loading_ui(ui: &mut Ui, w: &LoadingDraw, width: usize) {
+    let (r, c) = row_col(w.pixel, width);
     ui.label(format!(
-        "w_d of pixel {} (row {}, column {}): before, posterior mean, sd, after",
-        w.pixel,
-        w.pixel / width.max(1),
-        w.pixel % width.max(1)
+        "w_d of pixel {} (row {r}, column {c}): before, posterior mean, sd, after",
+        w.pixel
     ));
     Grid::new("lesson-w-table").striped(true).show(ui, |ui| {
         for h in ["factor", "before", "mean", "sd", "after", "prior precision"] {
@@ -267,11 +272,10 @@ fn mean_ui(ui: &mut Ui, m: &MeanDraw) {
 
 /// The sigma_d^2 numbers; `id` keeps two grids apart.
 pub fn noise_ui(ui: &mut Ui, s: &NoiseDraw, id: &str, width: usize) {
+    let (r, c) = row_col(s.pixel, width);
     ui.label(format!(
-        "The numbers behind σ_d² at pixel {} (row {}, column {}):",
-        s.pixel,
-        s.pixel / width.max(1),
-        s.pixel % width.max(1)
+        "The numbers behind σ_d² at pixel {} (row {r}, column {c}):",
+        s.pixel
     ));
     Grid::new(id).striped(true).show(ui, |ui| {
         row(ui, "ν0", num(s.nu0), "prior degrees of freedom");
@@ -355,8 +359,8 @@ fn missing_ui(ui: &mut Ui, x: &MissingDraw, width: usize) {
         }
         ui.end_row();
         for p in x.pixels.iter().take(MAX_ROWS) {
-            let w = width.max(1);
-            ui.label(format!("{} ({}, {})", p.pixel, p.pixel / w, p.pixel % w));
+            let (r, c) = row_col(p.pixel, width);
+            ui.label(format!("{} ({r}, {c})", p.pixel));
             ui.monospace(num(p.before as f64));
             ui.monospace(num(p.mean));
             ui.monospace(num(p.sd));
