@@ -102,7 +102,8 @@ fn run(problem: &Problem, schedule: Schedule, count: usize, m: usize) {
     for _ in 0..5 {
         sampler.sweep();
     }
-    // Reference operands: the sampler's completed X and current Z, and a D x M matrix A.
+    // Reference operands: the sampler's X~ (the completed X shifted by its column means, the
+    // N x D matrix the sweep's own products read) and current Z, and a D x M matrix A.
     let mut rng = SmallRng::seed_from_u64(9);
     let a = faer::Mat::<f32>::from_fn(d, m, |_, _| StandardNormal.sample(&mut rng));
     let mut out = (faer::Mat::<f32>::zeros(n, m), faer::Mat::<f32>::zeros(m, d));
@@ -113,7 +114,7 @@ fn run(problem: &Problem, schedule: Schedule, count: usize, m: usize) {
     for _ in 0..count {
         {
             let state = sampler.state();
-            let x = faer::MatRef::from_column_major_slice(state.x().as_slice(), n, d);
+            let x = faer::MatRef::from_column_major_slice(state.shifted_x().as_slice(), n, d);
             let z = faer::MatRef::from_column_major_slice(state.z().as_slice(), n, m);
             floor_par.push(floor_once(x, a.as_ref(), z, &mut out, parallel));
             floor_seq.push(floor_once(x, a.as_ref(), z, &mut out, faer::Par::Seq));

@@ -571,7 +571,7 @@ fn half_moments_folded_while_drawing_equal_a_pass_after_the_sweep() {
                 let b = plain.sweep();
                 assert_eq!(a.log_joint.to_bits(), b.log_joint.to_bits());
                 let state = plain.state();
-                let (xs, idx) = (state.x(), state.missing());
+                let (xs, idx) = (state.completed_x(), state.missing());
                 pushed.push(|k| xs[(idx.rows()[k] as usize, idx.cols()[k] as usize)] as f64);
             }
             assert!(folded.is_complete());

@@ -140,7 +140,7 @@ fn assert_finite<'a>(what: &str, which: &str, values: impl Iterator<Item = &'a f
 }
 
 fn state_f64(s: &ModelState) -> (DMatrix<f64>, Params) {
-    let x = mat_f64(s.x());
+    let x = mat_f64(&s.completed_x());
     let p = Params {
         w: mat_f64(s.w()),
         z: mat_f64(s.z()),
@@ -283,13 +283,13 @@ fn x_missing_matches_likelihood() {
     let mut mom = Moments::new(idx.len());
     for t in 0..DRAWS {
         sample_x_missing(&mut s, &stream(t, Step::XMissing));
-        let x = s.x();
+        let x = s.completed_x();
         let v: Vec<f64> = idx.iter().map(|&k| x[(k / D, k % D)] as f64).collect();
         mom.add(&v);
     }
     check_gaussian("X_miss", &mom, &mean, &cov);
     // Observed entries never change.
-    let x = mat_f64(s.x());
+    let x = mat_f64(&s.completed_x());
     for k in (0..N * D).filter(|&k| !miss[k]) {
         assert_eq!(x[(k / D, k % D)], x0[(k / D, k % D)]);
     }

@@ -116,7 +116,7 @@ fn incremental_sums_match_a_fresh_recount() {
             b.sweep();
         }
         let (n, d, _) = b.state().shape();
-        let x = b.state().x();
+        let x = b.state().completed_x();
         let row_major: Vec<f32> = (0..n * d).map(|k| x[(k / d, k % d)]).collect();
         b.state_mut().set_x(&row_major).expect("x");
         let (ra, rb) = (a.sweep(), b.sweep());

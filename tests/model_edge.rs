@@ -266,7 +266,7 @@ fn a_big_state_holds_every_value_and_reports_a_bad_one_where_it_is() {
     let state = ModelState::new(n, d, &x, &missing, 3).unwrap();
     for i in 0..n {
         for j in 0..d {
-            assert_eq!(state.x()[(i, j)], x[i * d + j], "entry ({i}, {j})");
+            assert_eq!(state.x_at(i, j), x[i * d + j], "entry ({i}, {j})");
         }
     }
     let mut bad = x.clone();
@@ -396,7 +396,7 @@ fn summaries_match_moments_of_the_recorded_samples() {
     for t in 1..=20 {
         g.sweep();
         if t > s.burn_in {
-            let x = g.state().x();
+            let x = g.state().completed_x();
             xs.push((0..n * d).map(|k| x[(k / d, k % d)] as f64).collect());
             mus.push(g.mu().iter().map(|&v| v as f64).collect());
             s2s.push(g.sigmasq().iter().map(|&v| v as f64).collect());

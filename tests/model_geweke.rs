@@ -142,7 +142,7 @@ fn successive_conditional(
             // sampler's X_miss draw (given the parameters every entry is independent, so both
             // moves leave the joint invariant, and a wrong X_miss step shows in the x moments).
             let mut x = draw_data(&mut r, &p);
-            let current = s.state().x();
+            let current = s.state().completed_x();
             for (k, v) in x.iter_mut().enumerate() {
                 if missing[k] {
                     *v = current[(k / D, k % D)] as f64;

@@ -52,7 +52,7 @@ fn blocked_scale_sums_match_f64_on_a_bright_column() {
     };
     let prior = Prior::Isotropic;
     let mut s = bright_state(n, m, 7);
-    let x = mat_f64(s.x());
+    let x = mat_f64(&s.completed_x());
     let z = mat_f64(s.z());
     let (_, ours) = blocked_scale_sums(&mut s, &h, &prior);
 

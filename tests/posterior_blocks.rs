@@ -41,7 +41,7 @@ fn settings(sweeps: usize) -> SamplerSettings {
 fn the_initial_x_holds_the_observed_values_and_the_observed_column_means() {
     let p = problem(200);
     let s = GibbsSampler::new(&p, &settings(4)).unwrap();
-    let x = s.state().x();
+    let x = s.state().completed_x();
     assert_eq!(x.shape(), (p.n, p.d));
     for j in 0..p.d {
         let observed: Vec<f64> = (0..p.n)

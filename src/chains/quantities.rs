@@ -59,7 +59,7 @@ impl Quantity {
                 s.iter().map(|&v| v as f64).sum::<f64>() / s.len().max(1) as f64
             }
             Quantity::Sigmasq { pixel } => sampler.sigmasq()[pixel] as f64,
-            Quantity::Imputed { image, pixel, .. } => sampler.state().x()[(image, pixel)] as f64,
+            Quantity::Imputed { image, pixel, .. } => sampler.state().x_at(image, pixel) as f64,
             Quantity::LoadingNorm { pixel } => {
                 let w = sampler.w();
                 w.row(pixel).iter().map(|&v| (v as f64).powi(2)).sum()

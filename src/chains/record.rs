@@ -106,12 +106,9 @@ impl Record {
         let folded = std::mem::take(&mut self.missing_folded);
         if !warmup {
             let state = sampler.state();
-            let (x, idx) = (state.x(), state.missing());
-            let (rows, cols) = (idx.rows(), idx.cols());
+            let values = state.missing_values();
             if !folded {
-                self.halves
-                    .missing
-                    .push(|k| x[(rows[k] as usize, cols[k] as usize)] as f64);
+                self.halves.missing.push(|k| values[k] as f64);
             }
             let s = state.sigmasq();
             self.halves.sigmasq.push(|k| s[k] as f64);

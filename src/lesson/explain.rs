@@ -250,12 +250,13 @@ fn latent(
     focus: &Focus,
 ) -> Result<LatentDraw, LessonError> {
     let (_, d, m) = before.shape();
-    let (w, s, mu, x) = (before.w(), before.sigmasq(), before.mu(), before.x());
+    let (w, s, mu) = (before.w(), before.sigmasq(), before.mu());
+    let x = before.completed_row(focus.digit);
     let mut j = DMatrix::<f64>::identity(m, m);
     let mut b = DVector::<f64>::zeros(m);
     for dd in 0..d {
         let inv = 1.0 / s[dd] as f64;
-        let xc = x[(focus.digit, dd)] as f64 - mu[dd] as f64;
+        let xc = x[dd] as f64 - mu[dd] as f64;
         for a in 0..m {
             let wa = w[(dd, a)] as f64;
             b[a] += wa * inv * xc;
@@ -288,12 +289,16 @@ fn loading(
     pixel: usize,
 ) -> Result<LoadingDraw, LessonError> {
     let (n, _, m) = before.shape();
-    let (z, x, mu) = (before.z(), before.x(), before.mu()[pixel] as f64);
+    let (z, x, mu) = (
+        before.z(),
+        before.completed_column(pixel),
+        before.mu()[pixel] as f64,
+    );
     let prior_precision = settings.prior.column_precision(&settings.hyper);
     let mut p = DMatrix::<f64>::from_diagonal(&DVector::from_column_slice(&prior_precision));
     let mut b = DVector::<f64>::zeros(m);
     for i in 0..n {
-        let xc = x[(i, pixel)] as f64 - mu;
+        let xc = x[i] as f64 - mu;
         for a in 0..m {
             let za = z[(i, a)] as f64;
             b[a] += za * xc;
@@ -460,8 +465,8 @@ fn missing(before: &ModelState, after: &ModelState, digit: usize) -> MissingDraw
                 .sum::<f64>()
                 + mu[j] as f64,
             sd: (s[j] as f64).sqrt(),
-            before: before.x()[(digit, j)],
-            after: after.x()[(digit, j)],
+            before: before.x_at(digit, j),
+            after: after.x_at(digit, j),
         })
         .collect();
     MissingDraw { digit, pixels }

@@ -155,15 +155,7 @@ impl Block {
             Block::W => state.w().as_slice().to_vec(),
             Block::Mu => state.mu().to_vec(),
             Block::Sigmasq => state.sigmasq().to_vec(),
-            Block::XMissing => {
-                let idx = state.missing();
-                let x = state.x();
-                idx.rows()
-                    .iter()
-                    .zip(idx.cols())
-                    .map(|(&i, &j)| x[(i as usize, j as usize)])
-                    .collect()
-            }
+            Block::XMissing => state.missing_values().to_vec(),
         }
     }
 }

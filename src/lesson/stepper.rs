@@ -258,7 +258,7 @@ mod tests {
 
     /// Every value of the state, as bits.
     fn bits(state: &ModelState) -> Vec<u32> {
-        let mut out: Vec<u32> = state.x().iter().map(|v| v.to_bits()).collect();
+        let mut out: Vec<u32> = state.completed_x().iter().map(|v| v.to_bits()).collect();
         out.extend(state.z().iter().map(|v| v.to_bits()));
         out.extend(state.w().iter().map(|v| v.to_bits()));
         out.extend(state.mu().iter().map(|v| v.to_bits()));

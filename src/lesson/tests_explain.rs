@@ -88,7 +88,7 @@ fn the_sigmasq_numbers_reproduce_the_notebook_draw() {
         let redrawn = replay_gamma(r, pixel, e.gamma_shape(), e.gamma_rate());
         assert_eq!(redrawn as f32, e.after, "pixel {pixel}");
         // The residual sum agrees with a dense f64 recomputation from the state before.
-        let x = st.state().x();
+        let x = st.state().completed_x();
         let (z, w) = (st.state().z(), st.state().w());
         let mu = st.state().mu()[pixel] as f64;
         let dense: f64 = (0..n)
@@ -255,7 +255,7 @@ fn the_missing_pixels_of_a_digit_before_and_after() {
             expected
         );
         for p in &e.pixels {
-            assert_eq!(p.after, st.state().x()[(digit, p.pixel)]);
+            assert_eq!(p.after, st.state().x_at(digit, p.pixel));
             assert_ne!(p.after, p.before);
             all.push((p.after as f64 - p.mean) / p.sd);
         }

@@ -190,8 +190,7 @@ impl GibbsSampler {
 
     /// Current value of missing entry k.
     fn current_missing(&self, k: usize) -> f32 {
-        let idx = self.state.missing();
-        self.state.x()[(idx.rows()[k] as usize, idx.cols()[k] as usize)]
+        self.state.missing_values()[k]
     }
 
     /// Posterior mean of missing entry k (the current value before burn-in ends).
@@ -341,15 +340,12 @@ impl GibbsSampler {
         let truth = self.truth_missing.as_ref()?;
         let (n, d, _) = self.state.shape();
         let idx = self.state.missing();
-        let x = self.state.x();
+        let values = self.state.missing_values();
         let mut sum = vec![0.0f64; d];
         let mut count = vec![0usize; d];
         for j in 0..d {
             let range = idx.column_range(j);
-            let hidden: f64 = range
-                .clone()
-                .map(|k| x[(idx.rows()[k] as usize, j)] as f64)
-                .sum();
+            let hidden: f64 = values[range.clone()].iter().map(|&v| v as f64).sum();
             sum[j] = self.state.columns.sum[j] - hidden;
             count[j] = n - range.len();
         }
@@ -415,8 +411,7 @@ impl GibbsSampler {
         if i >= n {
             return None;
         }
-        let x = self.state.x();
-        let current: Vec<f32> = (0..d).map(|j| x[(i, j)]).collect();
+        let current = self.state.completed_row(i);
         let mut posterior_mean = current.clone();
         let mut posterior_std = vec![0.0f32; d];
         let mut sq = 0.0f64;
@@ -445,7 +440,8 @@ impl GibbsSampler {
     /// sample before burn-in ends).
     pub fn reconstruction(&self) -> Vec<f32> {
         let (n, d, _) = self.state.shape();
-        let mut out = row_major(self.state.x());
+        // (The observed values; every missing entry is overwritten below.)
+        let mut out = row_major(&self.state.x);
         let idx = self.state.missing();
         for (k, (&i, &j)) in idx.rows().iter().zip(idx.cols()).enumerate() {
             out[i as usize * d + j as usize] = self.posterior_missing(k);
@@ -486,7 +482,8 @@ impl GibbsSampler {
             // Column-major X into row-major images, a tile of columns at a time: each row of
             // the output gets one contiguous run of writes per tile (column by column, every
             // write landed on its own cache line).
-            let x = self.state.x();
+            // (The observed values; every missing entry is overwritten below.)
+            let x = &self.state.x;
             const TILE: usize = 16;
             for j0 in (0..d).step_by(TILE) {
                 let tile = j0..(j0 + TILE).min(d);

@@ -43,7 +43,7 @@ fn sampler(schedule: Schedule) -> GibbsSampler {
 }
 
 fn row_major(state: &ModelState) -> Vec<f32> {
-    let x = state.x();
+    let x = state.completed_x();
     (0..N * D).map(|k| x[(k / D, k % D)]).collect()
 }
 
@@ -180,4 +180,68 @@ fn a_wholly_masked_image_and_bad_inputs() {
     s.set_image_mask(0, &row, &bad).unwrap();
     assert_ne!(*s.state().missing(), before);
     assert!(s.sweep().log_joint.is_finite());
+}
+
+/// The completed X is kept as observed values beside the missing entries' samples; every view
+/// of it (entry, image, pixel, whole matrix, the samples in entry order) must agree, before and
+/// after sweeps and a mask change, and X~ must be the completed X minus the shift, bit for bit.
+#[test]
+fn every_view_of_the_completed_data_agrees() {
+    let mut g = sampler(Schedule::Notebook);
+    let check = |g: &GibbsSampler, what: &str| {
+        let state = g.state();
+        let x = state.completed_x();
+        let idx = state.missing();
+        for i in 0..N {
+            assert_eq!(
+                state.completed_row(i),
+                x.row(i).iter().copied().collect::<Vec<_>>()
+            );
+        }
+        for j in 0..D {
+            let column = state.completed_column(j);
+            assert_eq!(column, x.column(j).iter().copied().collect::<Vec<_>>());
+            for i in 0..N {
+                assert_eq!(state.x_at(i, j).to_bits(), x[(i, j)].to_bits(), "{what}");
+                let shifted = x[(i, j)] - state.columns.shift[j];
+                assert_eq!(
+                    state.shifted_x()[(i, j)].to_bits(),
+                    shifted.to_bits(),
+                    "{what}"
+                );
+            }
+        }
+        for (k, &v) in state.missing_values().iter().enumerate() {
+            let (i, j) = (idx.rows()[k] as usize, idx.cols()[k] as usize);
+            assert_eq!(v.to_bits(), x[(i, j)].to_bits(), "{what}: entry {k}");
+        }
+        let truth = truth();
+        for k in (0..N * D).filter(|&k| idx.position(k / D, k % D).is_none()) {
+            assert_eq!(
+                x[(k / D, k % D)],
+                truth[k],
+                "{what}: observed entry {k} changed"
+            );
+        }
+    };
+    check(&g, "at the start");
+    for _ in 0..4 {
+        g.sweep();
+    }
+    check(&g, "after sweeps");
+    // Pixels hidden just now keep their data; pixels revealed take it back.
+    let old = mask()[5 * D..6 * D].to_vec();
+    let row = new_row(&old);
+    let before = g.state().completed_row(5);
+    g.set_image_mask(5, &row, &truth()[5 * D..6 * D]).unwrap();
+    let after = g.state().completed_row(5);
+    for j in 0..D {
+        if !old[j] {
+            assert_eq!(after[j], before[j], "pixel {j} was observed");
+        } else if !row[j] {
+            assert_eq!(after[j], truth()[5 * D + j], "pixel {j} was revealed");
+        }
+    }
+    g.sweep();
+    check(&g, "after a mask change and a sweep");
 }

@@ -54,7 +54,7 @@ fn tallied_moments_and_rmse_match_their_definitions() {
         let mut kept: Vec<Vec<f64>> = Vec::new();
         for sweep in 1..=SWEEPS {
             let record = g.sweep();
-            let x = g.state().x();
+            let x = g.state().completed_x();
             let current: Vec<f64> = (0..idx.len())
                 .map(|k| x[(idx.rows()[k] as usize, idx.cols()[k] as usize)] as f64)
                 .collect();
@@ -120,7 +120,7 @@ fn shifted_copy_stays_x_minus_the_shift_bit_for_bit() {
     for _ in 0..3 {
         g.sweep();
         let state = g.state();
-        let (x, xs, shift) = (state.x(), &state.xs, &state.columns.shift);
+        let (x, xs, shift) = (state.completed_x(), &state.xs, &state.columns.shift);
         for j in 0..D {
             for i in 0..N {
                 assert_eq!(

@@ -77,8 +77,8 @@ pub struct Tally<'a> {
 }
 
 /// X_miss | W, Z, mu, sigma^2: each missing x_nd ~ N(w_d^T z_n + mu_d, sigma_d^2)
-/// independently (SPEC 5.5). In the same pass X and X~, the column sums and the residual sums
-/// are updated from the old and new values of the changed entries.
+/// independently (SPEC 5.5). In the same pass the missing values, X~, the column sums and the
+/// residual sums are updated from the old and new values of the changed entries.
 pub fn sample_x_missing(state: &mut ModelState, rng: &StepRng) {
     sample_x_missing_tallied(state, rng, None);
 }
@@ -91,7 +91,7 @@ pub fn sample_x_missing_tallied(
     rng: &StepRng,
     tally: Option<Tally>,
 ) -> (f64, f64) {
-    let n = state.x.nrows();
+    let n = state.xs.nrows();
     let parts = state.x_missing_parts();
     let (d, m) = parts.w.shape();
     // z_n and w_d as contiguous rows padded to whole AVX registers (zeros in the padding), in
@@ -151,14 +151,17 @@ pub fn sample_x_missing_tallied(
     };
     let fma = fma_available();
     let widths = bounds.windows(2).map(|b| (b[1] - b[0]) * n);
-    let work: Vec<_> = split_lengths(parts.x.as_mut_slice(), widths.clone())
+    let counts = bounds
+        .windows(2)
+        .map(|b| missing.column_range(b[1] - 1).end - missing.column_range(b[0]).start);
+    let work: Vec<_> = split_lengths(parts.values, counts)
         .into_iter()
         .zip(split_lengths(parts.xs.as_mut_slice(), widths))
         .zip(samples.into_iter().zip(halves))
         .collect();
-    let results = super::par::map_items(work, n * d, |g, ((x, xs), tallies)| {
+    let results = super::par::map_items(work, n * d, |g, ((values, xs), tallies)| {
         let columns = bounds[g]..bounds[g + 1];
-        draw_group(&inputs, columns, x, xs, tallies, fma)
+        draw_group(&inputs, columns, values, xs, tallies, fma)
     });
     let mut residual = parts.residual;
     // Summed column by column in column order: the same total on any grouping.
@@ -250,12 +253,13 @@ fn fma_available() -> bool {
     }
 }
 
-/// Draws the missing entries of `columns` (X's columns `x`, X~'s `xs`, each N long, one after
-/// the other), through the AVX2 + FMA build of the loop when `fma`.
+/// Draws the missing entries of `columns` (their current `values`, in entry order, and X~'s
+/// columns `xs`, each N long, one after the other), through the AVX2 + FMA build of the loop
+/// when `fma`.
 fn draw_group(
     inputs: &Inputs,
     columns: std::ops::Range<usize>,
-    x: &mut [f32],
+    values: &mut [f32],
     xs: &mut [f32],
     tallies: GroupTallies,
     fma: bool,
@@ -263,10 +267,10 @@ fn draw_group(
     #[cfg(target_arch = "x86_64")]
     if fma {
         // SAFETY: the CPU was checked to have AVX2 and FMA.
-        return unsafe { draw_group_avx2_fma(inputs, columns, x, xs, tallies) };
+        return unsafe { draw_group_avx2_fma(inputs, columns, values, xs, tallies) };
     }
     let _ = fma;
-    draw_group_generic::<false>(inputs, columns, x, xs, tallies)
+    draw_group_generic::<false>(inputs, columns, values, xs, tallies)
 }
 
 /// A group's parts of the running moments and of the half moments, when tallied.
@@ -277,11 +281,11 @@ type GroupTallies<'a> = (Option<Sample<'a>>, Option<HalfDraw<'a>>);
 fn draw_group_avx2_fma(
     inputs: &Inputs,
     columns: std::ops::Range<usize>,
-    x: &mut [f32],
+    values: &mut [f32],
     xs: &mut [f32],
     tallies: GroupTallies,
 ) -> Vec<ColumnDeltas> {
-    draw_group_generic::<true>(inputs, columns, x, xs, tallies)
+    draw_group_generic::<true>(inputs, columns, values, xs, tallies)
 }
 
 /// The tiled loop: for each block of images, each column of the group draws its missing
@@ -290,7 +294,7 @@ fn draw_group_avx2_fma(
 fn draw_group_generic<const FMA: bool>(
     inputs: &Inputs,
     columns: std::ops::Range<usize>,
-    x: &mut [f32],
+    values: &mut [f32],
     xs: &mut [f32],
     (mut sample, mut halves): GroupTallies,
 ) -> Vec<ColumnDeltas> {
@@ -350,22 +354,20 @@ fn draw_group_generic<const FMA: bool>(
             let mu = inputs.mu[dd];
             // (A plain loop, not an iterator adapter: a closure would not inherit the AVX2 and
             // FMA target features and would call the software fmaf.)
-            let (xc, xsc) = (&mut x[c * n..(c + 1) * n], &mut xs[c * n..(c + 1) * n]);
+            let xsc = &mut xs[c * n..(c + 1) * n];
             fits.clear();
             let mut eights = entries.chunks_exact(LANES);
             for group in eights.by_ref() {
                 let sums = dots8::<FMA>(wd, std::array::from_fn(|j| z_row(group[j] as usize)));
                 for (&i, sum) in group.iter().zip(sums) {
                     fits.push(sum + mu);
-                    // Ask for the entry's x and x~ now, so the draws below find them in cache.
-                    crate::prefetch::line(&xc[i as usize]);
+                    // Ask for the entry's x~ now, so the draws below find its line in cache.
                     crate::prefetch::line(&xsc[i as usize]);
                 }
             }
             for &i in eights.remainder() {
                 let i = i as usize;
                 fits.push(dot::<FMA>(wd, z_row(i)) + mu);
-                crate::prefetch::line(&xc[i]);
                 crate::prefetch::line(&xsc[i]);
             }
             let (sd, shift) = (inputs.sd[dd], inputs.shift[dd]);
@@ -374,16 +376,25 @@ fn draw_group_generic<const FMA: bool>(
             noise.resize(entries.len(), 0.0);
             super::normals::fill(&mut rngs[c], &mut noise);
             let delta = &mut deltas[c];
-            for (j, ((&i, &fit), &e)) in entries.iter().zip(&fits).zip(&noise).enumerate() {
+            let current = &mut values[start - base..end - base];
+            for (j, (((&i, &fit), &e), value)) in entries
+                .iter()
+                .zip(&fits)
+                .zip(&noise)
+                .zip(current)
+                .enumerate()
+            {
                 let i = i as usize;
                 let new = fit + sd * e;
-                let (old, old_s) = (xc[i], xsc[i]);
-                let new_s = new - shift;
+                // x~ as stored: X~ was written as x - c in f32, so this is its entry exactly,
+                // without reading it.
+                let (old, new_s) = (*value, new - shift);
+                let old_s = old - shift;
                 delta.sum += new as f64 - old as f64;
                 delta.shifted_sum += new_s as f64 - old_s as f64;
                 delta.shifted_sumsq += (new_s as f64).powi(2) - (old_s as f64).powi(2);
                 delta.residual += ((new - fit) as f64).powi(2) - ((old - fit) as f64).powi(2);
-                xc[i] = new;
+                *value = new;
                 xsc[i] = new_s;
                 let k = start + j;
                 if let Some(halves) = halves.as_mut() {

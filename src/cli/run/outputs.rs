@@ -147,7 +147,7 @@ const IMAGES_PER_BLOCK: usize = 1024;
 /// Images `rows` of the posterior mean and std, row-major (from the sampler, see
 /// [`GibbsSampler::posterior_rows`]).
 fn posterior_rows(s: &GibbsSampler, rows: std::ops::Range<usize>) -> (Vec<f32>, Vec<f32>) {
-    let d = s.state().x().ncols();
+    let d = s.state().shape().1;
     let len = rows.len() * d;
     let (mut mean, mut std) = (vec![0.0f32; len], vec![0.0f32; len]);
     s.posterior_rows(rows, &mut mean, &mut std);

@@ -98,8 +98,7 @@ fn shown(stepper: &Stepper, focus: Focus, version: u64) -> Option<Shown> {
     let after = stepper.state();
     let (n, d, _) = after.shape();
     let digit = focus.digit.min(n - 1);
-    let row =
-        |s: &crate::model::ModelState| -> Vec<f32> { s.x().row(digit).iter().copied().collect() };
+    let row = |s: &crate::model::ModelState| -> Vec<f32> { s.completed_row(digit) };
     let missing_of = |k: usize| {
         let idx = after.missing();
         let mut out = vec![false; d];

@@ -58,7 +58,7 @@ fn click(h: &mut Harness<'_, GibbsApp>, label: &str) {
 }
 
 fn bits(state: &ModelState) -> Vec<u32> {
-    let mut out: Vec<u32> = state.x().iter().map(|v| v.to_bits()).collect();
+    let mut out: Vec<u32> = state.completed_x().iter().map(|v| v.to_bits()).collect();
     out.extend(state.z().iter().map(|v| v.to_bits()));
     out.extend(state.w().iter().map(|v| v.to_bits()));
     out.extend(state.mu().iter().map(|v| v.to_bits()));
@@ -184,7 +184,7 @@ fn the_numbers_shown_for_sigma_squared_are_those_of_the_draw() {
     );
     assert!((s.scale - s.scale_sum / s.nu_n).abs() <= 1e-12 * s.scale);
     let before = library.state_before_last().unwrap();
-    let (x, z, w, mu) = (before.x(), before.z(), before.w(), before.mu());
+    let (x, z, w, mu) = (before.completed_x(), before.z(), before.w(), before.mu());
     let mut residual = 0.0f64;
     for n in 0..N {
         let fit: f64 = (0..M).map(|k| w[(d, k)] as f64 * z[(n, k)] as f64).sum();
