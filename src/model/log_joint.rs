@@ -1,6 +1,5 @@
 //! The log joint probability of SPEC 6 (the trace that shows the sampler converging).
 
-use super::linalg::sum_of_squares;
 use super::state::ModelState;
 use super::{Hyperparameters, Prior};
 
@@ -14,7 +13,7 @@ pub fn log_joint(state: &mut ModelState, hyper: &Hyperparameters, prior: &Prior)
     let residual = state.residual_sums();
     let precision = prior.column_precision(hyper);
     let log_det_prior: f64 = precision.iter().map(|p| p.ln()).sum();
-    let z_sq = sum_of_squares(state.z.as_slice());
+    let z_sq = state.z_sumsq();
     let mut total = -0.5 * (n * m) as f64 * LN_2PI - 0.5 * z_sq;
     for (dd, &residual_ss) in residual.iter().enumerate() {
         let s2 = state.sigmasq[dd] as f64;

@@ -152,6 +152,9 @@ pub struct ModelState {
     pub(crate) columns: ColumnSums,
     /// Cache of X~^T Z, Z^T Z and sum z for the current X and Z (None when either changed).
     cross: Option<CrossStats>,
+    /// sum_n |z_n|^2 for the current Z, in f64: the trace of the Z step's Z^T Z, which the
+    /// log joint needs after X_miss has dropped the statistics (None when Z changed since).
+    z_sumsq: Option<f64>,
     /// Cache of the per-column sums of squared residuals for the current X, Z, W and mu
     /// (None when any of them changed since).
     residual: Option<Vec<f64>>,
@@ -264,6 +267,7 @@ impl ModelState {
                 shifted_sumsq: Vec::new(),
             },
             cross: None,
+            z_sumsq: None,
             residual: None,
             fallbacks: super::Fallbacks::default(),
             scratch: Scratch::default(),
@@ -459,12 +463,14 @@ impl ModelState {
     /// Marks Z as changed by a conditional: the statistics and residual sums are stale.
     pub(crate) fn z_changed(&mut self) {
         self.cross = None;
+        self.z_sumsq = None;
         self.residual = None;
     }
 
     /// Stores the statistics the Z step formed beside its draws of Z, for the new Z and the
     /// current X (the residual sums are stale).
     pub(crate) fn z_drawn(&mut self, stats: CrossStats) {
+        self.z_sumsq = Some(stats.ztz.trace());
         self.cross = Some(stats);
         self.residual = None;
     }
@@ -515,6 +521,12 @@ impl ModelState {
             fallbacks: &mut self.fallbacks,
             scratch: &mut self.scratch,
         }
+    }
+
+    /// sum_n |z_n|^2 in f64: the trace of the Z step's Z^T Z when Z is its draw, else summed.
+    pub(crate) fn z_sumsq(&self) -> f64 {
+        self.z_sumsq
+            .unwrap_or_else(|| super::linalg::sum_of_squares(self.z.as_slice()))
     }
 
     /// Per-column sums of squared residuals sum_n (x_nd - w_d^T z_n - mu_d)^2, in f64, from the

@@ -245,3 +245,22 @@ fn every_view_of_the_completed_data_agrees() {
     g.sweep();
     check(&g, "after a mask change and a sweep");
 }
+
+/// The log joint's sum of |z_n|^2 is the trace of the Z step's Z^T Z after a sweep (f64 sums
+/// of the same squares in another order) and a fresh sum once Z is replaced.
+#[test]
+fn the_sum_of_squares_of_z_follows_z() {
+    let mut g = sampler(Schedule::Notebook);
+    g.sweep();
+    let direct = |g: &GibbsSampler| super::linalg::sum_of_squares(g.state().z().as_slice());
+    let (cached, fresh) = (g.state().z_sumsq(), direct(&g));
+    assert!(cached.is_finite() && fresh > 0.0);
+    assert!(
+        (cached - fresh).abs() <= 1e-12 * fresh,
+        "{cached} vs {fresh}"
+    );
+    let halved = g.state().z().map(|v| v * 0.5);
+    g.state_mut().set_z(halved).unwrap();
+    assert_eq!(g.state().z_sumsq(), direct(&g));
+    assert!((g.state().z_sumsq() - fresh / 4.0).abs() <= 1e-6 * fresh);
+}
