@@ -334,9 +334,10 @@ fn draw_group_generic<const FMA: bool>(
             }
             cursor[c] = end;
             let entries = &rows[start..end];
-            // The next column's runs of the moments and of the truth (a hundred such runs are
-            // walked at once, more than the hardware prefetcher follows): asked for now, they
-            // arrive while this column draws. Its segment is taken to be as long as this one.
+            // The next column's runs of the moments, the truth, the index and the current
+            // values (a hundred columns' runs are walked at once, more than the hardware
+            // prefetcher follows): asked for now, they arrive while this column draws. Its
+            // segment is taken to be as long as this one.
             if let Some(&next) = cursor.get(c + 1) {
                 let len = entries.len();
                 if let Some(sample) = sample.as_ref() {
@@ -346,6 +347,8 @@ fn draw_group_generic<const FMA: bool>(
                     halves.prefetch_run(next - base, len);
                 }
                 crate::prefetch::run(inputs.truth, next, len);
+                crate::prefetch::run(rows, next, len);
+                crate::prefetch::run(values, next - base, len);
             }
             // The dot products first, in a loop of their own: its loads of z_n are independent,
             // so the CPU overlaps their cache misses (interleaved with the draws, one at a time).
