@@ -246,7 +246,7 @@ fn blocked_conditional(
     }
     let factor = SharedFactor::new(ln);
     factor.record(&mut state.fallbacks);
-    let mut means = &factor.inverse * &zhx; // (M+1) x D, column d is m~_d
+    let mut means = product(&factor.inverse, false, &zhx); // (M+1) x D, column d is m~_d
     for dd in 0..d {
         means[(m, dd)] += state.columns.shift[dd] as f64;
         for a in 0..m {
