@@ -544,9 +544,9 @@ impl ModelState {
         sums
     }
 
-    /// Rebuilds X~ and the column sums from the completed X and drops the caches.
+    /// Rebuilds X~ and the column sums from `x` and drops the caches. Its callers have just
+    /// made `x` the completed X (the samples written in, or gathered from it).
     fn refresh_columns(&mut self) {
-        scatter(&mut self.x, &self.missing, &self.values);
         self.columns = ColumnSums::rebuild(&self.x, &mut self.xs);
         self.cross = None;
         self.residual = None;
