@@ -10,7 +10,7 @@ use gibbs_fa::chains::{
     ChainsCommand, ChainsEvent, ChainsHandle, ChainsHandleOptions, ChainsOptions, Change,
     MultiChain, Parallelism, Quantity, chain_seed,
 };
-use gibbs_fa::model::{GibbsSampler, Hyperparameters, Problem, SamplerSettings};
+use gibbs_fa::model::{GibbsSampler, Hyperparameters, MissingIndex, Problem, SamplerSettings};
 use gibbs_fa::sampler::RunState;
 use model_common::*;
 use nalgebra::DMatrix;
@@ -315,18 +315,12 @@ fn rhat_images_lay_each_pixels_rhat_where_it_belongs() {
         .collect();
     assert!(!watched.is_empty(), "the problem has watched digits");
     assert!(!d.images.digits.is_empty());
-    // Entry k of the missing index: columns in order, rows in order within a column.
-    let mut entry = vec![None; problem.n * problem.d];
-    let mut k = 0;
-    for col in 0..problem.d {
-        for row in 0..problem.n {
-            if problem.missing[row * problem.d + col] {
-                entry[row * problem.d + col] = Some(k);
-                k += 1;
-            }
-        }
-    }
-    assert_eq!(k, px.missing.len());
+    // Entry k of the missing index (blocks of images, then columns, then rows).
+    let index = MissingIndex::from_row_major(problem.n, problem.d, &problem.missing);
+    let entry: Vec<Option<usize>> = (0..problem.n * problem.d)
+        .map(|k| index.position(k / problem.d, k % problem.d))
+        .collect();
+    assert_eq!(index.len(), px.missing.len());
     let mut finite = 0;
     for (n, image) in &d.images.digits {
         assert!(watched.contains(n), "digit {n} is not watched");

@@ -359,14 +359,8 @@ impl MultiChain {
             .map(|n| {
                 let mut values = vec![f64::NAN; d];
                 for (col, value) in values.iter_mut().enumerate() {
-                    let range = index.column_range(col);
-                    let rows = &index.rows()[range.clone()];
-                    if let Ok(k) = rows.binary_search(&(n as u32)) {
-                        *value = pixels
-                            .missing
-                            .get(range.start + k)
-                            .copied()
-                            .unwrap_or(f64::NAN);
+                    if let Some(k) = index.position(n, col) {
+                        *value = pixels.missing.get(k).copied().unwrap_or(f64::NAN);
                     }
                 }
                 (n, values)

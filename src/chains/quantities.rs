@@ -83,16 +83,11 @@ pub fn quantities(sampler: &GibbsSampler, has_truth: bool, pixels: &[usize]) -> 
     let pixels: Vec<usize> = pixels.iter().copied().filter(|&p| p < d).collect();
     out.extend(pixels.iter().map(|&pixel| Quantity::Sigmasq { pixel }));
     for &pixel in &pixels {
-        let range = missing.column_range(pixel);
-        if let Some(&image) = missing
-            .rows()
-            .get(range.start)
-            .filter(|_| !range.is_empty())
-        {
+        if let Some((entry, image)) = missing.column_entries(pixel).next() {
             out.push(Quantity::Imputed {
                 image: image as usize,
                 pixel,
-                entry: range.start,
+                entry,
             });
         }
     }

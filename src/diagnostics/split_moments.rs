@@ -203,13 +203,6 @@ impl<'a> HalfDraw<'a> {
         parts
     }
 
-    /// Hints the CPU to load quantities `first..first + len` of this part (those that exist),
-    /// ahead of folding them in.
-    #[inline(always)]
-    pub fn prefetch_run(&self, first: usize, len: usize) {
-        crate::prefetch::run(self.acc, first, len);
-    }
-
     /// Folds `x` in as quantity `k` of this part (Welford's step in f64, stored in f32).
     #[inline(always)]
     pub fn fold(&mut self, k: usize, x: f64) {

@@ -344,10 +344,13 @@ impl GibbsSampler {
         let mut sum = vec![0.0f64; d];
         let mut count = vec![0usize; d];
         for j in 0..d {
-            let range = idx.column_range(j);
-            let hidden: f64 = values[range.clone()].iter().map(|&v| v as f64).sum();
+            let (mut hidden, mut len) = (0.0f64, 0usize);
+            for (k, _) in idx.column_entries(j) {
+                hidden += values[k] as f64;
+                len += 1;
+            }
             sum[j] = self.state.columns.sum[j] - hidden;
-            count[j] = n - range.len();
+            count[j] = n - len;
         }
         let total: usize = count.iter().sum();
         let global = if total > 0 {
@@ -500,12 +503,7 @@ impl GibbsSampler {
         }
         let idx = self.state.missing();
         for j in 0..d {
-            let range = idx.column_range(j);
-            let col_rows = &idx.rows()[range.clone()];
-            let from = col_rows.partition_point(|&r| (r as usize) < rows.start);
-            let to = col_rows.partition_point(|&r| (r as usize) < rows.end);
-            for (p, &r) in col_rows.iter().enumerate().take(to).skip(from) {
-                let k = range.start + p;
+            for (k, r) in idx.column_entries_in(j, rows.clone()) {
                 let at = (r as usize - rows.start) * d + j;
                 if let Some(mean) = mean.as_mut() {
                     mean[at] = self.posterior_missing(k);
@@ -567,27 +565,21 @@ fn remap_truth(
     image: usize,
     values: &[f32],
 ) -> (Vec<f32>, u64) {
-    let mut out = Vec::with_capacity(new.len());
+    let mut out = vec![0.0f32; new.len()];
     let mut not_found = 0u64;
     for (j, &value) in values.iter().enumerate() {
-        let old_range = old.column_range(j);
-        let old_rows = &old.rows()[old_range.clone()];
-        let mut p = 0usize;
-        for &r in &new.rows()[new.column_range(j)] {
+        // Both columns in row order: a merge.
+        let mut old_entries = old.column_entries(j).peekable();
+        for (k, r) in new.column_entries(j) {
             if r as usize == image {
-                out.push(value);
+                out[k] = value;
                 continue;
             }
-            while old_rows.get(p).is_some_and(|&o| o < r) {
-                p += 1;
-            }
+            while old_entries.next_if(|&(_, o)| o < r).is_some() {}
             // Every other image's entries are unchanged, so `r` is in the old column.
-            match truth.get(old_range.start + p) {
-                Some(&t) if old_rows.get(p) == Some(&r) => out.push(t),
-                _ => {
-                    not_found += 1;
-                    out.push(0.0);
-                }
+            match old_entries.peek() {
+                Some(&(p, o)) if o == r && p < truth.len() => out[k] = truth[p],
+                _ => not_found += 1,
             }
         }
     }

@@ -41,6 +41,8 @@ mod settings;
 mod state;
 mod suffstats;
 #[cfg(test)]
+mod tests_index;
+#[cfg(test)]
 mod tests_set_mask;
 mod x_missing;
 

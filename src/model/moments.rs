@@ -119,13 +119,6 @@ impl<'a> Sample<'a> {
         parts
     }
 
-    /// Hints the CPU to load quantities `first..first + len` of this part (those that exist),
-    /// ahead of folding them in.
-    #[inline(always)]
-    pub fn prefetch_run(&self, first: usize, len: usize) {
-        crate::prefetch::run(self.acc, first, len);
-    }
-
     /// Folds `x` in as quantity `k` of this part (when the sample is included) and returns
     /// the running mean after it (`x` itself while there are no samples).
     #[inline(always)]

@@ -15,11 +15,22 @@ use nalgebra::DMatrix;
 /// the bounds are far outside anything real data reach.
 pub const SIGMASQ_RANGE: (f32, f32) = (1e-12, 1e30);
 
-/// Missing entries in compressed-column order: entry k is pixel `cols[k]` of image `rows[k]`,
-/// sorted by column, then row.
+/// Images per block of the missing index: the X_miss pass draws a block's entries column by
+/// column while the block's rows of Z stay in cache (see [`super::x_missing`]).
+pub(crate) const INDEX_BLOCK: usize = 1024;
+
+/// Missing entries in blocked compressed-column order: entry k is pixel `cols[k]` of image
+/// `rows[k]`, sorted by block of [`INDEX_BLOCK`] images, then column, then row. The X_miss pass
+/// walks the entries block by block, so every array kept in entry order (the current values,
+/// the running moments, the truth) is read as one stream instead of D interleaved runs (in
+/// column order a block's entries of each column were a separate run, and the pass waited on
+/// their first cache lines: 5.4 -> 4.7 ms at N = 10,000).
 #[derive(Clone, Debug, PartialEq)]
 pub struct MissingIndex {
-    col_ptr: Vec<usize>,
+    n: usize,
+    d: usize,
+    /// Segment (block b, column j) is entries `seg_ptr[b * d + j]..seg_ptr[b * d + j + 1]`.
+    seg_ptr: Vec<usize>,
     rows: Vec<u32>,
     cols: Vec<u32>,
 }
@@ -27,32 +38,34 @@ pub struct MissingIndex {
 impl MissingIndex {
     /// Builds the index from a row-major N x D mask (length already checked).
     pub fn from_row_major(n: usize, d: usize, missing: &[bool]) -> MissingIndex {
-        let mut counts = vec![0usize; d];
-        for row in missing.chunks_exact(d) {
-            for (c, &m) in counts.iter_mut().zip(row) {
-                *c += m as usize;
+        let segments = n.div_ceil(INDEX_BLOCK) * d;
+        let mut seg_ptr = vec![0usize; segments + 1];
+        for (i, row) in missing.chunks_exact(d.max(1)).take(n).enumerate() {
+            let first = (i / INDEX_BLOCK) * d;
+            for (j, &m) in row.iter().enumerate() {
+                seg_ptr[first + j + 1] += m as usize;
             }
         }
-        let mut col_ptr = Vec::with_capacity(d + 1);
-        col_ptr.push(0);
-        for c in &counts {
-            col_ptr.push(col_ptr.last().copied().unwrap_or(0) + c);
+        for s in 0..segments {
+            seg_ptr[s + 1] += seg_ptr[s];
         }
-        let total = col_ptr[d];
+        let total = seg_ptr[segments];
         let mut rows = vec![0u32; total];
         let mut cols = vec![0u32; total];
-        let mut next = col_ptr.clone();
-        for i in 0..n {
-            for j in 0..d {
-                if missing[i * d + j] {
-                    rows[next[j]] = i as u32;
-                    cols[next[j]] = j as u32;
-                    next[j] += 1;
-                }
+        let mut next = seg_ptr.clone();
+        for (i, row) in missing.chunks_exact(d.max(1)).take(n).enumerate() {
+            let first = (i / INDEX_BLOCK) * d;
+            for (j, _) in row.iter().enumerate().filter(|(_, m)| **m) {
+                let k = &mut next[first + j];
+                rows[*k] = i as u32;
+                cols[*k] = j as u32;
+                *k += 1;
             }
         }
         MissingIndex {
-            col_ptr,
+            n,
+            d,
+            seg_ptr,
             rows,
             cols,
         }
@@ -68,9 +81,62 @@ impl MissingIndex {
         self.rows.is_empty()
     }
 
-    /// Range of entry indices of column `d`.
-    pub fn column_range(&self, d: usize) -> std::ops::Range<usize> {
-        self.col_ptr[d]..self.col_ptr[d + 1]
+    /// Number of blocks of [`INDEX_BLOCK`] images.
+    pub fn blocks(&self) -> usize {
+        self.n.div_ceil(INDEX_BLOCK)
+    }
+
+    /// The images of block `b`.
+    pub fn block_rows(&self, b: usize) -> std::ops::Range<usize> {
+        (b * INDEX_BLOCK).min(self.n)..((b + 1) * INDEX_BLOCK).min(self.n)
+    }
+
+    /// Entry indices of column `j`'s missing entries in block `b` (in row order; empty out of
+    /// range).
+    pub fn segment(&self, b: usize, j: usize) -> std::ops::Range<usize> {
+        if j >= self.d || b >= self.blocks() {
+            return 0..0;
+        }
+        let s = b * self.d + j;
+        self.seg_ptr[s]..self.seg_ptr[s + 1]
+    }
+
+    /// Entry indices of every column's missing entries in blocks `blocks` (one range: block
+    /// by block, column by column).
+    pub fn span(&self, blocks: std::ops::Range<usize>) -> std::ops::Range<usize> {
+        let at = |b: usize| self.seg_ptr[(b * self.d).min(self.seg_ptr.len() - 1)];
+        at(blocks.start)..at(blocks.end)
+    }
+
+    /// Number of missing entries in column `j`.
+    pub fn column_len(&self, j: usize) -> usize {
+        (0..self.blocks()).map(|b| self.segment(b, j).len()).sum()
+    }
+
+    /// Column `j`'s missing entries in row order: (entry index, image).
+    pub fn column_entries(&self, j: usize) -> impl Iterator<Item = (usize, u32)> + '_ {
+        self.column_entries_in(j, 0..self.n)
+    }
+
+    /// Column `j`'s missing entries among images `images`, in row order: (entry index, image).
+    pub fn column_entries_in(
+        &self,
+        j: usize,
+        images: std::ops::Range<usize>,
+    ) -> impl Iterator<Item = (usize, u32)> + '_ {
+        let images = images.start.min(self.n)..images.end.min(self.n);
+        let blocks = if images.is_empty() {
+            0..0
+        } else {
+            images.start / INDEX_BLOCK..(images.end - 1) / INDEX_BLOCK + 1
+        };
+        blocks.flat_map(move |b| {
+            let seg = self.segment(b, j);
+            let rows = &self.rows[seg.clone()];
+            let from = rows.partition_point(|&r| (r as usize) < images.start);
+            let to = rows.partition_point(|&r| (r as usize) < images.end);
+            (seg.start + from..seg.start + to).map(move |k| (k, self.rows[k]))
+        })
     }
 
     /// Rows (images) of the missing entries, in entry order.
@@ -84,16 +150,22 @@ impl MissingIndex {
     }
 
     /// The index with the missing pixels of image `i` replaced by `row` (length D, true =
-    /// missing), every other image unchanged; entries stay sorted by column, then row.
+    /// missing), every other image unchanged: only `i`'s block is rebuilt.
     pub(crate) fn with_row(&self, i: usize, row: &[bool]) -> MissingIndex {
-        let d = self.col_ptr.len().saturating_sub(1);
+        let d = self.d;
+        if i >= self.n || d == 0 {
+            return self.clone();
+        }
+        let b = i / INDEX_BLOCK;
         let i32_ = i as u32;
-        let mut col_ptr = Vec::with_capacity(d + 1);
-        col_ptr.push(0);
+        let (before, after) = (self.span(0..b), self.span(b + 1..self.blocks()));
         let mut rows = Vec::with_capacity(self.rows.len() + d);
         let mut cols = Vec::with_capacity(self.rows.len() + d);
+        rows.extend_from_slice(&self.rows[before.clone()]);
+        cols.extend_from_slice(&self.cols[before]);
+        let mut seg_ptr = self.seg_ptr[..=b * d].to_vec();
         for j in 0..d {
-            let old = &self.rows[self.col_ptr[j]..self.col_ptr[j + 1]];
+            let old = &self.rows[self.segment(b, j)];
             let split = old.partition_point(|&r| r < i32_);
             rows.extend_from_slice(&old[..split]);
             if row.get(j).copied().unwrap_or(false) {
@@ -103,10 +175,20 @@ impl MissingIndex {
             let rest = rest.strip_prefix(&[i32_]).unwrap_or(rest);
             rows.extend_from_slice(rest);
             cols.resize(rows.len(), j as u32);
-            col_ptr.push(rows.len());
+            seg_ptr.push(rows.len());
         }
+        let shift = rows.len() as isize - after.start as isize;
+        rows.extend_from_slice(&self.rows[after.clone()]);
+        cols.extend_from_slice(&self.cols[after]);
+        seg_ptr.extend(
+            self.seg_ptr[(b + 1) * d + 1..]
+                .iter()
+                .map(|&p| (p as isize + shift) as usize),
+        );
         MissingIndex {
-            col_ptr,
+            n: self.n,
+            d,
+            seg_ptr,
             rows,
             cols,
         }
@@ -114,9 +196,12 @@ impl MissingIndex {
 
     /// Entry index of pixel `d` of image `i`, if it is missing.
     pub fn position(&self, i: usize, d: usize) -> Option<usize> {
-        let range = *self.col_ptr.get(d)?..*self.col_ptr.get(d + 1)?;
-        let start = range.start;
-        self.rows[range]
+        if i >= self.n {
+            return None;
+        }
+        let seg = self.segment(i / INDEX_BLOCK, d);
+        let start = seg.start;
+        self.rows[seg]
             .binary_search(&(i as u32))
             .ok()
             .map(|p| start + p)
@@ -306,12 +391,8 @@ impl ModelState {
     /// range.
     pub fn completed_column(&self, j: usize) -> Vec<f32> {
         let mut column: Vec<f32> = self.x.column(j).iter().copied().collect();
-        let range = self.missing.column_range(j);
-        for (&i, &v) in self.missing.rows()[range.clone()]
-            .iter()
-            .zip(&self.values[range])
-        {
-            column[i as usize] = v;
+        for (k, i) in self.missing.column_entries(j) {
+            column[i as usize] = self.values[k];
         }
         column
     }

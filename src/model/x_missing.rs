@@ -8,7 +8,9 @@
 //! work, several per thread), each group walking the images in blocks of [`ROW_BLOCK`] rows, whose
 //! z_n (Z^T, one row per image, 200 KB a block at M = 50) stay in cache while every column of the
 //! group draws its missing entries in that block; and the dot products use AVX2 and FMA when the
-//! CPU has them (checked at run time, as faer does for its GEMM).
+//! CPU has them (checked at run time, as faer does for its GEMM). The missing index keeps its
+//! entries in the same order (blocks, then columns, then rows), so a group reads the current
+//! values, the moments and the truth of a block as one run each.
 //!
 //! Each column keeps one generator for the whole step and draws its entries in row order, so
 //! the draws do not depend on the tiling or on the number of threads. Runs on the sampler's
@@ -24,7 +26,7 @@ use nalgebra::DMatrix;
 use rand::rngs::SmallRng;
 
 /// Images per tile: a block of Z^T (ROW_BLOCK x M f32) stays in L2 while a group uses it.
-const ROW_BLOCK: usize = 1024;
+const ROW_BLOCK: usize = super::state::INDEX_BLOCK;
 
 /// Units of parallel work per thread. Each column draws from its own generator, so how the
 /// columns are grouped changes only the speed, never the draws: bigger groups read each block
@@ -46,7 +48,8 @@ fn balanced_groups(missing: &MissingIndex, d: usize, groups: usize) -> Vec<usize
     if d == 0 {
         return vec![0];
     }
-    let cost = |dd: usize| missing.column_range(dd).len() + COLUMN_COST;
+    let lengths: Vec<usize> = (0..d).map(|dd| missing.column_len(dd)).collect();
+    let cost = |dd: usize| lengths[dd] + COLUMN_COST;
     let total: usize = (0..d).map(cost).sum();
     let groups = groups.clamp(1, d);
     let mut starts = vec![0];
@@ -107,12 +110,26 @@ pub fn sample_x_missing_tallied(
     let missing = parts.missing;
     let bounds = balanced_groups(missing, d, GROUPS_PER_THREAD * rayon::current_num_threads());
     let groups = bounds.len() - 1;
-    let ends = || bounds[1..].iter().map(|&e| missing.column_range(e - 1).end);
-    fn nothing<T>(groups: usize) -> Vec<Option<T>> {
-        (0..groups).map(|_| None).collect()
-    }
-    let (samples, truth, halves): (Vec<Option<Sample>>, &[f32], Vec<Option<HalfDraw>>) = match tally
-    {
+    let blocks = missing.blocks();
+    // The entries of group g in block b are one run of the index (blocks, then columns): the
+    // runs in (block, group) order tile the index, so every array kept in entry order splits
+    // into them, and each group takes its run of every block.
+    let run_ends: Vec<usize> = (0..blocks)
+        .flat_map(|b| {
+            bounds[1..]
+                .iter()
+                .map(move |&e| missing.segment(b, e - 1).end)
+        })
+        .collect();
+    let run_lengths = || {
+        let mut start = 0;
+        run_ends.iter().map(move |&end| {
+            let len = end - start;
+            start = end;
+            len
+        })
+    };
+    let (samples, truth, halves) = match tally {
         Some(t) => {
             let truth = if t.truth.len() == missing.len() {
                 t.truth
@@ -120,22 +137,22 @@ pub fn sample_x_missing_tallied(
                 &[]
             };
             let halves = match t.halves {
-                // (Split at the same ends as the sample, so one part per group, empty
-                // parts included.)
                 Some(h) if h.len() == missing.len() => {
-                    let mut parts = h.split(ends()).into_iter().map(Some).collect::<Vec<_>>();
-                    parts.resize_with(groups, || None);
-                    parts
+                    by_group(h.split(run_ends.iter().copied()), groups, blocks)
                 }
-                _ => nothing(groups),
+                _ => (0..groups).map(|_| Vec::new()).collect(),
             };
             (
-                t.sample.split(ends()).into_iter().map(Some).collect(),
+                by_group(t.sample.split(run_ends.iter().copied()), groups, blocks),
                 truth,
                 halves,
             )
         }
-        None => (nothing(groups), &[], nothing(groups)),
+        None => (
+            (0..groups).map(|_| Vec::new()).collect(),
+            &[][..],
+            (0..groups).map(|_| Vec::new()).collect(),
+        ),
     };
     let inputs = Inputs {
         n,
@@ -151,10 +168,8 @@ pub fn sample_x_missing_tallied(
     };
     let fma = fma_available();
     let widths = bounds.windows(2).map(|b| (b[1] - b[0]) * n);
-    let counts = bounds
-        .windows(2)
-        .map(|b| missing.column_range(b[1] - 1).end - missing.column_range(b[0]).start);
-    let work: Vec<_> = split_lengths(parts.values, counts)
+    let values = by_group(split_lengths(parts.values, run_lengths()), groups, blocks);
+    let work: Vec<_> = values
         .into_iter()
         .zip(split_lengths(parts.xs.as_mut_slice(), widths))
         .zip(samples.into_iter().zip(halves))
@@ -190,6 +205,16 @@ fn split_lengths<T>(values: &mut [T], lengths: impl Iterator<Item = usize>) -> V
             head
         })
         .collect()
+}
+
+/// Deals `runs` (in block, then group order) out to the groups: group g gets its run of each
+/// block, in block order.
+fn by_group<T>(runs: Vec<T>, groups: usize, blocks: usize) -> Vec<Vec<T>> {
+    let mut out: Vec<Vec<T>> = (0..groups).map(|_| Vec::with_capacity(blocks)).collect();
+    for (r, run) in runs.into_iter().enumerate() {
+        out[r % groups].push(run);
+    }
+    out
 }
 
 /// What every group reads.
@@ -253,13 +278,13 @@ fn fma_available() -> bool {
     }
 }
 
-/// Draws the missing entries of `columns` (their current `values`, in entry order, and X~'s
-/// columns `xs`, each N long, one after the other), through the AVX2 + FMA build of the loop
-/// when `fma`.
+/// Draws the missing entries of `columns` (their current `values`, one run per block in entry
+/// order, and X~'s columns `xs`, each N long, one after the other), through the AVX2 + FMA
+/// build of the loop when `fma`.
 fn draw_group(
     inputs: &Inputs,
     columns: std::ops::Range<usize>,
-    values: &mut [f32],
+    values: Vec<&mut [f32]>,
     xs: &mut [f32],
     tallies: GroupTallies,
     fma: bool,
@@ -273,15 +298,16 @@ fn draw_group(
     draw_group_generic::<false>(inputs, columns, values, xs, tallies)
 }
 
-/// A group's parts of the running moments and of the half moments, when tallied.
-type GroupTallies<'a> = (Option<Sample<'a>>, Option<HalfDraw<'a>>);
+/// A group's runs of the running moments and of the half moments, one per block (none when
+/// not tallied).
+type GroupTallies<'a> = (Vec<Sample<'a>>, Vec<HalfDraw<'a>>);
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 fn draw_group_avx2_fma(
     inputs: &Inputs,
     columns: std::ops::Range<usize>,
-    values: &mut [f32],
+    values: Vec<&mut [f32]>,
     xs: &mut [f32],
     tallies: GroupTallies,
 ) -> Vec<ColumnDeltas> {
@@ -294,62 +320,36 @@ fn draw_group_avx2_fma(
 fn draw_group_generic<const FMA: bool>(
     inputs: &Inputs,
     columns: std::ops::Range<usize>,
-    values: &mut [f32],
+    mut values: Vec<&mut [f32]>,
     xs: &mut [f32],
-    (mut sample, mut halves): GroupTallies,
+    (mut samples, mut halves): GroupTallies,
 ) -> Vec<ColumnDeltas> {
     let (n, stride) = (inputs.n, inputs.stride);
     let z_row = |i: usize| &inputs.zt[i * stride..(i + 1) * stride];
-    let rows = inputs.missing.rows();
-    // Entry k of the group is quantity k - base of its part of the moments.
-    let base = inputs.missing.column_range(columns.start).start;
+    let missing = inputs.missing;
+    let rows = missing.rows();
     let mut rngs: Vec<SmallRng> = columns
         .clone()
         .map(|dd| inputs.rng.chunk(dd as u64))
         .collect();
-    let mut cursor: Vec<usize> = columns
-        .clone()
-        .map(|dd| inputs.missing.column_range(dd).start)
-        .collect();
     let mut deltas = vec![ColumnDeltas::default(); columns.len()];
     let mut fits = Vec::with_capacity(ROW_BLOCK);
     let mut noise: Vec<f32> = Vec::with_capacity(ROW_BLOCK);
-    let mut block_end = 0;
-    while block_end < n {
-        let block_start = block_end;
-        block_end = (block_end + ROW_BLOCK).min(n);
+    for (b, current_run) in values.iter_mut().enumerate() {
+        let images = missing.block_rows(b);
         // Bring the block's z_n into cache in one sequential sweep, which the hardware
         // prefetcher streams; gathered one row at a time by the dot products below, the first
         // touches each waited for memory.
-        for line in inputs.zt[block_start * stride..block_end * stride].chunks(16) {
+        for line in inputs.zt[images.start * stride..images.end * stride].chunks(16) {
             crate::prefetch::line(&line[0]);
         }
+        // Entry k of the block's run is quantity k - base of this group's parts.
+        let base = missing.segment(b, columns.start).start;
+        let (mut sample, mut half) = (samples.get_mut(b), halves.get_mut(b));
         for (c, dd) in columns.clone().enumerate() {
-            // The column's entries in this block: a linear scan (a binary search's scattered
-            // probes of the index missed the cache).
-            let (start, limit) = (cursor[c], inputs.missing.column_range(dd).end);
-            let mut end = start;
-            while end < limit && (rows[end] as usize) < block_end {
-                end += 1;
-            }
-            cursor[c] = end;
-            let entries = &rows[start..end];
-            // The next column's runs of the moments, the truth, the index and the current
-            // values (a hundred columns' runs are walked at once, more than the hardware
-            // prefetcher follows): asked for now, they arrive while this column draws. Its
-            // segment is taken to be as long as this one.
-            if let Some(&next) = cursor.get(c + 1) {
-                let len = entries.len();
-                if let Some(sample) = sample.as_ref() {
-                    sample.prefetch_run(next - base, len);
-                }
-                if let Some(halves) = halves.as_ref() {
-                    halves.prefetch_run(next - base, len);
-                }
-                crate::prefetch::run(inputs.truth, next, len);
-                crate::prefetch::run(rows, next, len);
-                crate::prefetch::run(values, next - base, len);
-            }
+            let segment = missing.segment(b, dd);
+            let (start, end) = (segment.start, segment.end);
+            let entries = &rows[segment];
             // The dot products first, in a loop of their own: its loads of z_n are independent,
             // so the CPU overlaps their cache misses (interleaved with the draws, one at a time).
             // Eight at a time, which share one reduction of their sums across lanes.
@@ -379,7 +379,7 @@ fn draw_group_generic<const FMA: bool>(
             noise.resize(entries.len(), 0.0);
             super::normals::fill(&mut rngs[c], &mut noise);
             let delta = &mut deltas[c];
-            let current = &mut values[start - base..end - base];
+            let current = &mut current_run[start - base..end - base];
             for (j, (((&i, &fit), &e), value)) in entries
                 .iter()
                 .zip(&fits)
@@ -400,8 +400,8 @@ fn draw_group_generic<const FMA: bool>(
                 *value = new;
                 xsc[i] = new_s;
                 let k = start + j;
-                if let Some(halves) = halves.as_mut() {
-                    halves.fold(k - base, new as f64);
+                if let Some(half) = half.as_mut() {
+                    half.fold(k - base, new as f64);
                 }
                 if let Some(sample) = sample.as_mut() {
                     let mean = sample.fold(k - base, new as f64);
@@ -591,8 +591,7 @@ mod tests {
             .collect();
         let missing = MissingIndex::from_row_major(n, d, &mask);
         let cost = |r: std::ops::Range<usize>| -> usize {
-            r.map(|dd| missing.column_range(dd).len() + COLUMN_COST)
-                .sum()
+            r.map(|dd| missing.column_len(dd) + COLUMN_COST).sum()
         };
         let biggest = (0..d).map(|dd| cost(dd..dd + 1)).max().unwrap();
         for groups in [1, 2, 3, 8, 16] {
