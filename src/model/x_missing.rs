@@ -246,6 +246,18 @@ struct ColumnDeltas {
     scores: (f64, f64),
 }
 
+impl ColumnDeltas {
+    /// Adds `other`'s sums to these.
+    fn add(&mut self, other: &ColumnDeltas) {
+        self.sum += other.sum;
+        self.shifted_sum += other.shifted_sum;
+        self.shifted_sumsq += other.shifted_sumsq;
+        self.residual += other.residual;
+        self.scores.0 += other.scores.0;
+        self.scores.1 += other.scores.1;
+    }
+}
+
 /// Adds each column's deltas to the column sums and residual sums, in column order. A residual
 /// sum that rounding left negative is set to 0 and counted.
 fn apply(
@@ -359,18 +371,20 @@ fn draw_group_generic<const FMA: bool>(
             // FMA target features and would call the software fmaf.)
             let xsc = &mut xs[c * n..(c + 1) * n];
             fits.clear();
+            fits.resize(entries.len(), 0.0);
             let mut eights = entries.chunks_exact(LANES);
-            for group in eights.by_ref() {
+            let mut out = fits.chunks_exact_mut(LANES);
+            for (group, out) in eights.by_ref().zip(out.by_ref()) {
                 let sums = dots8::<FMA>(wd, std::array::from_fn(|j| z_row(group[j] as usize)));
-                for (&i, sum) in group.iter().zip(sums) {
-                    fits.push(sum + mu);
+                for ((&i, sum), fit) in group.iter().zip(sums).zip(out) {
+                    *fit = sum + mu;
                     // Ask for the entry's x~ now, so the draws below find its line in cache.
                     crate::prefetch::line(&xsc[i as usize]);
                 }
             }
-            for &i in eights.remainder() {
+            for (&i, fit) in eights.remainder().iter().zip(out.into_remainder()) {
                 let i = i as usize;
-                fits.push(dot::<FMA>(wd, z_row(i)) + mu);
+                *fit = dot::<FMA>(wd, z_row(i)) + mu;
                 crate::prefetch::line(&xsc[i]);
             }
             let (sd, shift) = (inputs.sd[dd], inputs.shift[dd]);
@@ -378,8 +392,10 @@ fn draw_group_generic<const FMA: bool>(
             noise.clear();
             noise.resize(entries.len(), 0.0);
             super::normals::fill(&mut rngs[c], &mut noise);
-            let delta = &mut deltas[c];
             let current = &mut current_run[start - base..end - base];
+            // The column's sums over this segment, in registers (a field of `deltas` was
+            // loaded and stored each entry), added to its deltas after the segment.
+            let mut sums = ColumnDeltas::default();
             for (j, (((&i, &fit), &e), value)) in entries
                 .iter()
                 .zip(&fits)
@@ -393,10 +409,10 @@ fn draw_group_generic<const FMA: bool>(
                 // without reading it.
                 let (old, new_s) = (*value, new - shift);
                 let old_s = old - shift;
-                delta.sum += new as f64 - old as f64;
-                delta.shifted_sum += new_s as f64 - old_s as f64;
-                delta.shifted_sumsq += (new_s as f64).powi(2) - (old_s as f64).powi(2);
-                delta.residual += ((new - fit) as f64).powi(2) - ((old - fit) as f64).powi(2);
+                sums.sum += new as f64 - old as f64;
+                sums.shifted_sum += new_s as f64 - old_s as f64;
+                sums.shifted_sumsq += (new_s as f64).powi(2) - (old_s as f64).powi(2);
+                sums.residual += ((new - fit) as f64).powi(2) - ((old - fit) as f64).powi(2);
                 *value = new;
                 xsc[i] = new_s;
                 let k = start + j;
@@ -406,11 +422,12 @@ fn draw_group_generic<const FMA: bool>(
                 if let Some(sample) = sample.as_mut() {
                     let mean = sample.fold(k - base, new as f64);
                     if let Some(&t) = inputs.truth.get(k) {
-                        delta.scores.0 += (new as f64 - t as f64).powi(2);
-                        delta.scores.1 += (mean - t as f64).powi(2);
+                        sums.scores.0 += (new as f64 - t as f64).powi(2);
+                        sums.scores.1 += (mean - t as f64).powi(2);
                     }
                 }
             }
+            deltas[c].add(&sums);
         }
     }
     deltas
