@@ -37,6 +37,7 @@ mod par;
 mod problem;
 mod records;
 pub mod rng;
+mod segment;
 mod settings;
 mod state;
 mod suffstats;

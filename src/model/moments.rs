@@ -46,7 +46,7 @@ impl RunningMoments {
     }
 
     /// Starts one sample that the caller folds in itself, quantity by quantity, through
-    /// [`Sample::fold`] (the X_miss pass does, while it draws: one pass over the missing
+    /// runs of it ([`Sample::run`]; the X_miss pass does, while it draws: one pass over the missing
     /// entries instead of two). Counts the sample when `include`.
     pub fn begin(&mut self, include: bool) -> Sample<'_> {
         if include {
@@ -119,14 +119,45 @@ impl<'a> Sample<'a> {
         parts
     }
 
-    /// Folds `x` in as quantity `k` of this part (when the sample is included) and returns
-    /// the running mean after it (`x` itself while there are no samples).
+    /// Quantities `range` of this part, as one run for the X_miss pass's lanes (entry j of
+    /// the run is quantity `range.start + j`).
+    pub(crate) fn run(&mut self, range: std::ops::Range<usize>) -> MomentsRun<'_> {
+        MomentsRun {
+            acc: &mut self.acc[range],
+            include: self.include,
+            has_samples: self.count > 0,
+            inv: self.inv,
+        }
+    }
+}
+
+/// A run of a [`Sample`]'s quantities (see [`Sample::run`]), open to the X_miss pass's vector
+/// code, which applies [`fold`]'s arithmetic to four of them at a time.
+pub(crate) struct MomentsRun<'a> {
+    /// [mean, sum of squared deviations] of each quantity.
+    pub acc: &'a mut [[f64; 2]],
+    /// Whether this sample is folded in (after burn-in).
+    pub include: bool,
+    /// Whether the moments hold any sample (with this one when included).
+    pub has_samples: bool,
+    /// 1 / the count with this sample.
+    pub inv: f64,
+}
+
+impl MomentsRun<'_> {
+    /// Number of quantities in the run.
+    pub fn len(&self) -> usize {
+        self.acc.len()
+    }
+
+    /// Folds `x` in as quantity `j` of the run (when the sample is included) and returns the
+    /// running mean after it (`x` itself while there are no samples).
     #[inline(always)]
-    pub fn fold(&mut self, k: usize, x: f64) -> f64 {
-        let acc = &mut self.acc[k];
+    pub fn fold(&mut self, j: usize, x: f64) -> f64 {
+        let acc = &mut self.acc[j];
         if self.include {
             fold(acc, x, self.inv);
         }
-        if self.count > 0 { acc[0] } else { x }
+        if self.has_samples { acc[0] } else { x }
     }
 }

@@ -19,6 +19,7 @@
 use super::Fallbacks;
 use super::moments::Sample;
 use super::rng::StepRng;
+use super::segment::{ColumnDeltas, Segment};
 use super::state::{MissingIndex, ModelState};
 use super::suffstats::ColumnSums;
 use crate::diagnostics::HalfDraw;
@@ -235,29 +236,6 @@ struct Inputs<'a> {
     rng: &'a StepRng,
 }
 
-/// Changes one column's X_miss draws make to its sums.
-#[derive(Clone, Copy, Default)]
-struct ColumnDeltas {
-    sum: f64,
-    shifted_sum: f64,
-    shifted_sumsq: f64,
-    residual: f64,
-    /// Squared errors against the truth of the new values and of the running means.
-    scores: (f64, f64),
-}
-
-impl ColumnDeltas {
-    /// Adds `other`'s sums to these.
-    fn add(&mut self, other: &ColumnDeltas) {
-        self.sum += other.sum;
-        self.shifted_sum += other.shifted_sum;
-        self.shifted_sumsq += other.shifted_sumsq;
-        self.residual += other.residual;
-        self.scores.0 += other.scores.0;
-        self.scores.1 += other.scores.1;
-    }
-}
-
 /// Adds each column's deltas to the column sums and residual sums, in column order. A residual
 /// sum that rounding left negative is set to 0 and counted.
 fn apply(
@@ -393,38 +371,20 @@ fn draw_group_generic<const FMA: bool>(
             noise.resize(entries.len(), 0.0);
             super::normals::fill(&mut rngs[c], &mut noise);
             let current = &mut current_run[start - base..end - base];
-            // The column's sums over this segment, in registers (a field of `deltas` was
-            // loaded and stored each entry), added to its deltas after the segment.
-            let mut sums = ColumnDeltas::default();
-            for (j, (((&i, &fit), &e), value)) in entries
-                .iter()
-                .zip(&fits)
-                .zip(&noise)
-                .zip(current)
-                .enumerate()
-            {
-                let i = i as usize;
-                let new = fit + sd * e;
-                // x~ as stored: X~ was written as x - c in f32, so this is its entry exactly,
-                // without reading it.
-                let (old, new_s) = (*value, new - shift);
-                let old_s = old - shift;
-                sums.sum += new as f64 - old as f64;
-                sums.shifted_sum += new_s as f64 - old_s as f64;
-                sums.shifted_sumsq += (new_s as f64).powi(2) - (old_s as f64).powi(2);
-                sums.residual += ((new - fit) as f64).powi(2) - ((old - fit) as f64).powi(2);
-                *value = new;
-                xsc[i] = new_s;
-                let k = start + j;
-                if let Some(half) = half.as_mut() {
-                    half.fold(k - base, new as f64);
-                }
-                if let Some(sample) = sample.as_mut() {
-                    let mean = sample.fold(k - base, new as f64);
-                    if let Some(&t) = inputs.truth.get(k) {
-                        sums.scores.0 += (new as f64 - t as f64).powi(2);
-                        sums.scores.1 += (mean - t as f64).powi(2);
-                    }
+            let sums = super::segment::draw::<FMA>(Segment {
+                rows: entries,
+                fits: &fits,
+                noise: &noise,
+                values: current,
+                xs: xsc,
+                sd,
+                shift,
+                moments: sample.as_mut().map(|s| s.run(start - base..end - base)),
+                truth: inputs.truth.get(start..end).unwrap_or(&[]),
+            });
+            if let Some(half) = half.as_mut() {
+                for (j, &new) in current_run[start - base..end - base].iter().enumerate() {
+                    half.fold(start + j - base, new as f64);
                 }
             }
             deltas[c].add(&sums);
