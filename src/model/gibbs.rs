@@ -36,7 +36,8 @@ pub struct GibbsSampler {
     iteration: usize,
     /// Sweep count at the last change of target (0 at the start).
     change_point: usize,
-    x_moments: RunningMoments,
+    /// The missing pixels' moments, stored in f32 (see [`super::moments`]).
+    x_moments: RunningMoments<f32>,
     mu_moments: RunningMoments,
     sigmasq_moments: RunningMoments,
     /// True values at the missing entries, in the order of the missing index.
@@ -69,7 +70,7 @@ impl GibbsSampler {
             traces: Traces::default(),
             iteration: 0,
             change_point: 0,
-            x_moments: RunningMoments::new(n_missing),
+            x_moments: RunningMoments::<f32>::new(n_missing),
             mu_moments: RunningMoments::new(d),
             sigmasq_moments: RunningMoments::new(d),
             truth_missing,
@@ -322,7 +323,7 @@ impl GibbsSampler {
             self.pending_fallbacks.truth_missing += not_found;
             self.truth_missing = Some(remapped);
         }
-        self.x_moments = RunningMoments::new(self.state.missing().len());
+        self.x_moments = RunningMoments::<f32>::new(self.state.missing().len());
         self.restart_summaries();
         self.rmse_mean_impute = self.column_mean_baseline();
         Ok(())

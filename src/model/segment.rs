@@ -53,7 +53,7 @@ pub(crate) struct Segment<'a> {
     pub sd: f32,
     pub shift: f32,
     /// The running moments of the entries, when this sweep is tallied.
-    pub moments: Option<MomentsRun<'a>>,
+    pub moments: Option<MomentsRun<'a, f32>>,
     /// True values of the entries (with the moments only), or empty.
     pub truth: &'a [f32],
 }
@@ -183,7 +183,7 @@ mod avx {
         let moments = seg.moments.as_mut().map(|m| {
             assert_eq!(m.acc.len(), len);
             (
-                m.acc.as_mut_ptr() as *mut f64,
+                m.acc.as_mut_ptr() as *mut f32,
                 m.include,
                 m.has_samples,
                 _mm256_set1_pd(m.inv),
@@ -193,7 +193,7 @@ mod avx {
         let mut j = 0;
         while j < whole {
             // SAFETY: j + 4 <= whole <= len, the length of every slice read here (checked
-            // above), and the moments hold len pairs of f64 (8 from j * 2 on).
+            // above), and the moments hold len pairs of f32 (8 from j * 2 on).
             unsafe {
                 let fit = _mm_loadu_ps(seg.fits.as_ptr().add(j));
                 let e = _mm_loadu_ps(seg.noise.as_ptr().add(j));
@@ -221,7 +221,10 @@ mod avx {
                     // Pairs [mean, ss] of entries j..j+4: a = [m0 s0 m1 s1], b = [m2 s2 m3 s3];
                     // unpacking gives [m0 m2 m1 m3] and [s0 s2 s1 s3] (lanes 1 and 2 swapped).
                     let at = acc.add(2 * j);
-                    let (a, b) = (_mm256_loadu_pd(at), _mm256_loadu_pd(at.add(4)));
+                    // (Stored in f32: widened here, rounded once when stored.)
+                    let pairs = _mm256_loadu_ps(at);
+                    let a = _mm256_cvtps_pd(_mm256_castps256_ps128(pairs));
+                    let b = _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(pairs));
                     let (mut mean, mut ss) = (_mm256_unpacklo_pd(a, b), _mm256_unpackhi_pd(a, b));
                     // The new values in the same order: [x0 x2 x1 x3].
                     let x = _mm256_permute4x64_pd::<0b11_01_10_00>(new_d);
@@ -229,8 +232,9 @@ mod avx {
                         let delta = _mm256_sub_pd(x, mean);
                         mean = _mm256_add_pd(mean, _mm256_mul_pd(delta, inv));
                         ss = _mm256_add_pd(ss, _mm256_mul_pd(delta, _mm256_sub_pd(x, mean)));
-                        _mm256_storeu_pd(at, _mm256_unpacklo_pd(mean, ss));
-                        _mm256_storeu_pd(at.add(4), _mm256_unpackhi_pd(mean, ss));
+                        let a = _mm256_cvtpd_ps(_mm256_unpacklo_pd(mean, ss));
+                        let b = _mm256_cvtpd_ps(_mm256_unpackhi_pd(mean, ss));
+                        _mm256_storeu_ps(at, _mm256_set_m128(b, a));
                     }
                     if !truth.is_empty() {
                         // The running means back in entry order.
@@ -274,7 +278,7 @@ mod tests {
         noise: Vec<f32>,
         values: Vec<f32>,
         xs: Vec<f32>,
-        acc: Vec<[f64; 2]>,
+        acc: Vec<[f32; 2]>,
         truth: Vec<f32>,
     }
 
@@ -298,7 +302,7 @@ mod tests {
             draw(255.0, 128.0),
         );
         let acc = (0..len)
-            .map(|k| [100.0 + k as f64 * 1.7, 50.0 + k as f64 * 3.1])
+            .map(|k| [100.0 + k as f32 * 1.7, 50.0 + k as f32 * 3.1])
             .collect();
         Case {
             rows,
@@ -371,7 +375,7 @@ mod tests {
             sums.shifted_sumsq += ns * ns - os * os;
             sums.residual += ((new - fit) as f64).powi(2) - ((old - fit) as f64).powi(2);
             if let (Some((include, has_samples)), true) = (moments, truth) {
-                let mut mean = c.acc[j][0];
+                let mut mean = c.acc[j][0] as f64;
                 if include {
                     mean += (n - mean) / 7.0;
                 }
@@ -439,9 +443,14 @@ mod tests {
                         assert_eq!(after.xs[c.rows[j] as usize], new - 97.5, "{what}");
                         let mut acc = c.acc[j];
                         if let Some((true, _)) = moments {
-                            let delta = new as f64 - acc[0];
-                            acc[0] += delta * (1.0 / 7.0);
-                            acc[1] += delta * (new as f64 - acc[0]);
+                            // Welford's step in f64, each moment rounded once to f32.
+                            let mean = acc[0] as f64;
+                            let delta = new as f64 - mean;
+                            let mean = mean + delta * (1.0 / 7.0);
+                            acc = [
+                                mean as f32,
+                                (acc[1] as f64 + delta * (new as f64 - mean)) as f32,
+                            ];
                         }
                         assert_eq!(after.acc[j], acc, "{what}");
                     }

@@ -40,6 +40,14 @@ fn sampler() -> GibbsSampler {
     GibbsSampler::new(&problem, &settings).unwrap()
 }
 
+/// How far the missing pixels' moments, stored in f32, may drift from exact ones over this
+/// test's draws, for a mean of size `mean`: each stored mean is rounded by at most half an f32
+/// unit (EPSILON |mean| / 2) and the errors add over at most SWEEPS draws (a std is off by
+/// about the mean's error, since its sum of squares is taken around the stored mean).
+fn f32_drift(mean: f64) -> f64 {
+    SWEEPS as f64 * f32::EPSILON as f64 * mean.abs() / 2.0
+}
+
 #[test]
 fn tallied_moments_and_rmse_match_their_definitions() {
     let pool = rayon::ThreadPoolBuilder::new()
@@ -85,8 +93,9 @@ fn tallied_moments_and_rmse_match_their_definitions() {
                 (sample - rmse(&current)).abs() <= 1e-9 * sample,
                 "sweep {sweep}"
             );
+            let largest = mean.iter().fold(0.0f64, |a, m| a.max(m.abs()));
             assert!(
-                (posterior - rmse(&mean)).abs() <= 1e-9 * posterior,
+                (posterior - rmse(&mean)).abs() <= 1e-9 * posterior + f32_drift(largest),
                 "sweep {sweep}"
             );
             assert_eq!(g.samples_in_moments(), kept.len());
@@ -103,8 +112,9 @@ fn tallied_moments_and_rmse_match_their_definitions() {
                     let std = g.x_moments.std(k);
                     assert!(std.is_finite());
                     assert!(
-                        (std - var.sqrt()).abs() <= 1e-6 * (1.0 + var.sqrt()),
-                        "sweep {sweep} entry {k}"
+                        (std - var.sqrt()).abs() <= 1e-6 * (1.0 + var.sqrt()) + f32_drift(mean[k]),
+                        "sweep {sweep} entry {k}: {std} against {}",
+                        var.sqrt()
                     );
                 }
             }

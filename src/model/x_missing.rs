@@ -72,7 +72,7 @@ fn balanced_groups(missing: &MissingIndex, d: usize, groups: usize) -> Vec<usize
 /// and scores it against the true pixel (one pass over the missing entries, not two).
 pub struct Tally<'a> {
     /// The sample of the missing entries' running moments (entry order).
-    pub sample: Sample<'a>,
+    pub sample: Sample<'a, f32>,
     /// True values of the missing entries in entry order; empty when unknown.
     pub truth: &'a [f32],
     /// A chain's half moments of the missing entries (entry order), when this sweep's draw
@@ -290,7 +290,7 @@ fn draw_group(
 
 /// A group's runs of the running moments and of the half moments, one per block (none when
 /// not tallied).
-type GroupTallies<'a> = (Vec<Sample<'a>>, Vec<HalfDraw<'a>>);
+type GroupTallies<'a> = (Vec<Sample<'a, f32>>, Vec<HalfDraw<'a>>);
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
