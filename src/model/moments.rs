@@ -3,10 +3,10 @@
 //!
 //! The missing pixels' moments are stored in f32 ([`RunningMoments<f32>`]): the X_miss pass
 //! reads and writes them for every missing pixel every sweep, and at f32 they move 8 bytes a
-//! pixel instead of 16. Each step is still computed in f64 and rounded once when stored: after
-//! T draws the mean is off by about sqrt(T) times half an f32 unit (2e-4 for pixel values near
-//! 100 after 10,000 draws), four orders below its Monte Carlo error (sd / sqrt(ESS), about 1 at
-//! that length). mu and sigma^2 (D values each, sigma^2 up to 1e30, whose squares f32 cannot
+//! pixel instead of 16. Each step is still computed in f64 and rounded once when stored; a
+//! rounding at draw s weighs s / T in the mean after T draws, so the mean is off by about
+//! sqrt(T) / 6 units of f32 (1.3e-4 for pixel values near 100 after 10,000 draws), four orders
+//! below its Monte Carlo error (sd / sqrt(ESS), about 1 at that length). mu and sigma^2 (D values each, sigma^2 up to 1e30, whose squares f32 cannot
 //! hold) stay in f64.
 
 use super::par::for_each_chunk_mut;
