@@ -6,14 +6,16 @@
 //! pixel instead of 16. Each step is still computed in f64 and rounded once when stored; a
 //! rounding at draw s weighs s / T in the mean after T draws, so the mean is off by about
 //! sqrt(T) / 6 units of f32 (1.3e-4 for pixel values near 100 after 10,000 draws), four orders
-//! below its Monte Carlo error (sd / sqrt(ESS), about 1 at that length). mu and sigma^2 (D values each, sigma^2 up to 1e30, whose squares f32 cannot
-//! hold) stay in f64.
+//! below its Monte Carlo error (sd / sqrt(ESS), about 1 at that length). mu and sigma^2 (D
+//! values each; sigma^2 up to 1e30, whose squares f32 cannot hold) stay in f64.
 
 use super::par::for_each_chunk_mut;
 
 /// How a moment is stored: f64, or f32 for big vectors (computed in f64 either way).
 pub trait Stored: Copy + Default + PartialEq + std::fmt::Debug + Send + Sync + 'static {
+    /// The stored value, widened to f64.
     fn get(self) -> f64;
+    /// `value` as stored (rounded to f32 for f32).
     fn put(value: f64) -> Self;
 }
 
@@ -81,9 +83,9 @@ impl<T: Stored> RunningMoments<T> {
         });
     }
 
-    /// Starts one sample that the caller folds in itself, quantity by quantity, through
-    /// runs of it ([`Sample::run`]; the X_miss pass does, while it draws: one pass over the missing
-    /// entries instead of two). Counts the sample when `include`.
+    /// Starts one sample that the caller folds in itself, run by run ([`Sample::run`]; the
+    /// X_miss pass does, while it draws: one pass over the missing entries instead of two).
+    /// Counts the sample when `include`.
     pub fn begin(&mut self, include: bool) -> Sample<'_, T> {
         if include {
             self.count += 1;

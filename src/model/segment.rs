@@ -179,16 +179,21 @@ mod avx {
         let zero = _mm256_setzero_pd();
         let (mut sum, mut shifted_sum, mut shifted_sumsq, mut residual) = (zero, zero, zero, zero);
         let (mut score_sample, mut score_mean) = (zero, zero);
-        // Welford's step as in `moments::fold`; `keep` when the sample is not included.
-        let moments = seg.moments.as_mut().map(|m| {
-            assert_eq!(m.acc.len(), len);
-            (
-                m.acc.as_mut_ptr() as *mut f32,
-                m.include,
-                m.has_samples,
-                _mm256_set1_pd(m.inv),
-            )
-        });
+        // Welford's step as in `moments::fold` (nothing stored when the sample is not
+        // included). (A match, not `Option::map`: a closure would not inherit AVX2.)
+        let moments = match seg.moments.as_mut() {
+            Some(m) => {
+                assert_eq!(m.acc.len(), len);
+                let inv = _mm256_set1_pd(m.inv);
+                Some((
+                    m.acc.as_mut_ptr() as *mut f32,
+                    m.include,
+                    m.has_samples,
+                    inv,
+                ))
+            }
+            None => None,
+        };
         let mut new_s_lanes = [0.0f32; WIDTH];
         let mut j = 0;
         while j < whole {
@@ -251,16 +256,17 @@ mod avx {
             }
             j += WIDTH;
         }
-        let store = |v: __m256d, out: &mut [f64; WIDTH]| {
-            // SAFETY: `out` holds four f64.
-            unsafe { _mm256_storeu_pd(out.as_mut_ptr(), v) }
-        };
-        store(sum, &mut lanes.sum);
-        store(shifted_sum, &mut lanes.shifted_sum);
-        store(shifted_sumsq, &mut lanes.shifted_sumsq);
-        store(residual, &mut lanes.residual);
-        store(score_sample, &mut lanes.score_sample);
-        store(score_mean, &mut lanes.score_mean);
+        // (Plain stores, not a closure: a closure would not inherit AVX2, and would take the
+        // registers through memory.)
+        // SAFETY: each destination holds four f64.
+        unsafe {
+            _mm256_storeu_pd(lanes.sum.as_mut_ptr(), sum);
+            _mm256_storeu_pd(lanes.shifted_sum.as_mut_ptr(), shifted_sum);
+            _mm256_storeu_pd(lanes.shifted_sumsq.as_mut_ptr(), shifted_sumsq);
+            _mm256_storeu_pd(lanes.residual.as_mut_ptr(), residual);
+            _mm256_storeu_pd(lanes.score_sample.as_mut_ptr(), score_sample);
+            _mm256_storeu_pd(lanes.score_mean.as_mut_ptr(), score_mean);
+        }
     }
 }
 
