@@ -212,12 +212,19 @@ impl<'a> HalfDraw<'a> {
     #[inline(always)]
     pub fn fold(&mut self, k: usize, x: f64) {
         let a = &mut self.acc[k];
-        let mean = a[0] as f64;
-        let delta = x - mean;
-        let mean = mean + delta * self.inv;
-        a[0] = mean as f32;
-        a[1] = (a[1] as f64 + delta * (x - mean)) as f32;
+        let (mean, ss) = welford(a[0] as f64, a[1] as f64, x, self.inv);
+        *a = [mean as f32, ss as f32];
     }
+}
+
+/// Welford's step in f64: the mean and the sum of squared deviations after folding `x` into
+/// `mean` and `ss`, with `inv` = 1 / the new count. (The running moments of the sampler take
+/// the same step; the X_miss pass's vector code repeats it in lanes, bit for bit.)
+#[inline(always)]
+pub(crate) fn welford(mean: f64, ss: f64, x: f64, inv: f64) -> (f64, f64) {
+    let delta = x - mean;
+    let mean = mean + delta * inv;
+    (mean, ss + delta * (x - mean))
 }
 
 /// Classic split-R-hat of every quantity from the half-chain moments of K chains (same

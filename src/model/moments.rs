@@ -123,11 +123,8 @@ impl<T: Stored> RunningMoments<T> {
 /// count; returns the new mean before it is stored.
 #[inline(always)]
 fn fold<T: Stored>(acc: &mut [T; 2], x: f64, inv: f64) -> f64 {
-    let mean = acc[0].get();
-    let delta = x - mean;
-    let mean = mean + delta * inv;
-    acc[0] = T::put(mean);
-    acc[1] = T::put(acc[1].get() + delta * (x - mean));
+    let (mean, ss) = crate::diagnostics::split_moments::welford(acc[0].get(), acc[1].get(), x, inv);
+    *acc = [T::put(mean), T::put(ss)];
     mean
 }
 

@@ -62,7 +62,7 @@ pub(crate) struct Segment<'a> {
 /// (and the scores, when the segment has moments and a truth). With `AVX`, the caller runs
 /// with AVX2 enabled.
 #[inline(always)]
-pub(crate) fn draw<const AVX: bool>(seg: Segment) -> ColumnDeltas {
+pub(crate) fn draw<const AVX: bool>(mut seg: Segment) -> ColumnDeltas {
     let len = seg.values.len();
     assert!(seg.fits.len() == len && seg.noise.len() == len && seg.rows.len() == len);
     assert!(seg.moments.as_ref().is_none_or(|m| m.len() == len));
@@ -73,7 +73,6 @@ pub(crate) fn draw<const AVX: bool>(seg: Segment) -> ColumnDeltas {
     };
     let mut lanes = Lanes::default();
     let whole = len - len % WIDTH;
-    let mut seg = seg;
     #[cfg(target_arch = "x86_64")]
     if AVX {
         // SAFETY: AVX is only instantiated inside the AVX2 build of the X_miss loop (and its
@@ -179,7 +178,7 @@ mod avx {
         let zero = _mm256_setzero_pd();
         let (mut sum, mut shifted_sum, mut shifted_sumsq, mut residual) = (zero, zero, zero, zero);
         let (mut score_sample, mut score_mean) = (zero, zero);
-        // Welford's step as in `moments::fold` (nothing stored when the sample is not
+        // Welford's step as in `split_moments::welford` (nothing stored when the sample is not
         // included). (A match, not `Option::map`: a closure would not inherit AVX2.)
         let moments = match seg.moments.as_mut() {
             Some(m) => {
