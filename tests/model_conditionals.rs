@@ -295,6 +295,59 @@ fn x_missing_matches_likelihood() {
     }
 }
 
+/// The X_miss conditional where a column's missing rows come in runs long enough for the
+/// vector lanes (four entries at a time, `model::segment`): in [`mask`] every column hides at
+/// most two rows, so only the one-entry code runs there. Here columns 0-2 hide 13 rows each
+/// (three whole lane groups and one left over) and one image is wholly hidden.
+#[test]
+fn x_missing_matches_likelihood_in_long_runs() {
+    const ROWS: usize = 40;
+    let mut miss = vec![false; ROWS * D];
+    for i in 0..13 {
+        for d in 0..3 {
+            miss[(2 * i + 1) * D + d] = true;
+        }
+    }
+    for d in 0..D {
+        miss[30 * D + d] = true;
+    }
+    let mut r = rng(17);
+    let x: Vec<f32> = (0..ROWS * D)
+        .map(|_| (2.0 + 1.5 * normal(&mut r)) as f32)
+        .collect();
+    let mut s = ModelState::new(ROWS, D, &x, &miss, M).expect("state");
+    let z = DMatrix::from_fn(ROWS, M, |_, _| normal(&mut r));
+    let w = DMatrix::from_fn(D, M, |_, _| 0.8 * normal(&mut r));
+    s.set_z(z.map(|v| v as f32)).expect("z");
+    s.set_w(w.map(|v| v as f32)).expect("w");
+    let mu: Vec<f32> = (0..D).map(|d| [1.5, -2.0, 3.0][d % 3]).collect();
+    let sigmasq: Vec<f32> = (0..D).map(|d| [0.5, 1.3, 0.8, 2.1][d % 4]).collect();
+    s.set_mu(&mu).expect("mu");
+    s.set_sigmasq(&sigmasq).expect("sigmasq");
+    // The model's f32 values, so the exact moments are of the parameters the sampler holds.
+    let (z, w) = (mat_f64(s.z()), mat_f64(s.w()));
+    let idx: Vec<usize> = (0..ROWS * D).filter(|&k| miss[k]).collect();
+    let mean = DVector::from_fn(idx.len(), |q, _| {
+        let (i, d) = (idx[q] / D, idx[q] % D);
+        (0..M).map(|a| w[(d, a)] * z[(i, a)]).sum::<f64>() + mu[d] as f64
+    });
+    let cov = DMatrix::from_fn(idx.len(), idx.len(), |a, b| {
+        if a == b {
+            sigmasq[idx[a] % D] as f64
+        } else {
+            0.0
+        }
+    });
+    let mut mom = Moments::new(idx.len());
+    for t in 0..DRAWS {
+        sample_x_missing(&mut s, &stream(t, Step::XMissing));
+        let x = s.completed_x();
+        let v: Vec<f64> = idx.iter().map(|&k| x[(k / D, k % D)] as f64).collect();
+        mom.add(&v);
+    }
+    check_gaussian("X_miss, long runs", &mom, &mean, &cov);
+}
+
 const GRID: usize = 4000;
 
 /// E[f(s2)] under an unnormalised log density of log s2, by quadrature on a grid in log s2.
