@@ -19,6 +19,7 @@ pub mod experiment;
 pub mod figures;
 #[cfg(feature = "gui")]
 pub mod gui;
+pub mod hugepages;
 pub mod lesson;
 pub mod masks;
 pub mod mfa;

@@ -48,7 +48,9 @@ pub fn sample_z(state: &mut ModelState, rng: &StepRng) {
     // Z^T in padded rows for the X_miss step, written pass by pass while the pass is in cache.
     let stride = padded_stride(m);
     let mut zt = std::mem::take(&mut state.scratch.zt);
-    zt.resize(n * stride, 0.0);
+    if zt.len() != n * stride {
+        zt = crate::hugepages::zeroed_f32(n * stride);
+    }
     let mut items = Vec::with_capacity(scratch.len());
     let mut rest = view_mut(&mut state.z);
     let mut zt_rest = zt.as_mut_slice();

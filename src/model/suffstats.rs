@@ -288,7 +288,7 @@ impl ColumnSums {
     pub fn rebuild(x: &DMatrix<f32>, xs: &mut DMatrix<f32>) -> ColumnSums {
         let (n, d) = x.shape();
         if xs.shape() != (n, d) {
-            *xs = DMatrix::zeros(n, d);
+            *xs = DMatrix::from_vec(n, d, crate::hugepages::zeroed_f32(n * d));
         }
         let per_column = super::par::map_chunk_pairs_mut(
             xs.as_mut_slice(),
