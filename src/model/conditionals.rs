@@ -5,7 +5,7 @@
 //! products go through GEMM; elementwise work runs in parallel chunks with their own
 //! generators (see [`super::rng`]).
 
-use super::linalg::{SharedFactor, gemm, product, to_f32, view, view_mut};
+use super::linalg::{SharedFactor, gemm, product, product_sum, to_f32, view, view_mut};
 use super::rng::StepRng;
 use super::state::{ModelState, SIGMASQ_RANGE};
 use super::suffstats::{BlockStats, CrossStats, block_count, block_rows, passes};
@@ -118,15 +118,15 @@ pub fn sample_w(state: &mut ModelState, hyper: &Hyperparameters, prior: &Prior, 
             cross[(dd, a)] -= centre * sumz[a];
         }
     }
-    let mean = product(&cross, false, &factor.inverse);
+    // w_d = mean_d + sigma_d (e_d L^-1): the rows of E scaled by sigma_d, then both products
+    // summed block by block.
     let mut e = DMatrix::<f32>::zeros(d, m);
     rng.fill_standard_normal(e.as_mut_slice());
-    let noise = product(&e.map(|v| v as f64), false, &factor.l_inverse);
-    for dd in 0..d {
-        let s = (state.sigmasq[dd] as f64).sqrt();
-        for a in 0..m {
-            state.w[(dd, a)] = (mean[(dd, a)] + s * noise[(dd, a)]) as f32;
-        }
+    let sd: Vec<f64> = state.sigmasq.iter().map(|&s| (s as f64).sqrt()).collect();
+    let scaled = DMatrix::<f64>::from_fn(d, m, |dd, a| sd[dd] * e[(dd, a)] as f64);
+    let draw = product_sum((&cross, &factor.inverse), (&scaled, &factor.l_inverse));
+    for (w, &v) in state.w.as_mut_slice().iter_mut().zip(draw.as_slice()) {
+        *w = v as f32;
     }
     state.invalidate_residual();
 }
