@@ -203,7 +203,7 @@ fn draw_scaled_inv_chi2(
 }
 
 /// The blocked step's conditional for the current Z and X (SPEC 9): the factor of
-/// LN = Zh^T Zh + L0, the means m_d ((M+1) x D, column d) and nu_N s_d^2 for every column.
+/// LN = Zh^T Zh + L0, the means m_d (D x (M+1), row d) and nu_N s_d^2 for every column.
 ///
 /// nu_N s_d^2 = nu0 sigma0^2 + x_d^T x_d - m_d^T LN m_d subtracts two numbers of the size of
 /// x_d^T x_d, which for a bright, well-fitted pixel are nearly equal. It is computed here
@@ -238,35 +238,45 @@ fn blocked_conditional(
         ln[(m, a)] = stats.sumz[a];
     }
     ln[(m, m)] = n as f64 + hyper.lambda0;
-    // Zh^T x~_d plus the shifted prior's pull, ((M+1) x D).
-    let mut zhx = DMatrix::<f64>::zeros(m + 1, d);
-    for dd in 0..d {
-        for a in 0..m {
-            zhx[(a, dd)] = stats.xtz[(dd, a)];
-        }
-        zhx[(m, dd)] = columns.shifted_sum[dd] - hyper.lambda0 * columns.shift[dd] as f64;
+    // X~^T Zh plus the shifted prior's pull (D x (M+1)): X~^T Z's columns as they are, then
+    // the column of sums. Column-major like W, so every loop below runs down contiguous
+    // columns of D.
+    let mut xh = DMatrix::<f64>::zeros(d, m + 1);
+    xh.as_mut_slice()[..d * m].copy_from_slice(stats.xtz.as_slice());
+    for (dd, v) in xh.column_mut(m).iter_mut().enumerate() {
+        *v = columns.shifted_sum[dd] - hyper.lambda0 * columns.shift[dd] as f64;
     }
     let factor = SharedFactor::new(ln);
     factor.record(&mut state.fallbacks);
-    let mut means = product(&factor.inverse, false, &zhx); // (M+1) x D, column d is m~_d
-    for dd in 0..d {
-        means[(m, dd)] += state.columns.shift[dd] as f64;
-        for a in 0..m {
-            state.w[(dd, a)] = means[(a, dd)] as f32;
-        }
-        state.mu[dd] = means[(m, dd)] as f32;
+    // Row d is m~_d^T = (LN^-1 (Zh^T x~_d + pull))^T (LN^-1 is symmetric).
+    let mut means = product(&xh, false, &factor.inverse);
+    for (v, &c) in means.column_mut(m).iter_mut().zip(&state.columns.shift) {
+        *v += c as f64;
+    }
+    let w_means = &means.as_slice()[..d * m];
+    for (w, &v) in state.w.as_mut_slice().iter_mut().zip(w_means) {
+        *w = v as f32;
+    }
+    for (mu, &v) in state.mu.iter_mut().zip(means.column(m).iter()) {
+        *mu = v as f32;
     }
     state.invalidate_residual();
     let residual = state.residual_sums();
-    let scale_sums = (0..d)
-        .map(|dd| {
-            // m_d as stored (f32), so the penalty matches the residuals just formed.
-            let l0_quad: f64 = (0..m)
-                .map(|a| precision[a] * (state.w[(dd, a)] as f64).powi(2))
-                .sum::<f64>()
-                + hyper.lambda0 * (state.mu[dd] as f64).powi(2);
-            hyper.nu0 * hyper.sigmasq0 + residual[dd] + l0_quad
-        })
+    // m_d as stored (f32), so the penalty matches the residuals just formed.
+    let mut l0_quad: Vec<f64> = state
+        .mu
+        .iter()
+        .map(|&mu| hyper.lambda0 * (mu as f64).powi(2))
+        .collect();
+    for (column, &p) in state.w.as_slice().chunks_exact(d).zip(&precision) {
+        for (q, &w) in l0_quad.iter_mut().zip(column) {
+            *q += p * (w as f64).powi(2);
+        }
+    }
+    let scale_sums = residual
+        .iter()
+        .zip(&l0_quad)
+        .map(|(r, q)| hyper.nu0 * hyper.sigmasq0 + r + q)
         .collect();
     (factor, means, scale_sums)
 }
@@ -281,7 +291,7 @@ pub fn blocked_scale_sums(
     prior: &Prior,
 ) -> (DMatrix<f64>, Vec<f64>) {
     let (_, means, scale_sums) = blocked_conditional(state, hyper, prior);
-    (means, scale_sums)
+    (means.transpose(), scale_sums)
 }
 
 /// The blocked conjugate step (SPEC 9): (w_d, mu_d, sigma_d^2) | Z, X jointly for every d.
@@ -303,15 +313,24 @@ pub fn sample_w_mu_sigmasq_blocked(
     let mut e = DMatrix::<f32>::zeros(d, m + 1);
     rng.fill_standard_normal(e.as_mut_slice());
     let noise = product(&e.map(|v| v as f64), false, &factor.l_inverse); // rows ~ N(0, LN^-1)
-    for dd in 0..d {
-        let md = means.column(dd);
-        let s2 = draw_scaled_inv_chi2(nu, scale_sums[dd], &mut r, &mut state.fallbacks);
-        state.sigmasq[dd] = s2;
-        let s = (s2 as f64).sqrt();
-        for a in 0..m {
-            state.w[(dd, a)] = (md[a] + s * noise[(dd, a)]) as f32;
+    for (s2, &scale_sum) in state.sigmasq.iter_mut().zip(&scale_sums) {
+        *s2 = draw_scaled_inv_chi2(nu, scale_sum, &mut r, &mut state.fallbacks);
+    }
+    let sd: Vec<f64> = state.sigmasq.iter().map(|&s2| (s2 as f64).sqrt()).collect();
+    // Column by column: W's M columns, then mu as column M (means and noise are D x (M+1)).
+    let outputs = state
+        .w
+        .as_mut_slice()
+        .chunks_exact_mut(d)
+        .chain(std::iter::once(&mut state.mu[..]));
+    let columns = means
+        .as_slice()
+        .chunks_exact(d)
+        .zip(noise.as_slice().chunks_exact(d));
+    for (out, (mean, noise)) in outputs.zip(columns) {
+        for (((o, &mean), &noise), &s) in out.iter_mut().zip(mean).zip(noise).zip(&sd) {
+            *o = (mean + s * noise) as f32;
         }
-        state.mu[dd] = (md[m] + s * noise[(dd, m)]) as f32;
     }
     state.invalidate_residual();
 }
