@@ -134,12 +134,18 @@ pub fn sample_w(state: &mut ModelState, hyper: &Hyperparameters, prior: &Prior, 
 /// mu | W, Z, sigma^2, X: mu_d ~ N(sum_n (x_nd - w_d^T z_n) / (N + lambda0),
 /// sigma_d^2 / (N + lambda0)) (SPEC 5.3), from the column sums of X and the statistics' sum_n z_n.
 pub fn sample_mu(state: &mut ModelState, hyper: &Hyperparameters, rng: &StepRng) {
-    let (n, d, m) = state.shape();
+    let (n, d, _) = state.shape();
     let sumz = state.cross_stats().sumz.clone();
     let precision = n as f64 + hyper.lambda0;
+    // W sum z, summed down W's contiguous columns.
+    let mut wz = vec![0.0f64; d];
+    for (column, &s) in state.w.as_slice().chunks_exact(d).zip(&sumz) {
+        for (t, &w) in wz.iter_mut().zip(column) {
+            *t += w as f64 * s;
+        }
+    }
     let mut r = rng.chunk(0);
-    for dd in 0..d {
-        let wz: f64 = (0..m).map(|a| state.w[(dd, a)] as f64 * sumz[a]).sum();
+    for (dd, &wz) in wz.iter().enumerate() {
         let mean = (state.columns.sum[dd] - wz) / precision;
         let sd = (state.sigmasq[dd] as f64 / precision).sqrt();
         let e: f64 = StandardNormal.sample(&mut r);
@@ -156,15 +162,19 @@ pub fn sample_sigmasq(
     prior: &Prior,
     rng: &StepRng,
 ) {
-    let (n, _, m) = state.shape();
+    let (n, d, m) = state.shape();
     let residual = state.residual_sums();
     let precision = prior.column_precision(hyper);
     let nu = hyper.nu0 + (n + m + 1) as f64;
+    // w_d^T Sigma_c^-1 w_d for every d, summed down W's contiguous columns.
+    let mut w_quad = vec![0.0f64; d];
+    for (column, &p) in state.w.as_slice().chunks_exact(d).zip(&precision) {
+        for (q, &w) in w_quad.iter_mut().zip(column) {
+            *q += p * (w as f64).powi(2);
+        }
+    }
     let mut r = rng.chunk(0);
-    for (dd, &residual_ss) in residual.iter().enumerate() {
-        let w_quad: f64 = (0..m)
-            .map(|a| precision[a] * (state.w[(dd, a)] as f64).powi(2))
-            .sum();
+    for (dd, (&residual_ss, &w_quad)) in residual.iter().zip(&w_quad).enumerate() {
         let mu = state.mu[dd] as f64;
         let scale_sum = hyper.nu0 * hyper.sigmasq0 + residual_ss + w_quad + hyper.lambda0 * mu * mu;
         state.sigmasq[dd] = draw_scaled_inv_chi2(nu, scale_sum, &mut r, &mut state.fallbacks);
