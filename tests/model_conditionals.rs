@@ -55,12 +55,17 @@ fn mask() -> Vec<bool> {
 
 /// A state away from the prior's centre (non-zero mu, uneven sigma^2), so missing terms show.
 fn tiny_state(seed: u64) -> ModelState {
+    state_with(N, &mask(), seed)
+}
+
+/// [`tiny_state`]'s kind of state with `rows` images and the missing entries `miss`.
+fn state_with(rows: usize, miss: &[bool], seed: u64) -> ModelState {
     let mut r = rng(seed);
-    let x: Vec<f32> = (0..N * D)
+    let x: Vec<f32> = (0..rows * D)
         .map(|_| (2.0 + 1.5 * normal(&mut r)) as f32)
         .collect();
-    let mut s = ModelState::new(N, D, &x, &mask(), M).expect("state");
-    s.set_z(DMatrix::from_fn(N, M, |_, _| normal(&mut r) as f32))
+    let mut s = ModelState::new(rows, D, &x, miss, M).expect("state");
+    s.set_z(DMatrix::from_fn(rows, M, |_, _| normal(&mut r) as f32))
         .expect("z");
     s.set_w(DMatrix::from_fn(D, M, |_, _| (0.8 * normal(&mut r)) as f32))
         .expect("w");
@@ -270,29 +275,39 @@ fn mu_matches_gaussian_conditioning() {
 #[test]
 fn x_missing_matches_likelihood() {
     let mut s = tiny_state(5);
-    let (x0, p) = state_f64(&s);
+    let (x0, _) = state_f64(&s);
     let miss = mask();
-    let idx: Vec<usize> = (0..N * D).filter(|&k| miss[k]).collect();
-    let mean = DVector::from_fn(idx.len(), |q, _| {
-        let (i, d) = (idx[q] / D, idx[q] % D);
-        (0..M).map(|a| p.w[(d, a)] * p.z[(i, a)]).sum::<f64>() + p.mu[d]
-    });
-    let cov = DMatrix::from_fn(idx.len(), idx.len(), |a, b| {
-        if a == b { p.sigmasq[idx[a] % D] } else { 0.0 }
-    });
-    let mut mom = Moments::new(idx.len());
-    for t in 0..DRAWS {
-        sample_x_missing(&mut s, &stream(t, Step::XMissing));
-        let x = s.completed_x();
-        let v: Vec<f64> = idx.iter().map(|&k| x[(k / D, k % D)] as f64).collect();
-        mom.add(&v);
-    }
-    check_gaussian("X_miss", &mom, &mean, &cov);
+    check_x_missing("X_miss", &mut s, &miss);
     // Observed entries never change.
     let x = mat_f64(&s.completed_x());
     for k in (0..N * D).filter(|&k| !miss[k]) {
         assert_eq!(x[(k / D, k % D)], x0[(k / D, k % D)]);
     }
+}
+
+/// Draws X_miss DRAWS times from `s` (whose missing entries are `miss`, row-major) and compares
+/// the draws' moments with N(w_d^T z_n + mu_d, sigma_d^2), independent across entries, at the
+/// state's own (f32) parameters.
+fn check_x_missing(what: &str, s: &mut ModelState, miss: &[bool]) {
+    let (_, p) = state_f64(s);
+    let d = p.w.nrows();
+    let m = p.w.ncols();
+    let idx: Vec<usize> = (0..miss.len()).filter(|&k| miss[k]).collect();
+    let mean = DVector::from_fn(idx.len(), |q, _| {
+        let (i, dd) = (idx[q] / d, idx[q] % d);
+        (0..m).map(|a| p.w[(dd, a)] * p.z[(i, a)]).sum::<f64>() + p.mu[dd]
+    });
+    let cov = DMatrix::from_fn(idx.len(), idx.len(), |a, b| {
+        if a == b { p.sigmasq[idx[a] % d] } else { 0.0 }
+    });
+    let mut mom = Moments::new(idx.len());
+    for t in 0..DRAWS {
+        sample_x_missing(s, &stream(t, Step::XMissing));
+        let x = s.completed_x();
+        let v: Vec<f64> = idx.iter().map(|&k| x[(k / d, k % d)] as f64).collect();
+        mom.add(&v);
+    }
+    check_gaussian(what, &mom, &mean, &cov);
 }
 
 /// The X_miss conditional where a column's missing rows come in runs long enough for the
@@ -311,41 +326,8 @@ fn x_missing_matches_likelihood_in_long_runs() {
     for d in 0..D {
         miss[30 * D + d] = true;
     }
-    let mut r = rng(17);
-    let x: Vec<f32> = (0..ROWS * D)
-        .map(|_| (2.0 + 1.5 * normal(&mut r)) as f32)
-        .collect();
-    let mut s = ModelState::new(ROWS, D, &x, &miss, M).expect("state");
-    let z = DMatrix::from_fn(ROWS, M, |_, _| normal(&mut r));
-    let w = DMatrix::from_fn(D, M, |_, _| 0.8 * normal(&mut r));
-    s.set_z(z.map(|v| v as f32)).expect("z");
-    s.set_w(w.map(|v| v as f32)).expect("w");
-    let mu: Vec<f32> = (0..D).map(|d| [1.5, -2.0, 3.0][d % 3]).collect();
-    let sigmasq: Vec<f32> = (0..D).map(|d| [0.5, 1.3, 0.8, 2.1][d % 4]).collect();
-    s.set_mu(&mu).expect("mu");
-    s.set_sigmasq(&sigmasq).expect("sigmasq");
-    // The model's f32 values, so the exact moments are of the parameters the sampler holds.
-    let (z, w) = (mat_f64(s.z()), mat_f64(s.w()));
-    let idx: Vec<usize> = (0..ROWS * D).filter(|&k| miss[k]).collect();
-    let mean = DVector::from_fn(idx.len(), |q, _| {
-        let (i, d) = (idx[q] / D, idx[q] % D);
-        (0..M).map(|a| w[(d, a)] * z[(i, a)]).sum::<f64>() + mu[d] as f64
-    });
-    let cov = DMatrix::from_fn(idx.len(), idx.len(), |a, b| {
-        if a == b {
-            sigmasq[idx[a] % D] as f64
-        } else {
-            0.0
-        }
-    });
-    let mut mom = Moments::new(idx.len());
-    for t in 0..DRAWS {
-        sample_x_missing(&mut s, &stream(t, Step::XMissing));
-        let x = s.completed_x();
-        let v: Vec<f64> = idx.iter().map(|&k| x[(k / D, k % D)] as f64).collect();
-        mom.add(&v);
-    }
-    check_gaussian("X_miss, long runs", &mom, &mean, &cov);
+    let mut s = state_with(ROWS, &miss, 17);
+    check_x_missing("X_miss, long runs", &mut s, &miss);
 }
 
 const GRID: usize = 4000;
