@@ -5,7 +5,9 @@
 //! products go through GEMM; elementwise work runs in parallel chunks with their own
 //! generators (see [`super::rng`]).
 
-use super::linalg::{SharedFactor, gemm, product, product_sum, to_f32, view, view_mut};
+use super::linalg::{
+    SharedFactor, gemm, product, product_here, product_sum, to_f32, view, view_mut,
+};
 use super::rng::StepRng;
 use super::state::{ModelState, SIGMASQ_RANGE};
 use super::suffstats::{BlockStats, CrossStats, block_count, block_rows, passes};
@@ -23,22 +25,45 @@ use rand_distr::{Distribution, Gamma, StandardNormal};
 /// [`super::suffstats`]).
 pub fn sample_z(state: &mut ModelState, rng: &StepRng) {
     let (n, d, m) = state.shape();
-    // J = I + W^T S^-1 W, in f64 (a small GEMM; the factor symmetrises it).
-    let w = state.w.map(|v| v as f64);
-    let sw = DMatrix::<f64>::from_fn(d, m, |dd, a| w[(dd, a)] / state.sigmasq[dd] as f64);
-    let j = DMatrix::<f64>::identity(m, m) + product(&w, true, &sw);
+    // J = I + W^T S^-1 W = I + H^T H with H = S^-1/2 W, in f64 (a small GEMM; the factor
+    // symmetrises it). On this thread, like K below: H, J's factor and K are each written here
+    // and read here next, while on the pool they would cross to the other core and back (the
+    // cache misses cost more than the products' second core saves).
+    let scales: Vec<f64> = state
+        .sigmasq
+        .iter()
+        .map(|&s| 1.0 / (s as f64).sqrt())
+        .collect();
+    let mut h = DMatrix::<f64>::zeros(d, m);
+    for (out, w) in h
+        .as_mut_slice()
+        .chunks_exact_mut(d)
+        .zip(state.w.as_slice().chunks_exact(d))
+    {
+        for ((o, &w), &s) in out.iter_mut().zip(w).zip(&scales) {
+            *o = w as f64 * s;
+        }
+    }
+    let j = DMatrix::<f64>::identity(m, m) + product_here(&h, true, &h);
     let factor = SharedFactor::new(j);
     factor.record(&mut state.fallbacks);
-    // K = S^-1 W J^-1 (D x M), so the mean is Xc K = X K - 1 (mu^T K): one big GEMM.
-    let k = product(&sw, false, &factor.inverse);
+    // K = S^-1 W J^-1 = S^-1/2 (H J^-1) (D x M), so the mean is Xc K = X K - 1 (mu^T K): one
+    // big GEMM.
+    let mut k = product_here(&h, false, &factor.inverse);
+    for column in k.as_mut_slice().chunks_exact_mut(d) {
+        for (v, &s) in column.iter_mut().zip(&scales) {
+            *v *= s;
+        }
+    }
     // Xc = X - 1 mu^T = X~ - 1 (mu - c)^T with X~ the shifted data the state keeps.
     let shift = &state.columns.shift;
-    let offset: Vec<f32> = (0..m)
-        .map(|a| {
-            (0..d)
-                .map(|dd| (state.mu[dd] as f64 - shift[dd] as f64) * k[(dd, a)])
-                .sum::<f64>() as f32
-        })
+    let centre: Vec<f64> = (0..d)
+        .map(|dd| state.mu[dd] as f64 - shift[dd] as f64)
+        .collect();
+    let offset: Vec<f32> = k
+        .as_slice()
+        .chunks_exact(d)
+        .map(|column| super::linalg::dot(column, &centre) as f32)
         .collect();
     let (k, l_inverse) = (to_f32(&k), to_f32(&factor.l_inverse));
     // Z = X~ K - 1 offset^T + E L^-1, block by block of images, each block's noise from its own

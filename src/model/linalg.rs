@@ -110,7 +110,19 @@ pub fn product(a: &DMatrix<f64>, transpose_a: bool, b: &DMatrix<f64>) -> DMatrix
     } else {
         view(a)
     };
-    products_summed(&[(lhs, view(b))])
+    products_summed(&[(lhs, view(b))], true)
+}
+
+/// [`product`] on the calling thread: for a product whose operands the caller has just written
+/// and whose result it reads next, which on the pool would travel to other cores and back (the
+/// same blocks, so the same bits).
+pub fn product_here(a: &DMatrix<f64>, transpose_a: bool, b: &DMatrix<f64>) -> DMatrix<f64> {
+    let lhs = if transpose_a {
+        view(a).transpose()
+    } else {
+        view(a)
+    };
+    products_summed(&[(lhs, view(b))], false)
 }
 
 /// A B + C E in one pass ([`product`]'s blocks, each summing both products): one parallel
@@ -120,12 +132,15 @@ pub fn product_sum(
     (a, b): (&DMatrix<f64>, &DMatrix<f64>),
     (c, e): (&DMatrix<f64>, &DMatrix<f64>),
 ) -> DMatrix<f64> {
-    products_summed(&[(view(a), view(b)), (view(c), view(e))])
+    products_summed(&[(view(a), view(b)), (view(c), view(e))], true)
 }
 
 /// The sum of the products of `terms` (all with the same result shape), in fixed blocks of
-/// [`PRODUCT_ROWS`] rows on rayon's pool; each block adds the terms in order.
-fn products_summed(terms: &[(faer::MatRef<'_, f64>, faer::MatRef<'_, f64>)]) -> DMatrix<f64> {
+/// [`PRODUCT_ROWS`] rows, on rayon's pool when `parallel`; each block adds the terms in order.
+fn products_summed(
+    terms: &[(faer::MatRef<'_, f64>, faer::MatRef<'_, f64>)],
+    parallel: bool,
+) -> DMatrix<f64> {
     let (r, c) = (terms[0].0.nrows(), terms[0].1.ncols());
     let mut out = DMatrix::<f64>::zeros(r, c);
     let mut rest = faer::MatMut::from_column_major_slice_mut(out.as_mut_slice(), r, c);
@@ -138,7 +153,11 @@ fn products_summed(terms: &[(faer::MatRef<'_, f64>, faer::MatRef<'_, f64>)]) -> 
         rest = bottom;
         start += len;
     }
-    let work: usize = terms.iter().map(|(l, _)| r * c * l.ncols()).sum();
+    let work: usize = if parallel {
+        terms.iter().map(|(l, _)| r * c * l.ncols()).sum()
+    } else {
+        0
+    };
     super::par::map_items(blocks, work, |_, (start, mut block)| {
         for (k, (lhs, rhs)) in terms.iter().enumerate() {
             let accum = if k == 0 {
@@ -191,6 +210,26 @@ fn clear_upper_vector_state() {
 pub fn view_mut(a: &mut DMatrix<f32>) -> faer::MatMut<'_, f32> {
     let (r, c) = a.shape();
     faer::MatMut::from_column_major_slice_mut(a.as_mut_slice(), r, c)
+}
+
+/// The dot product of `a` and `b` (equal lengths) in f64, summed in [`sum_of_squares`]'s
+/// eight interleaved partial sums and fixed order.
+pub fn dot(a: &[f64], b: &[f64]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    let mut acc = [0.0f64; 8];
+    let (mut a8, mut b8) = (a.chunks_exact(8), b.chunks_exact(8));
+    for (x, y) in a8.by_ref().zip(b8.by_ref()) {
+        for ((s, &x), &y) in acc.iter_mut().zip(x).zip(y) {
+            *s += x * y;
+        }
+    }
+    let tail: f64 = a8
+        .remainder()
+        .iter()
+        .zip(b8.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7])) + tail
 }
 
 /// Sum of squares of `values` in f64, in eight interleaved partial sums (so the adds

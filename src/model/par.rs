@@ -73,7 +73,7 @@ pub fn map_items<P: Send, R: Send>(
     size: usize,
     f: impl Fn(usize, P) -> R + Sync + Send,
 ) -> Vec<R> {
-    if size < PARALLEL_MIN {
+    if size < PARALLEL_MIN || items.len() < 2 {
         items
             .into_iter()
             .enumerate()

@@ -53,16 +53,38 @@ impl CrossStats {
 
     /// Adds the blocks' statistics in f64, in block order.
     pub fn from_blocks(blocks: &[BlockStats], d: usize, m: usize) -> CrossStats {
-        // Z^T X~ summed as the blocks hold it (M x D, contiguous), transposed once at the end.
-        // In parallel over runs of its entries, each entry summed over the blocks in order.
-        const RUN: usize = 4096;
-        let mut ztx = vec![0.0f64; m * d];
-        super::par::for_each_chunk_mut(&mut ztx, RUN, |c, run| {
-            let range = c * RUN..c * RUN + run.len();
+        // Z^T X~ as the blocks hold it (M x D: each pixel's M entries contiguous), summed and
+        // transposed into X~^T Z (D x M) pixel block by pixel block in parallel: each task sums
+        // its pixels' entries over the blocks in order, then writes them into its rows (a
+        // transpose of its own, in cache, rather than one on the sampler's thread afterwards).
+        const PIXELS: usize = 64;
+        let mut xtz = DMatrix::<f64>::zeros(d, m);
+        let mut rest = faer::MatMut::from_column_major_slice_mut(xtz.as_mut_slice(), d, m);
+        let mut parts = Vec::with_capacity(d.div_ceil(PIXELS));
+        let mut start = 0;
+        while start < d {
+            let len = PIXELS.min(d - start);
+            let (top, bottom) = rest.split_at_row_mut(len);
+            parts.push((start, top));
+            rest = bottom;
+            start += len;
+        }
+        super::par::map_items(parts, m * d * blocks.len(), |_, (start, mut rows)| {
+            let range = start * m..(start + rows.nrows()) * m;
+            let mut sums = vec![0.0f64; range.len()];
             for b in blocks {
-                run.iter_mut()
+                sums.iter_mut()
                     .zip(&b.ztx[range.clone()])
                     .for_each(|(t, &v)| *t += v as f64);
+            }
+            for (a, column) in rows.as_mut().col_iter_mut().enumerate() {
+                let column = column
+                    .try_as_col_major_mut()
+                    .expect("the columns of a column-major matrix are contiguous")
+                    .as_slice_mut();
+                for (i, v) in column.iter_mut().enumerate() {
+                    *v = sums[i * m + a];
+                }
             }
         });
         let mut ztz = DMatrix::<f64>::zeros(m, m);
@@ -74,7 +96,6 @@ impl CrossStats {
                 .for_each(|(t, v)| *t += v);
             sumz.iter_mut().zip(&b.sumz).for_each(|(t, v)| *t += v);
         }
-        let xtz = DMatrix::<f64>::from_fn(d, m, |dd, a| ztx[dd * m + a]);
         CrossStats { xtz, ztz, sumz }
     }
 
