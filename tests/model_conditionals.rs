@@ -272,6 +272,170 @@ fn mu_matches_gaussian_conditioning() {
     check_gaussian("mu", &mom, &mean, &cov);
 }
 
+/// W's rows, mu and sigma^2 are drawn block by block of 64 pixels (`model::pixel_steps`); at
+/// D = 8 every test above sees one block. Here D = 150 (blocks of 64, 64 and 22): each row's
+/// W draws and each pixel's mu draws against their conditional means and variances, and the
+/// mean of 1 / sigma_d^2, all formed from X and Z directly, so a block reading another
+/// block's statistics, shifts, sums or residuals fails.
+#[test]
+fn w_mu_and_sigmasq_match_their_conditionals_over_several_pixel_blocks() {
+    const ROWS: usize = 30;
+    const PIXELS: usize = 150;
+    const FACTORS: usize = 2;
+    const TIMES: usize = 4000;
+    let h = Hyperparameters {
+        m: FACTORS,
+        ..hyper()
+    };
+    let prior = decaying();
+    let mut r = rng(23);
+    let x: Vec<f32> = (0..ROWS * PIXELS)
+        .map(|k| (3.0 + (k % PIXELS) as f64 * 0.05 + 1.5 * normal(&mut r)) as f32)
+        .collect();
+    let mut s =
+        ModelState::new(ROWS, PIXELS, &x, &vec![false; ROWS * PIXELS], FACTORS).expect("state");
+    s.set_z(DMatrix::from_fn(ROWS, FACTORS, |_, _| {
+        normal(&mut r) as f32
+    }))
+    .expect("z");
+    s.set_w(DMatrix::from_fn(PIXELS, FACTORS, |_, _| {
+        (0.8 * normal(&mut r)) as f32
+    }))
+    .expect("w");
+    let mu: Vec<f32> = (0..PIXELS)
+        .map(|d| (1.0 + 0.02 * d as f64) as f32)
+        .collect();
+    let sigmasq: Vec<f32> = (0..PIXELS).map(|d| [0.5, 1.3, 0.8, 2.1][d % 4]).collect();
+    s.set_mu(&mu).expect("mu");
+    s.set_sigmasq(&sigmasq).expect("sigmasq");
+    let x = mat_f64(&s.completed_x());
+    let z = mat_f64(s.z());
+    let precision = prior.column_precision(&h);
+    let b = z.transpose() * &z + DMatrix::from_diagonal(&DVector::from_vec(precision));
+    let b_inv = inv(&b);
+    // W: w_d ~ N(B^-1 Z^T (x_d - mu_d), sigma_d^2 B^-1), at the state's mu.
+    let mut w_draws: Vec<Vec<f64>> = (0..PIXELS * FACTORS)
+        .map(|_| Vec::with_capacity(TIMES))
+        .collect();
+    for t in 0..TIMES {
+        sample_w(&mut s, &h, &prior, &stream(t, Step::W));
+        for (k, &v) in s.w().iter().enumerate() {
+            w_draws[k].push(v as f64);
+        }
+    }
+    let mut worst: f64 = 0.0;
+    for d in 0..PIXELS {
+        let xc = DVector::from_fn(ROWS, |i, _| x[(i, d)] - mu[d] as f64);
+        let mean = &b_inv * z.transpose() * xc;
+        for a in 0..FACTORS {
+            let draws = &w_draws[a * PIXELS + d];
+            let var = sigmasq[d] as f64 * b_inv[(a, a)];
+            worst = worst.max(moment_z(draws, mean[a], var));
+        }
+    }
+    eprintln!("W over blocks: largest |z| = {worst:.2}");
+    assert!(worst < Z_MAX, "W over blocks: |z| = {worst:.2}");
+    // Rows of different blocks are independent: a block reusing another's noise would
+    // correlate them (the same offset in each block).
+    let worst = uncorrelated_across_blocks(&w_draws, PIXELS);
+    eprintln!("W across blocks: largest |z| of a correlation = {worst:.2}");
+    assert!(worst < Z_MAX, "W across blocks: |z| = {worst:.2}");
+    // mu: mu_d ~ N(sum_n (x_nd - w_d^T z_n) / (N + lambda0), sigma_d^2 / (N + lambda0)).
+    let w = mat_f64(s.w());
+    let mut mu_draws: Vec<Vec<f64>> = (0..PIXELS).map(|_| Vec::with_capacity(TIMES)).collect();
+    for t in 0..TIMES {
+        sample_mu(&mut s, &h, &stream(t, Step::Mu));
+        for (d, &v) in s.mu().iter().enumerate() {
+            mu_draws[d].push(v as f64);
+        }
+    }
+    let precision = ROWS as f64 + h.lambda0;
+    let mut worst: f64 = 0.0;
+    for d in 0..PIXELS {
+        let sum: f64 = (0..ROWS)
+            .map(|i| x[(i, d)] - (0..FACTORS).map(|a| w[(d, a)] * z[(i, a)]).sum::<f64>())
+            .sum();
+        let var = sigmasq[d] as f64 / precision;
+        worst = worst.max(moment_z(&mu_draws[d], sum / precision, var));
+    }
+    eprintln!("mu over blocks: largest |z| = {worst:.2}");
+    assert!(worst < Z_MAX, "mu over blocks: |z| = {worst:.2}");
+    let worst = uncorrelated_across_blocks(&mu_draws, PIXELS);
+    eprintln!("mu across blocks: largest |z| of a correlation = {worst:.2}");
+    assert!(worst < Z_MAX, "mu across blocks: |z| = {worst:.2}");
+    // sigma^2: 1 / sigma_d^2 ~ Gamma(nu / 2, rate S_d / 2), mean nu / S_d and variance
+    // 2 nu / S_d^2, with S_d = nu0 sigma0^2 + sum_n r_nd^2 + w_d^T Sigma_c^-1 w_d + lambda0 mu_d^2.
+    let mu = s.mu().iter().map(|&v| v as f64).collect::<Vec<_>>();
+    let mut precision_draws: Vec<Vec<f64>> =
+        (0..PIXELS).map(|_| Vec::with_capacity(TIMES)).collect();
+    for t in 0..TIMES {
+        sample_sigmasq(&mut s, &h, &prior, &stream(t, Step::Sigmasq));
+        for (d, &v) in s.sigmasq().iter().enumerate() {
+            precision_draws[d].push(1.0 / v as f64);
+        }
+    }
+    let nu = h.nu0 + (ROWS + FACTORS + 1) as f64;
+    let prior_precision = prior.column_precision(&h);
+    let mut worst: f64 = 0.0;
+    for d in 0..PIXELS {
+        let residual: f64 = (0..ROWS)
+            .map(|i| {
+                let fit: f64 = (0..FACTORS).map(|a| w[(d, a)] * z[(i, a)]).sum();
+                (x[(i, d)] - mu[d] - fit).powi(2)
+            })
+            .sum();
+        let w_quad: f64 = (0..FACTORS)
+            .map(|a| prior_precision[a] * w[(d, a)].powi(2))
+            .sum();
+        let scale_sum = h.nu0 * h.sigmasq0 + residual + w_quad + h.lambda0 * mu[d] * mu[d];
+        let draws = &precision_draws[d];
+        assert_finite("sigma^2 over blocks", "draws", draws.iter());
+        let mean = draws.iter().sum::<f64>() / TIMES as f64;
+        let se = (2.0 * nu / scale_sum.powi(2) / TIMES as f64).sqrt();
+        worst = worst.max(((mean - nu / scale_sum) / se).abs());
+    }
+    eprintln!("sigma^2 over blocks: largest |z| = {worst:.2}");
+    assert!(worst < Z_MAX, "sigma^2 over blocks: |z| = {worst:.2}");
+}
+
+/// The largest |z| (sqrt(T) r, for T draws) of the sample correlation r between the draws of
+/// pixel d and of pixel d + 64 (the same place in the next block of 64), over every d with
+/// such a partner and every factor; `series` holds one series per pixel for each factor in
+/// turn (`pixels` per factor).
+fn uncorrelated_across_blocks(series: &[Vec<f64>], pixels: usize) -> f64 {
+    let corr = |a: &[f64], b: &[f64]| {
+        let n = a.len() as f64;
+        let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+        let cov: f64 = a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum();
+        let va: f64 = a.iter().map(|x| (x - ma).powi(2)).sum();
+        let vb: f64 = b.iter().map(|y| (y - mb).powi(2)).sum();
+        cov / (va * vb).sqrt()
+    };
+    let mut worst: f64 = 0.0;
+    for (k, a) in series.iter().enumerate() {
+        let d = k % pixels;
+        if d + 64 < pixels {
+            let r = corr(a, &series[k + 64]);
+            assert!(r.is_finite(), "correlation of series {k}: {r}");
+            worst = worst.max(r.abs() * (a.len() as f64).sqrt());
+        }
+    }
+    worst
+}
+
+/// The larger |z| of independent draws' mean and variance against the exact `mean` and `var`
+/// (the variance's standard error sqrt(2 / n) var, for Gaussian draws).
+fn moment_z(draws: &[f64], mean: f64, var: f64) -> f64 {
+    assert_finite("draws", "values", draws.iter());
+    let n = draws.len() as f64;
+    let m = draws.iter().sum::<f64>() / n;
+    let v = draws.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0);
+    let z_mean = (m - mean) / (var / n).sqrt();
+    let z_var = (v - var) / (var * (2.0 / n).sqrt());
+    assert!(z_mean.is_finite() && z_var.is_finite(), "{z_mean} {z_var}");
+    z_mean.abs().max(z_var.abs())
+}
+
 #[test]
 fn x_missing_matches_likelihood() {
     let mut s = tiny_state(5);

@@ -6,10 +6,11 @@ mod model_common;
 use gibbs_fa::model::{GibbsSampler, Hyperparameters, Problem, SamplerSettings, Schedule};
 use model_common::*;
 
-/// Big enough that the parallel paths (>= 32768 elements) are taken, and that the Z step's
-/// statistics come in three blocks of images (at least 2,560 each; the last one partial).
+/// Big enough that the parallel paths (>= 32768 elements) are taken, that the Z step's
+/// statistics come in three blocks of images (at least 2,560 each; the last one partial), and
+/// that W, mu and sigma^2 are drawn in three blocks of pixels (64 each; the last one partial).
 fn problem() -> Problem {
-    let (n, d) = (5500, 60);
+    let (n, d) = (5500, 130);
     let mut r = rng(31);
     let x: Vec<f32> = (0..n * d)
         .map(|_| (100.0 + 40.0 * normal(&mut r)) as f32)

@@ -5,9 +5,8 @@
 //! products go through GEMM; elementwise work runs in parallel chunks with their own
 //! generators (see [`super::rng`]).
 
-use super::linalg::{
-    SharedFactor, gemm, product, product_here, product_sum, to_f32, view, view_mut,
-};
+use super::linalg::{SharedFactor, gemm, product, product_here, to_f32, view, view_mut};
+use super::pixel_steps::{self, Steps};
 use super::rng::StepRng;
 use super::state::{ModelState, SIGMASQ_RANGE};
 use super::suffstats::{BlockStats, CrossStats, block_count, block_rows, passes};
@@ -17,7 +16,7 @@ use super::{Fallbacks, Hyperparameters, Prior};
 use faer::Accum;
 use nalgebra::DMatrix;
 use rand::rngs::SmallRng;
-use rand_distr::{Distribution, Gamma, StandardNormal};
+use rand_distr::{Distribution, Gamma};
 
 /// Z | W, mu, sigma^2, X: rows independent with shared precision J = I + W^T S^-1 W,
 /// Z = Xc S^-1 W J^-1 + E L^-1 (SPEC 5.1). Also leaves in the state the W step's statistics
@@ -123,60 +122,24 @@ pub fn sample_z(state: &mut ModelState, rng: &StepRng) {
 }
 
 /// W | Z, mu, sigma^2, X under the matrix-normal prior rows w_d ~ N(0, sigma_d^2 Sigma_c)
-/// (SPEC 5.2 and 8): B = Z^T Z + Sigma_c^-1, w_d ~ N(B^-1 Z^T xc_d, sigma_d^2 B^-1).
+/// (SPEC 5.2 and 8): B = Z^T Z + Sigma_c^-1, w_d ~ N(B^-1 Z^T xc_d, sigma_d^2 B^-1), block by
+/// block of pixels (see [`super::pixel_steps`]).
 pub fn sample_w(state: &mut ModelState, hyper: &Hyperparameters, prior: &Prior, rng: &StepRng) {
-    let (_, d, m) = state.shape();
-    let stats = state.cross_stats();
-    let mut b = stats.ztz.clone();
-    let sumz = stats.sumz.clone();
-    let mut cross = stats.xtz.clone();
-    let precision = prior.column_precision(hyper);
-    for a in 0..m {
-        b[(a, a)] += precision[a];
-    }
-    let factor = SharedFactor::new(b);
-    factor.record(&mut state.fallbacks);
-    // Xc^T Z = X~^T Z - (mu - c) (sum z)^T, and the mean rows Xc^T Z B^-1 (D x M).
-    for a in 0..m {
-        for dd in 0..d {
-            let centre = state.mu[dd] as f64 - state.columns.shift[dd] as f64;
-            cross[(dd, a)] -= centre * sumz[a];
-        }
-    }
-    // w_d = mean_d + sigma_d (e_d L^-1): the rows of E scaled by sigma_d, then both products
-    // summed block by block.
-    let mut e = DMatrix::<f32>::zeros(d, m);
-    rng.fill_standard_normal(e.as_mut_slice());
-    let sd: Vec<f64> = state.sigmasq.iter().map(|&s| (s as f64).sqrt()).collect();
-    let scaled = DMatrix::<f64>::from_fn(d, m, |dd, a| sd[dd] * e[(dd, a)] as f64);
-    let draw = product_sum((&cross, &factor.inverse), (&scaled, &factor.l_inverse));
-    for (w, &v) in state.w.as_mut_slice().iter_mut().zip(draw.as_slice()) {
-        *w = v as f32;
-    }
-    state.invalidate_residual();
+    let steps = Steps {
+        w: Some(rng),
+        ..Steps::default()
+    };
+    pixel_steps::draw(state, hyper, &prior.column_precision(hyper), steps);
 }
 
 /// mu | W, Z, sigma^2, X: mu_d ~ N(sum_n (x_nd - w_d^T z_n) / (N + lambda0),
 /// sigma_d^2 / (N + lambda0)) (SPEC 5.3), from the column sums of X and the statistics' sum_n z_n.
 pub fn sample_mu(state: &mut ModelState, hyper: &Hyperparameters, rng: &StepRng) {
-    let (n, d, _) = state.shape();
-    let sumz = state.cross_stats().sumz.clone();
-    let precision = n as f64 + hyper.lambda0;
-    // W sum z, summed down W's contiguous columns.
-    let mut wz = vec![0.0f64; d];
-    for (column, &s) in state.w.as_slice().chunks_exact(d).zip(&sumz) {
-        for (t, &w) in wz.iter_mut().zip(column) {
-            *t += w as f64 * s;
-        }
-    }
-    let mut r = rng.chunk(0);
-    for (dd, &wz) in wz.iter().enumerate() {
-        let mean = (state.columns.sum[dd] - wz) / precision;
-        let sd = (state.sigmasq[dd] as f64 / precision).sqrt();
-        let e: f64 = StandardNormal.sample(&mut r);
-        state.mu[dd] = (mean + sd * e) as f32;
-    }
-    state.invalidate_residual();
+    let steps = Steps {
+        mu: Some(rng),
+        ..Steps::default()
+    };
+    pixel_steps::draw(state, hyper, &[], steps);
 }
 
 /// sigma^2 | W, Z, mu, X: sigma_d^2 ~ Scaled-Inv-chi^2(nu0 + N + M + 1, s_d^2) with
@@ -187,39 +150,62 @@ pub fn sample_sigmasq(
     prior: &Prior,
     rng: &StepRng,
 ) {
-    let (n, d, m) = state.shape();
-    let residual = state.residual_sums();
-    let precision = prior.column_precision(hyper);
-    let nu = hyper.nu0 + (n + m + 1) as f64;
-    // w_d^T Sigma_c^-1 w_d for every d, summed down W's contiguous columns.
-    let mut w_quad = vec![0.0f64; d];
-    for (column, &p) in state.w.as_slice().chunks_exact(d).zip(&precision) {
-        for (q, &w) in w_quad.iter_mut().zip(column) {
-            *q += p * (w as f64).powi(2);
-        }
-    }
-    let mut r = rng.chunk(0);
-    for (dd, (&residual_ss, &w_quad)) in residual.iter().zip(&w_quad).enumerate() {
-        let mu = state.mu[dd] as f64;
-        let scale_sum = hyper.nu0 * hyper.sigmasq0 + residual_ss + w_quad + hyper.lambda0 * mu * mu;
-        state.sigmasq[dd] = draw_scaled_inv_chi2(nu, scale_sum, &mut r, &mut state.fallbacks);
-    }
+    let steps = Steps {
+        sigmasq: Some(rng),
+        ..Steps::default()
+    };
+    pixel_steps::draw(state, hyper, &prior.column_precision(hyper), steps);
+}
+
+/// The notebook schedule's W, mu and sigma^2 steps, in that order, block by block of pixels in
+/// one parallel section: the same kernel as [`sample_w`], [`sample_mu`] and [`sample_sigmasq`]
+/// one after the other (see [`super::pixel_steps`]), with the same streams.
+pub fn sample_w_mu_sigmasq(
+    state: &mut ModelState,
+    hyper: &Hyperparameters,
+    prior: &Prior,
+    rngs: [&StepRng; 3],
+) {
+    let steps = Steps {
+        w: Some(rngs[0]),
+        mu: Some(rngs[1]),
+        sigmasq: Some(rngs[2]),
+    };
+    pixel_steps::draw(state, hyper, &prior.column_precision(hyper), steps);
 }
 
 /// Draws sigma^2 ~ Scaled-Inv-chi^2(nu, s^2) given nu and nu s^2 (`scale_sum`): with
 /// g ~ Gamma(shape nu/2, rate nu s^2 / 2), sigma^2 = 1/g, clamped to [`SIGMASQ_RANGE`].
 /// A Gamma that cannot be built (unreachable with validated hyperparameters) falls back to
 /// the mode; both that and a clamp are counted in `fallbacks`.
-fn draw_scaled_inv_chi2(
+pub(super) fn draw_scaled_inv_chi2(
     nu: f64,
     scale_sum: f64,
     rng: &mut SmallRng,
     fallbacks: &mut Fallbacks,
 ) -> f32 {
-    let rate = scale_sum.max(f64::MIN_POSITIVE) / 2.0;
-    let draw = match Gamma::new(nu / 2.0, 1.0 / rate) {
-        Ok(gamma) => 1.0 / gamma.sample(rng),
-        Err(_) => {
+    let unit = unit_gamma(nu, rng);
+    scaled_inv_chi2(nu, scale_sum, unit, fallbacks)
+}
+
+/// A Gamma(nu / 2, 1) draw, the randomness of one [`draw_scaled_inv_chi2`] (None when nu admits
+/// no Gamma, unreachable with validated hyperparameters).
+pub(super) fn unit_gamma(nu: f64, rng: &mut SmallRng) -> Option<f64> {
+    Gamma::new(nu / 2.0, 1.0).ok().map(|g| g.sample(rng))
+}
+
+/// [`draw_scaled_inv_chi2`] from its unit Gamma draw: g = unit / rate with rate = nu s^2 / 2
+/// (the mode when there is no draw or no finite scale, counted), sigma^2 = 1 / g, clamped.
+pub(super) fn scaled_inv_chi2(
+    nu: f64,
+    scale_sum: f64,
+    unit: Option<f64>,
+    fallbacks: &mut Fallbacks,
+) -> f32 {
+    let scale = 2.0 / scale_sum.max(f64::MIN_POSITIVE);
+    let draw = match unit {
+        Some(unit) if scale.is_finite() => 1.0 / (unit * scale),
+        _ => {
             fallbacks.sigmasq_mode += 1;
             scale_sum / (nu + 2.0)
         }

@@ -1,8 +1,6 @@
 //! The Gibbs sampler: state, one sweep, traces, running moments and summaries.
 
-use super::conditionals::{
-    sample_mu, sample_sigmasq, sample_w, sample_w_mu_sigmasq_blocked, sample_z,
-};
+use super::conditionals::{sample_w_mu_sigmasq, sample_w_mu_sigmasq_blocked, sample_z};
 use super::init::initialise;
 use super::log_joint::log_joint;
 use super::moments::RunningMoments;
@@ -111,17 +109,10 @@ impl GibbsSampler {
         steps.z = lap(&mut clock);
         match self.settings.schedule {
             Schedule::Notebook => {
-                sample_w(st, &hyper, &prior, &StepRng::new(seed, sweep, Step::W));
+                // W, mu and sigma^2 block by block of pixels (their time is in `steps.w`).
+                let rngs = [Step::W, Step::Mu, Step::Sigmasq].map(|s| StepRng::new(seed, sweep, s));
+                sample_w_mu_sigmasq(st, &hyper, &prior, [&rngs[0], &rngs[1], &rngs[2]]);
                 steps.w = lap(&mut clock);
-                sample_mu(st, &hyper, &StepRng::new(seed, sweep, Step::Mu));
-                steps.mu = lap(&mut clock);
-                sample_sigmasq(
-                    st,
-                    &hyper,
-                    &prior,
-                    &StepRng::new(seed, sweep, Step::Sigmasq),
-                );
-                steps.sigmasq = lap(&mut clock);
             }
             Schedule::Blocked => {
                 let rng = StepRng::new(seed, sweep, Step::Blocked);

@@ -110,7 +110,7 @@ pub fn product(a: &DMatrix<f64>, transpose_a: bool, b: &DMatrix<f64>) -> DMatrix
     } else {
         view(a)
     };
-    products_summed(&[(lhs, view(b))], true)
+    blocked_product(lhs, view(b), true)
 }
 
 /// [`product`] on the calling thread: for a product whose operands the caller has just written
@@ -122,26 +122,17 @@ pub fn product_here(a: &DMatrix<f64>, transpose_a: bool, b: &DMatrix<f64>) -> DM
     } else {
         view(a)
     };
-    products_summed(&[(lhs, view(b))], false)
+    blocked_product(lhs, view(b), false)
 }
 
-/// A B + C E in one pass ([`product`]'s blocks, each summing both products): one parallel
-/// section and one result instead of two of each and a pass adding them (a draw's mean and
-/// noise, each D x M by M x M).
-pub fn product_sum(
-    (a, b): (&DMatrix<f64>, &DMatrix<f64>),
-    (c, e): (&DMatrix<f64>, &DMatrix<f64>),
-) -> DMatrix<f64> {
-    products_summed(&[(view(a), view(b)), (view(c), view(e))], true)
-}
-
-/// The sum of the products of `terms` (all with the same result shape), in fixed blocks of
-/// [`PRODUCT_ROWS`] rows, on rayon's pool when `parallel`; each block adds the terms in order.
-fn products_summed(
-    terms: &[(faer::MatRef<'_, f64>, faer::MatRef<'_, f64>)],
+/// lhs rhs in fixed blocks of [`PRODUCT_ROWS`] rows of the result, on rayon's pool when
+/// `parallel`.
+fn blocked_product(
+    lhs: faer::MatRef<'_, f64>,
+    rhs: faer::MatRef<'_, f64>,
     parallel: bool,
 ) -> DMatrix<f64> {
-    let (r, c) = (terms[0].0.nrows(), terms[0].1.ncols());
+    let (r, c) = (lhs.nrows(), rhs.ncols());
     let mut out = DMatrix::<f64>::zeros(r, c);
     let mut rest = faer::MatMut::from_column_major_slice_mut(out.as_mut_slice(), r, c);
     let mut blocks = Vec::with_capacity(r.div_ceil(PRODUCT_ROWS));
@@ -153,21 +144,10 @@ fn products_summed(
         rest = bottom;
         start += len;
     }
-    let work: usize = if parallel {
-        terms.iter().map(|(l, _)| r * c * l.ncols()).sum()
-    } else {
-        0
-    };
-    super::par::map_items(blocks, work, |_, (start, mut block)| {
-        for (k, (lhs, rhs)) in terms.iter().enumerate() {
-            let accum = if k == 0 {
-                faer::Accum::Replace
-            } else {
-                faer::Accum::Add
-            };
-            let rows = lhs.subrows(start, block.nrows());
-            gemm(block.as_mut(), accum, rows, *rhs, 1.0);
-        }
+    let work = if parallel { r * c * lhs.ncols() } else { 0 };
+    super::par::map_items(blocks, work, |_, (start, block)| {
+        let rows = lhs.subrows(start, block.nrows());
+        gemm(block, faer::Accum::Replace, rows, rhs, 1.0);
     });
     out
 }
@@ -207,7 +187,7 @@ fn clear_upper_vector_state() {
 }
 
 /// A mutable faer view of a nalgebra matrix (no copy).
-pub fn view_mut(a: &mut DMatrix<f32>) -> faer::MatMut<'_, f32> {
+pub fn view_mut<T: nalgebra::Scalar>(a: &mut DMatrix<T>) -> faer::MatMut<'_, T> {
     let (r, c) = a.shape();
     faer::MatMut::from_column_major_slice_mut(a.as_mut_slice(), r, c)
 }
@@ -358,38 +338,6 @@ mod tests {
                 let at = a.transpose();
                 let got = pool.install(|| product(&at, true, &b));
                 assert_eq!(bits(&got), bits(&want), "A^T, {rows}, {threads}");
-            }
-        }
-    }
-
-    /// A B + C E summed block by block: the same on any thread count, and within rounding
-    /// of the two products added afterwards.
-    #[test]
-    fn summed_products_match_the_separate_products() {
-        let f = |r: usize, c: usize, s: f64| {
-            DMatrix::<f64>::from_fn(r, c, |i, j| ((i * 31 + j * 17) % 23) as f64 * s - 0.1)
-        };
-        for (rows, inner, cols) in [(784, 50, 50), (300, 7, 9), (2, 3, 4)] {
-            let (a, b) = (f(rows, inner, 0.013), f(inner, cols, 0.029));
-            let (c, e) = (f(rows, inner, -0.007), f(inner, cols, 0.041));
-            let want = &a * &b + &c * &e;
-            let mut first = None;
-            for threads in [1, 2, 3] {
-                let pool = rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .build()
-                    .unwrap();
-                let got = pool.install(|| product_sum((&a, &b), (&c, &e)));
-                assert_eq!(got.shape(), want.shape());
-                for (g, w) in got.iter().zip(want.iter()) {
-                    assert!(g.is_finite() && (g - w).abs() <= 1e-12 * (1.0 + w.abs()));
-                }
-                let bits: Vec<u64> = got.iter().map(|v| v.to_bits()).collect();
-                assert_eq!(
-                    first.get_or_insert_with(|| bits.clone()),
-                    &bits,
-                    "{threads}"
-                );
             }
         }
     }

@@ -34,6 +34,7 @@ pub mod log_joint;
 mod moments;
 pub mod normals;
 mod par;
+mod pixel_steps;
 mod problem;
 mod records;
 pub mod rng;

@@ -20,9 +20,9 @@ pub struct SweepRecord {
     pub fallbacks: Fallbacks,
 }
 
-/// Seconds spent in each step of one sweep. Under the blocked schedule the blocked
-/// (w, mu, sigma^2) step is counted in `w` and `mu`, `sigmasq` are 0; there the product
-/// Z W^T (which the notebook schedule computes in its sigma^2 step) is counted in `x_missing`.
+/// Seconds spent in each step of one sweep. Under either schedule W, mu and sigma^2 are drawn
+/// in one step (the notebook's three conditionals block by block of pixels, or the blocked
+/// step), counted in `w`; `mu` and `sigmasq` are 0 (kept for older records and other callers).
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
 pub struct StepTimes {
     pub z: f64,

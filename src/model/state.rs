@@ -581,6 +581,30 @@ impl ModelState {
         (stats, &self.columns)
     }
 
+    /// Split borrows for the per-pixel steps (W, mu, sigma^2): the statistics (computed if
+    /// needed) and column sums to read, W, mu, sigma^2 and the fallback counts to write. The
+    /// residual sums are dropped; the steps store the new ones ([`Self::set_residual`]).
+    pub(crate) fn pixel_parts(&mut self) -> PixelParts<'_> {
+        self.residual = None;
+        let stats = self
+            .cross
+            .get_or_insert_with(|| CrossStats::compute(&self.xs, &self.z));
+        PixelParts {
+            stats,
+            columns: &self.columns,
+            w: &mut self.w,
+            mu: &mut self.mu,
+            sigmasq: &mut self.sigmasq,
+            fallbacks: &mut self.fallbacks,
+        }
+    }
+
+    /// Caches the residual sums of the current X, Z, W and mu, formed by a step that already
+    /// had them.
+    pub(crate) fn set_residual(&mut self, residual: Vec<f64>) {
+        self.residual = Some(residual);
+    }
+
     /// Split borrows for the X_miss step: X and X~, the column sums, the missing index, the
     /// residual sums (computed if needed) and the parameters. The statistics are dropped, since
     /// the step changes X.
@@ -632,6 +656,16 @@ impl ModelState {
         self.cross = None;
         self.residual = None;
     }
+}
+
+/// The pieces of the state the per-pixel steps read and write, borrowed together.
+pub(crate) struct PixelParts<'a> {
+    pub stats: &'a CrossStats,
+    pub columns: &'a ColumnSums,
+    pub w: &'a mut DMatrix<f32>,
+    pub mu: &'a mut [f32],
+    pub sigmasq: &'a mut [f32],
+    pub fallbacks: &'a mut super::Fallbacks,
 }
 
 /// The pieces of the state the X_miss step reads and writes, borrowed together.

@@ -110,32 +110,67 @@ impl CrossStats {
         w: &DMatrix<f32>,
         mu: &[f32],
     ) -> (Vec<f64>, u64) {
-        let (d, m) = w.shape();
-        let n = columns.n as f64;
-        // G = W (Z^T Z) as one product (D x M by M x M), then column by column over the
-        // factors (contiguous runs of D, which vectorise): w^T (X~^T Z)_d, w^T sum z and
-        // w^T G_d.
+        // G = W (Z^T Z) as one product (D x M by M x M).
         let w64 = w.map(|v| v as f64);
         let g = super::linalg::product(&w64, false, &self.ztz);
-        let (mut w_cross, mut w_sumz, mut quad) = (vec![0.0; d], vec![0.0; d], vec![0.0; d]);
+        self.residuals_from(columns, &w64, &g, mu, 0)
+    }
+
+    /// [`Self::residual_sums`] for the rows `start..start + w.nrows()` of W (`w`, in f64) and
+    /// their `mu`, with G's rows formed on the calling thread.
+    pub fn residual_rows(
+        &self,
+        columns: &ColumnSums,
+        w: &DMatrix<f64>,
+        mu: &[f32],
+        start: usize,
+    ) -> (Vec<f64>, u64) {
+        let mut g = DMatrix::<f64>::zeros(w.nrows(), w.ncols());
+        super::linalg::gemm(
+            super::linalg::view_mut(&mut g),
+            faer::Accum::Replace,
+            super::linalg::view(w),
+            super::linalg::view(&self.ztz),
+            1.0,
+        );
+        self.residuals_from(columns, w, &g, mu, start)
+    }
+
+    /// The residual sums of the rows `start..start + w.nrows()` from W's rows `w` and G's rows
+    /// `g` (both rows x M, f64): column by column over the factors (contiguous runs, which
+    /// vectorise), w^T (X~^T Z)_d, w^T sum z and w^T G_d, then the formula above.
+    fn residuals_from(
+        &self,
+        columns: &ColumnSums,
+        w: &DMatrix<f64>,
+        g: &DMatrix<f64>,
+        mu: &[f32],
+        start: usize,
+    ) -> (Vec<f64>, u64) {
+        let (rows, m) = w.shape();
+        let d = self.xtz.nrows();
+        let n = columns.n as f64;
+        let (mut w_cross, mut w_sumz, mut quad) =
+            (vec![0.0; rows], vec![0.0; rows], vec![0.0; rows]);
         for k in 0..m {
-            let wk = &w64.as_slice()[k * d..(k + 1) * d];
-            let xk = &self.xtz.as_slice()[k * d..(k + 1) * d];
-            let gk = &g.as_slice()[k * d..(k + 1) * d];
-            for dd in 0..d {
-                w_cross[dd] += wk[dd] * xk[dd];
-                w_sumz[dd] += wk[dd] * self.sumz[k];
-                quad[dd] += wk[dd] * gk[dd];
+            let wk = &w.as_slice()[k * rows..(k + 1) * rows];
+            let xk = &self.xtz.as_slice()[k * d + start..k * d + start + rows];
+            let gk = &g.as_slice()[k * rows..(k + 1) * rows];
+            for i in 0..rows {
+                w_cross[i] += wk[i] * xk[i];
+                w_sumz[i] += wk[i] * self.sumz[k];
+                quad[i] += wk[i] * gk[i];
             }
         }
         let mut clamped = 0;
-        let sums = (0..d)
-            .map(|dd| {
-                let a = mu[dd] as f64 - columns.shift[dd] as f64;
+        let sums = (0..rows)
+            .map(|i| {
+                let dd = start + i;
+                let a = mu[i] as f64 - columns.shift[dd] as f64;
                 let (s1, s2) = (columns.shifted_sum[dd], columns.shifted_sumsq[dd]);
-                let r = s2 - 2.0 * a * s1 + n * a * a - 2.0 * w_cross[dd]
-                    + 2.0 * a * w_sumz[dd]
-                    + quad[dd];
+                let r = s2 - 2.0 * a * s1 + n * a * a - 2.0 * w_cross[i]
+                    + 2.0 * a * w_sumz[i]
+                    + quad[i];
                 if r < 0.0 {
                     clamped += 1;
                     0.0
