@@ -105,24 +105,23 @@ pub fn view<T: nalgebra::Scalar>(a: &DMatrix<T>) -> faer::MatRef<'_, T> {
 /// [`PRODUCT_ROWS`] rows of the result, on rayon's pool: the blocks never depend on the thread
 /// count, and each entry is the same dot product over the inner dimension either way.
 pub fn product(a: &DMatrix<f64>, transpose_a: bool, b: &DMatrix<f64>) -> DMatrix<f64> {
-    let lhs = if transpose_a {
-        view(a).transpose()
-    } else {
-        view(a)
-    };
-    blocked_product(lhs, view(b), true)
+    blocked_product(lhs_view(a, transpose_a), view(b), true)
 }
 
 /// [`product`] on the calling thread: for a product whose operands the caller has just written
 /// and whose result it reads next, which on the pool would travel to other cores and back (the
 /// same blocks, so the same bits).
 pub fn product_here(a: &DMatrix<f64>, transpose_a: bool, b: &DMatrix<f64>) -> DMatrix<f64> {
-    let lhs = if transpose_a {
+    blocked_product(lhs_view(a, transpose_a), view(b), false)
+}
+
+/// A view of `a`, or of A^T when `transpose_a`.
+fn lhs_view(a: &DMatrix<f64>, transpose_a: bool) -> faer::MatRef<'_, f64> {
+    if transpose_a {
         view(a).transpose()
     } else {
         view(a)
-    };
-    blocked_product(lhs, view(b), false)
+    }
 }
 
 /// lhs rhs in fixed blocks of [`PRODUCT_ROWS`] rows of the result, on rayon's pool when
@@ -134,22 +133,29 @@ fn blocked_product(
 ) -> DMatrix<f64> {
     let (r, c) = (lhs.nrows(), rhs.ncols());
     let mut out = DMatrix::<f64>::zeros(r, c);
-    let mut rest = faer::MatMut::from_column_major_slice_mut(out.as_mut_slice(), r, c);
-    let mut blocks = Vec::with_capacity(r.div_ceil(PRODUCT_ROWS));
-    let mut start = 0;
-    while start < r {
-        let len = PRODUCT_ROWS.min(r - start);
-        let (top, bottom) = rest.split_at_row_mut(len);
-        blocks.push((start, top));
-        rest = bottom;
-        start += len;
-    }
+    let blocks = row_blocks(view_mut(&mut out), PRODUCT_ROWS);
     let work = if parallel { r * c * lhs.ncols() } else { 0 };
     super::par::map_items(blocks, work, |_, (start, block)| {
         let rows = lhs.subrows(start, block.nrows());
         gemm(block, faer::Accum::Replace, rows, rhs, 1.0);
     });
     out
+}
+
+/// `a` cut into consecutive blocks of `size` rows (the last one shorter), each with its first
+/// row: disjoint views that parallel tasks can write.
+pub fn row_blocks<T>(a: faer::MatMut<'_, T>, size: usize) -> Vec<(usize, faer::MatMut<'_, T>)> {
+    let r = a.nrows();
+    let mut blocks = Vec::with_capacity(r.div_ceil(size.max(1)));
+    let (mut rest, mut start) = (a, 0);
+    while start < r {
+        let len = size.max(1).min(r - start);
+        let (top, bottom) = rest.split_at_row_mut(len);
+        blocks.push((start, top));
+        rest = bottom;
+        start += len;
+    }
+    blocks
 }
 
 /// Rows of the result per block of [`product`].

@@ -59,16 +59,7 @@ impl CrossStats {
         // transpose of its own, in cache, rather than one on the sampler's thread afterwards).
         const PIXELS: usize = 64;
         let mut xtz = DMatrix::<f64>::zeros(d, m);
-        let mut rest = faer::MatMut::from_column_major_slice_mut(xtz.as_mut_slice(), d, m);
-        let mut parts = Vec::with_capacity(d.div_ceil(PIXELS));
-        let mut start = 0;
-        while start < d {
-            let len = PIXELS.min(d - start);
-            let (top, bottom) = rest.split_at_row_mut(len);
-            parts.push((start, top));
-            rest = bottom;
-            start += len;
-        }
+        let parts = super::linalg::row_blocks(super::linalg::view_mut(&mut xtz), PIXELS);
         super::par::map_items(parts, m * d * blocks.len(), |_, (start, mut rows)| {
             let range = start * m..(start + rows.nrows()) * m;
             let mut sums = vec![0.0f64; range.len()];
