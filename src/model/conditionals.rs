@@ -5,13 +5,14 @@
 //! products go through GEMM; elementwise work runs in parallel chunks with their own
 //! generators (see [`super::rng`]).
 
-use super::linalg::{SharedFactor, gemm, product, product_here, to_f32, view, view_mut};
+use super::linalg::{SharedFactor, gemm, product, view, view_mut};
 use super::pixel_steps::{self, Steps};
 use super::rng::StepRng;
 use super::state::{ModelState, SIGMASQ_RANGE};
 use super::suffstats::{BlockStats, CrossStats, block_count, block_rows, passes};
 pub use super::x_missing::sample_x_missing;
 use super::x_missing::{padded_stride, write_padded_rows};
+use super::z_setup::ZSetup;
 use super::{Fallbacks, Hyperparameters, Prior};
 use faer::Accum;
 use nalgebra::DMatrix;
@@ -24,47 +25,15 @@ use rand_distr::{Distribution, Gamma};
 /// [`super::suffstats`]).
 pub fn sample_z(state: &mut ModelState, rng: &StepRng) {
     let (n, d, m) = state.shape();
-    // J = I + W^T S^-1 W = I + H^T H with H = S^-1/2 W, in f64 (a small GEMM; the factor
-    // symmetrises it). On this thread, like K below: H, J's factor and K are each written here
-    // and read here next, while on the pool they would cross to the other core and back (the
-    // cache misses cost more than the products' second core saves).
-    let scales: Vec<f64> = state
-        .sigmasq
-        .iter()
-        .map(|&s| 1.0 / (s as f64).sqrt())
-        .collect();
-    let mut h = DMatrix::<f64>::zeros(d, m);
-    for (out, w) in h
-        .as_mut_slice()
-        .chunks_exact_mut(d)
-        .zip(state.w.as_slice().chunks_exact(d))
-    {
-        for ((o, &w), &s) in out.iter_mut().zip(w).zip(&scales) {
-            *o = w as f64 * s;
-        }
-    }
-    let j = DMatrix::<f64>::identity(m, m) + product_here(&h, true, &h);
-    let factor = SharedFactor::new(j);
-    factor.record(&mut state.fallbacks);
-    // K = S^-1 W J^-1 = S^-1/2 (H J^-1) (D x M), so the mean is Xc K = X K - 1 (mu^T K): one
-    // big GEMM.
-    let mut k = product_here(&h, false, &factor.inverse);
-    for column in k.as_mut_slice().chunks_exact_mut(d) {
-        for (v, &s) in column.iter_mut().zip(&scales) {
-            *v *= s;
-        }
-    }
-    // Xc = X - 1 mu^T = X~ - 1 (mu - c)^T with X~ the shifted data the state keeps.
-    let shift = &state.columns.shift;
-    let centre: Vec<f64> = (0..d)
-        .map(|dd| state.mu[dd] as f64 - shift[dd] as f64)
-        .collect();
-    let offset: Vec<f32> = k
-        .as_slice()
-        .chunks_exact(d)
-        .map(|column| super::linalg::dot(column, &centre) as f32)
-        .collect();
-    let (k, l_inverse) = (to_f32(&k), to_f32(&factor.l_inverse));
+    // J's factor, K and the offset: computed ahead by the last X_miss step when its inputs are
+    // still the state's, else here (the same numbers either way; see [`super::z_setup`]).
+    let (w, sigmasq, mu, shift) = (&state.w, &state.sigmasq, &state.mu, &state.columns.shift);
+    let setup = match state.scratch.z_setup.take() {
+        Some(s) if s.is_for(w, sigmasq, mu, shift) => s,
+        _ => ZSetup::compute(w, sigmasq, mu, shift),
+    };
+    setup.factor.record(&mut state.fallbacks);
+    let (k, l_inverse, offset) = (&setup.k, &setup.l_inverse, &setup.offset);
     // Z = X~ K - 1 offset^T + E L^-1, block by block of images, each block's noise from its own
     // generator; the statistics of the W step are summed beside the draws.
     let mut scratch = std::mem::take(&mut state.scratch.z_blocks);
@@ -95,8 +64,8 @@ pub fn sample_z(state: &mut ModelState, rng: &StepRng) {
             let (len, local) = (pass.len(), pass.start - rows.start);
             let xs_pass = xs.subrows(pass.start, len);
             let mut z_pass = z_block.as_mut().subrows_mut(local, len);
-            gemm(z_pass.as_mut(), Accum::Replace, xs_pass, view(&k), 1.0);
-            for (column, off) in z_pass.as_mut().col_iter_mut().zip(&offset) {
+            gemm(z_pass.as_mut(), Accum::Replace, xs_pass, view(k), 1.0);
+            for (column, off) in z_pass.as_mut().col_iter_mut().zip(offset) {
                 column.iter_mut().for_each(|v| *v -= off);
             }
             if stats.noise.len() < len * m {
@@ -105,7 +74,7 @@ pub fn sample_z(state: &mut ModelState, rng: &StepRng) {
             let noise = &mut stats.noise[..len * m];
             super::normals::fill(&mut r, noise);
             let e = faer::MatRef::from_column_major_slice(noise, len, m);
-            gemm(z_pass.as_mut(), Accum::Add, e, view(&l_inverse), 1.0);
+            gemm(z_pass.as_mut(), Accum::Add, e, view(l_inverse), 1.0);
             stats.add(z_pass.as_ref(), xs_pass);
             write_padded_rows(
                 z_pass.as_ref(),
@@ -114,7 +83,8 @@ pub fn sample_z(state: &mut ModelState, rng: &StepRng) {
             );
         }
     });
-    let stats = CrossStats::from_blocks(&scratch, d, m);
+    let spare = state.scratch.spare_xtz.take();
+    let stats = CrossStats::from_blocks(&scratch, d, m, spare);
     state.scratch.z_blocks = scratch;
     state.scratch.zt = zt;
     state.scratch.zt_current = true;

@@ -7,6 +7,7 @@ use nalgebra::DMatrix;
 
 /// A symmetric positive definite M x M matrix P factored once per step: P^-1 (for means) and
 /// L^-1 with P = L L^T (for noise: a row e^T L^-1 with e ~ N(0, I) has covariance P^-1).
+#[derive(Debug)]
 pub struct SharedFactor {
     pub inverse: DMatrix<f64>,
     pub l_inverse: DMatrix<f64>,

@@ -47,6 +47,7 @@ mod tests_index;
 #[cfg(test)]
 mod tests_set_mask;
 mod x_missing;
+mod z_setup;
 
 pub use error::ModelError;
 pub use gibbs::GibbsSampler;

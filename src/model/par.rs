@@ -87,3 +87,17 @@ pub fn map_items<P: Send, R: Send>(
             .collect()
     }
 }
+
+/// `(a(), b())`, as two tasks on the pool when `parallel` (each may open parallel loops of its
+/// own), else one after the other on the calling thread.
+pub fn join<A: Send, B: Send>(
+    parallel: bool,
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    if parallel {
+        rayon::join(a, b)
+    } else {
+        (a(), b())
+    }
+}

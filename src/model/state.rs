@@ -256,13 +256,16 @@ pub struct ModelState {
 pub(crate) struct Scratch {
     /// The Z step's per-block sums and noise.
     pub z_blocks: Vec<BlockStats>,
-    /// The X_miss step's copies of Z^T and W^T, one padded row per image or pixel.
+    /// The X_miss step's copy of Z^T, one padded row per image.
     pub zt: Vec<f32>,
-    pub wt: Vec<f32>,
     /// True when `zt` holds the current Z: the Z step writes it pass by pass while each pass's
     /// rows of Z are in cache, so the X_miss step need not read all of Z again to transpose
     /// it. Cleared whenever Z is replaced (and false in a clone, whose scratch starts empty).
     pub zt_current: bool,
+    /// The X~^T Z matrix of statistics the X_miss step dropped, for the next Z step to fill.
+    pub spare_xtz: Option<DMatrix<f64>>,
+    /// The next Z step's setup, computed ahead by the X_miss step (see [`super::z_setup`]).
+    pub z_setup: Option<super::z_setup::ZSetup>,
 }
 
 impl Clone for Scratch {
@@ -610,7 +613,9 @@ impl ModelState {
     /// the step changes X.
     pub(crate) fn x_missing_parts(&mut self) -> XMissingParts<'_> {
         let residual = self.residual_sums();
-        self.cross = None;
+        if let Some(stats) = self.cross.take() {
+            self.scratch.spare_xtz = Some(stats.xtz);
+        }
         self.residual = None;
         XMissingParts {
             values: &mut self.values,

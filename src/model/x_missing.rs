@@ -22,6 +22,7 @@ use super::rng::StepRng;
 use super::segment::{ColumnDeltas, Segment};
 use super::state::{MissingIndex, ModelState};
 use super::suffstats::ColumnSums;
+use super::z_setup::ZSetup;
 use crate::diagnostics::HalfDraw;
 use nalgebra::DMatrix;
 use rand::rngs::SmallRng;
@@ -98,15 +99,14 @@ pub fn sample_x_missing_tallied(
     let n = state.xs.nrows();
     let parts = state.x_missing_parts();
     let (d, m) = parts.w.shape();
-    // z_n and w_d as contiguous rows padded to whole AVX registers (zeros in the padding), in
-    // buffers kept between sweeps.
+    // z_n and w_d as contiguous rows padded to whole AVX registers (zeros in the padding): Z^T
+    // in a buffer kept between sweeps, each group's w_d in one of its own.
     let stride = padded_stride(m);
     // (Z^T as the Z step left it, when it is of the current Z; see `Scratch::zt_current`.)
     if !(parts.scratch.zt_current && parts.scratch.zt.len() == n * stride) {
         transpose_padded(parts.z, stride, &mut parts.scratch.zt);
         parts.scratch.zt_current = true;
     }
-    transpose_padded(parts.w, stride, &mut parts.scratch.wt);
     let sd: Vec<f32> = parts.sigmasq.iter().map(|s| s.sqrt()).collect();
     let missing = parts.missing;
     let bounds = balanced_groups(missing, d, GROUPS_PER_THREAD * rayon::current_num_threads());
@@ -159,7 +159,7 @@ pub fn sample_x_missing_tallied(
         n,
         stride,
         zt: &parts.scratch.zt,
-        wt: &parts.scratch.wt,
+        w: super::linalg::view(parts.w),
         mu: parts.mu,
         sd: &sd,
         shift: &parts.columns.shift,
@@ -175,10 +175,20 @@ pub fn sample_x_missing_tallied(
         .zip(split_lengths(parts.xs.as_mut_slice(), widths))
         .zip(samples.into_iter().zip(halves))
         .collect();
-    let results = super::par::map_items(work, n * d, |g, ((values, xs), tallies)| {
-        let columns = bounds[g]..bounds[g + 1];
-        draw_group(&inputs, columns, values, xs, tallies, fma)
-    });
+    // The next Z step's setup, as one more task beside the groups: its inputs are final now,
+    // and on the sampler's thread it would leave a core idle (see `super::z_setup`).
+    let (w, mu, sigmasq) = (parts.w, parts.mu, parts.sigmasq);
+    let (results, setup) = super::par::join(
+        n * d >= super::par::PARALLEL_MIN,
+        || {
+            super::par::map_items(work, n * d, |g, ((values, xs), tallies)| {
+                let columns = bounds[g]..bounds[g + 1];
+                draw_group(&inputs, columns, values, xs, tallies, fma)
+            })
+        },
+        || ZSetup::compute(w, sigmasq, mu, inputs.shift),
+    );
+    parts.scratch.z_setup = Some(setup);
     let mut residual = parts.residual;
     // Summed column by column in column order: the same total on any grouping.
     let deltas: Vec<ColumnDeltas> = results.into_iter().flatten().collect();
@@ -225,8 +235,8 @@ struct Inputs<'a> {
     stride: usize,
     /// z_n for every image, one padded row each.
     zt: &'a [f32],
-    /// w_d for every pixel, one padded row each.
-    wt: &'a [f32],
+    /// W (D x M); each group copies its pixels' rows w_d into padded rows of its own.
+    w: faer::MatRef<'a, f32>,
     mu: &'a [f32],
     sd: &'a [f32],
     shift: &'a [f32],
@@ -322,6 +332,14 @@ fn draw_group_generic<const FMA: bool>(
         .clone()
         .map(|dd| inputs.rng.chunk(dd as u64))
         .collect();
+    // The group's w_d as padded rows, written here in the task rather than for all pixels on
+    // the sampler's thread.
+    let mut wt = vec![0.0f32; columns.len() * stride];
+    write_padded_rows(
+        inputs.w.subrows(columns.start, columns.len()),
+        stride,
+        &mut wt,
+    );
     let mut deltas = vec![ColumnDeltas::default(); columns.len()];
     let mut fits = Vec::with_capacity(ROW_BLOCK);
     let mut noise: Vec<f32> = Vec::with_capacity(ROW_BLOCK);
@@ -343,7 +361,7 @@ fn draw_group_generic<const FMA: bool>(
             // The dot products first, in a loop of their own: its loads of z_n are independent,
             // so the CPU overlaps their cache misses (interleaved with the draws, one at a time).
             // Eight at a time, which share one reduction of their sums across lanes.
-            let wd = &inputs.wt[dd * stride..(dd + 1) * stride];
+            let wd = &wt[c * stride..(c + 1) * stride];
             let mu = inputs.mu[dd];
             // (A plain loop, not an iterator adapter: a closure would not inherit the AVX2 and
             // FMA target features and would call the software fmaf.)
