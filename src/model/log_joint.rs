@@ -15,27 +15,57 @@ pub fn log_joint(state: &mut ModelState, hyper: &Hyperparameters, prior: &Prior)
     let log_det_prior: f64 = precision.iter().map(|p| p.ln()).sum();
     let z_sq = state.z_sumsq();
     let mut total = -0.5 * (n * m) as f64 * LN_2PI - 0.5 * z_sq;
-    for (dd, &residual_ss) in residual.iter().enumerate() {
+    // w_d^T Sigma_c^-1 w_d for every row, down W's contiguous columns (the terms of each row in
+    // factor order, as a sum along the row would take them).
+    let d = residual.len();
+    let mut w_quad = vec![0.0f64; d];
+    for (column, &p) in state.w.as_slice().chunks_exact(d.max(1)).zip(&precision) {
+        for (q, &w) in w_quad.iter_mut().zip(column) {
+            *q += p * (w as f64).powi(2);
+        }
+    }
+    // The terms that do not depend on the pixel, once.
+    let ln_lambda0 = hyper.lambda0.ln();
+    let inv_chi2 = ScaledInvChi2::new(hyper.nu0, hyper.sigmasq0);
+    for (dd, (&residual_ss, &w_quad)) in residual.iter().zip(&w_quad).enumerate() {
         let s2 = state.sigmasq[dd] as f64;
         let ln_s2 = s2.ln();
         total += -0.5 * n as f64 * (LN_2PI + ln_s2) - residual_ss / (2.0 * s2);
-        let w_quad: f64 = (0..m)
-            .map(|a| precision[a] * (state.w[(dd, a)] as f64).powi(2))
-            .sum();
         total += -0.5 * (m as f64 * (LN_2PI + ln_s2) - log_det_prior) - w_quad / (2.0 * s2);
         let mu = state.mu[dd] as f64;
-        total +=
-            -0.5 * (LN_2PI + ln_s2 - hyper.lambda0.ln()) - hyper.lambda0 * mu * mu / (2.0 * s2);
-        total += log_scaled_inv_chi2(s2, hyper.nu0, hyper.sigmasq0);
+        total += -0.5 * (LN_2PI + ln_s2 - ln_lambda0) - hyper.lambda0 * mu * mu / (2.0 * s2);
+        total += inv_chi2.log_density(s2, ln_s2);
     }
     total
+}
+
+/// [`log_scaled_inv_chi2`] for one (nu, t) and many s, with the terms of (nu, t) formed once.
+struct ScaledInvChi2 {
+    h: f64,
+    constant: f64,
+    nu_t: f64,
+}
+
+impl ScaledInvChi2 {
+    fn new(nu: f64, t: f64) -> Self {
+        let h = nu / 2.0;
+        ScaledInvChi2 {
+            h,
+            constant: h * (nu * t / 2.0).ln() - ln_gamma(h),
+            nu_t: nu * t,
+        }
+    }
+
+    /// The log density at s, given ln s.
+    fn log_density(&self, s: f64, ln_s: f64) -> f64 {
+        self.constant - (self.h + 1.0) * ln_s - self.nu_t / (2.0 * s)
+    }
 }
 
 /// log Scaled-Inv-chi^2(s | nu, t) = (nu/2) log(nu t / 2) - lgamma(nu/2) - (nu/2 + 1) log s
 /// - nu t / (2 s).
 pub fn log_scaled_inv_chi2(s: f64, nu: f64, t: f64) -> f64 {
-    let h = nu / 2.0;
-    h * (nu * t / 2.0).ln() - ln_gamma(h) - (h + 1.0) * s.ln() - nu * t / (2.0 * s)
+    ScaledInvChi2::new(nu, t).log_density(s, s.ln())
 }
 
 /// log Gamma(x) for x > 0 (Lanczos approximation, g = 7, 9 terms; ~1e-15 relative).

@@ -32,6 +32,29 @@ struct Randomness {
     sigmasq: Vec<Option<f64>>,
 }
 
+impl Randomness {
+    /// Each chosen step's random numbers for D pixels and M factors, from its stream in pixel
+    /// order, as the three passes drew them.
+    fn draw(steps: Steps, d: usize, m: usize, nu: f64) -> Randomness {
+        let mut random = Randomness::default();
+        if let Some(rng) = steps.w {
+            random.w = vec![0.0; d * m];
+            rng.fill_standard_normal(&mut random.w);
+        }
+        if let Some(rng) = steps.mu {
+            let mut r = rng.chunk(0);
+            random.mu = (0..d).map(|_| StandardNormal.sample(&mut r)).collect();
+        }
+        if let Some(rng) = steps.sigmasq {
+            let mut r = rng.chunk(0);
+            random.sigmasq = (0..d)
+                .map(|_| super::conditionals::unit_gamma(nu, &mut r))
+                .collect();
+        }
+        random
+    }
+}
+
 /// Pixels per block: fixed, so the draws do not depend on the thread count.
 const PIXEL_BLOCK: usize = 64;
 
@@ -77,30 +100,25 @@ pub(crate) fn draw(
 ) {
     let (n, d, m) = state.shape();
     let parts = state.pixel_parts();
-    let factor = steps.w.map(|_| {
-        let mut b = parts.stats.ztz.clone();
-        for (a, p) in precision.iter().enumerate() {
-            b[(a, a)] += p;
-        }
-        let factor = SharedFactor::new(b);
-        factor.record(parts.fallbacks);
-        factor
-    });
     let nu = hyper.nu0 + (n + m + 1) as f64;
-    let mut random = Randomness::default();
-    if let Some(rng) = steps.w {
-        random.w = vec![0.0; d * m];
-        rng.fill_standard_normal(&mut random.w);
-    }
-    if let Some(rng) = steps.mu {
-        let mut r = rng.chunk(0);
-        random.mu = (0..d).map(|_| StandardNormal.sample(&mut r)).collect();
-    }
-    if let Some(rng) = steps.sigmasq {
-        let mut r = rng.chunk(0);
-        random.sigmasq = (0..d)
-            .map(|_| super::conditionals::unit_gamma(nu, &mut r))
-            .collect();
+    // W's shared factor and the random numbers side by side (neither reads the other), so the
+    // factor's serial work overlaps the draws.
+    let ztz = &parts.stats.ztz;
+    let (factor, random) = super::par::join(
+        d * m >= super::par::PARALLEL_MIN,
+        || {
+            steps.w.map(|_| {
+                let mut b = ztz.clone();
+                for (a, p) in precision.iter().enumerate() {
+                    b[(a, a)] += p;
+                }
+                SharedFactor::new(b)
+            })
+        },
+        || Randomness::draw(steps, d, m, nu),
+    );
+    if let Some(f) = &factor {
+        f.record(parts.fallbacks);
     }
     let shared = Shared {
         stats: parts.stats,
