@@ -120,6 +120,7 @@ fn same_bits(a: &[f32], b: &[f32]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::super::Schedule;
     use super::*;
 
     fn parameters(d: usize, m: usize) -> (DMatrix<f32>, Vec<f32>, Vec<f32>, Vec<f32>) {
@@ -182,7 +183,7 @@ mod tests {
         assert!(!s.is_for(&w3, &sigmasq, &mu, &shift));
     }
 
-    fn sampler(seed: u64) -> super::super::GibbsSampler {
+    fn sampler(seed: u64, schedule: super::super::Schedule) -> super::super::GibbsSampler {
         // N x D above the pool's threshold, so the X_miss step computes the setup on the pool.
         let (n, d) = (300, 120);
         let x: Vec<f32> = (0..n * d)
@@ -199,6 +200,7 @@ mod tests {
         };
         let mut settings = super::super::SamplerSettings {
             seed,
+            schedule,
             ..Default::default()
         };
         settings.hyper.m = 4;
@@ -206,10 +208,17 @@ mod tests {
     }
 
     /// A chain whose Z steps take the setup computed ahead draws the same bits as one whose Z
-    /// steps compute it themselves, and after a sweep the setup waiting is the current one.
+    /// steps compute it themselves, and after a sweep the setup waiting is the current one;
+    /// in both schedules.
     #[test]
     fn the_setup_computed_ahead_gives_the_same_draws() {
-        let (mut ahead, mut here) = (sampler(3), sampler(3));
+        for schedule in [Schedule::Notebook, Schedule::Blocked] {
+            same_draws_ahead_and_here(schedule);
+        }
+    }
+
+    fn same_draws_ahead_and_here(schedule: Schedule) {
+        let (mut ahead, mut here) = (sampler(3, schedule), sampler(3, schedule));
         for _ in 0..6 {
             ahead.sweep();
             let st = ahead.state();
@@ -235,7 +244,10 @@ mod tests {
     /// as if there had been none.
     #[test]
     fn a_stale_setup_is_computed_again() {
-        let (mut changed, mut fresh) = (sampler(5), sampler(5));
+        let (mut changed, mut fresh) = (
+            sampler(5, Schedule::Notebook),
+            sampler(5, Schedule::Notebook),
+        );
         changed.sweep();
         fresh.sweep();
         let mut w = changed.state().w().clone();
