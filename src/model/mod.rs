@@ -13,7 +13,8 @@
 //!   (SPEC 9) in f64, the X_miss step forms w_d^T z_n only at the missing entries, and it
 //!   updates the residual sums from the changed entries;
 //! - the M x M precisions of the Z and W steps are factored once per step and applied to all
-//!   rows as matrix products (no per-row inversions);
+//!   rows as matrix products (no per-row inversions); the Z step's (with K) is computed a step
+//!   ahead, as a task of the X_miss step's parallel section ([`z_setup`]);
 //! - elementwise work runs on rayon in fixed-size chunks, each with its own generator seeded
 //!   from (seed, sweep, step, chunk) ([`rng`]), so results do not depend on the thread count;
 //! - posterior summaries are running moments; no sample of Z or X_miss is stored.
