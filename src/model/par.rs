@@ -88,14 +88,15 @@ pub fn map_items<P: Send, R: Send>(
     }
 }
 
-/// `(a(), b())`, as two tasks on the pool when `parallel` (each may open parallel loops of its
-/// own), else one after the other on the calling thread.
+/// `(a(), b())`, as two tasks on the pool (each may open parallel loops of its own) when their
+/// work covers at least [`PARALLEL_MIN`] elements (`size`), else one after the other on the
+/// calling thread.
 pub fn join<A: Send, B: Send>(
-    parallel: bool,
+    size: usize,
     a: impl FnOnce() -> A + Send,
     b: impl FnOnce() -> B + Send,
 ) -> (A, B) {
-    if parallel {
+    if size >= PARALLEL_MIN {
         rayon::join(a, b)
     } else {
         (a(), b())

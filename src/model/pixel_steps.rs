@@ -105,7 +105,7 @@ pub(crate) fn draw(
     // factor's serial work overlaps the draws.
     let ztz = &parts.stats.ztz;
     let (factor, random) = super::par::join(
-        d * m >= super::par::PARALLEL_MIN,
+        d * m,
         || {
             steps.w.map(|_| {
                 let mut b = ztz.clone();

@@ -179,7 +179,7 @@ pub fn sample_x_missing_tallied(
     // and on the sampler's thread it would leave a core idle (see `super::z_setup`).
     let (w, mu, sigmasq) = (parts.w, parts.mu, parts.sigmasq);
     let (results, setup) = super::par::join(
-        n * d >= super::par::PARALLEL_MIN,
+        n * d,
         || {
             super::par::map_items(work, n * d, |g, ((values, xs), tallies)| {
                 let columns = bounds[g]..bounds[g + 1];
