@@ -582,3 +582,62 @@ fn half_moments_folded_while_drawing_equal_a_pass_after_the_sweep() {
     };
     assert_eq!(run(1), run(2));
 }
+
+/// Rounds swept in batches (each chain's sweeps in a row, how `run`, the CLI and the handle
+/// sweep) report, record and diagnose exactly what rounds swept one at a time do, with the
+/// chains side by side on two threads; a batch never runs past what it is asked for.
+#[test]
+fn rounds_in_batches_equal_rounds_one_at_a_time() {
+    let problem = noise_problem();
+    let s = settings(6, 11, 3, 41);
+    let options = ChainsOptions {
+        chains: 3,
+        parallelism: Parallelism::SideBySide,
+        ..Default::default()
+    };
+    let bits = |rounds: &[Vec<gibbs_fa::chains::ChainSweep>]| {
+        rounds
+            .iter()
+            .flatten()
+            .map(|r| {
+                let values: Vec<u64> = r.values.iter().map(|v| v.to_bits()).collect();
+                (
+                    r.chain,
+                    r.record.iter,
+                    r.warmup,
+                    values,
+                    r.record.log_joint.to_bits(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let (single, batched) = in_pool(2, || {
+        let mut one = MultiChain::new(&problem, &s, &options).unwrap();
+        let single: Vec<_> = (0..11).map(|_| one.round()).collect();
+        let mut many = MultiChain::new(&problem, &s, &options).unwrap();
+        let mut batched = Vec::new();
+        for count in [1, 4, 6] {
+            assert_eq!(many.rounds_left(), 11 - batched.len());
+            let batch = many.rounds(count);
+            assert_eq!(batch.len(), count);
+            batched.extend(batch);
+        }
+        assert!(many.is_done() && many.rounds_left() == 0);
+        (
+            (single, one.diagnostics().unwrap()),
+            (batched, many.diagnostics().unwrap()),
+        )
+    });
+    assert_eq!(single.0.len(), 11);
+    for (r, round) in batched.0.iter().enumerate() {
+        let chains: Vec<usize> = round.iter().map(|s| s.chain).collect();
+        assert_eq!(chains, [0, 1, 2], "round {r} in chain order");
+        assert!(round.iter().all(|s| s.record.iter == r + 1));
+    }
+    assert!(bits(&single.0) == bits(&batched.0), "the same reports");
+    assert_eq!(single.1.scalars, batched.1.scalars);
+    assert_eq!(
+        (&single.1.missing, &single.1.sigmasq, &single.1.mu),
+        (&batched.1.missing, &batched.1.sigmasq, &batched.1.mu)
+    );
+}

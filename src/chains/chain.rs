@@ -43,6 +43,11 @@ impl Chain {
         self.record.observe(&self.sampler, record, quantities)
     }
 
+    /// `count` sweeps in a row, their reports in order.
+    pub(crate) fn sweeps(&mut self, quantities: &[Quantity], count: usize) -> Vec<ChainSweep> {
+        (0..count).map(|_| self.sweep(quantities)).collect()
+    }
+
     /// Chain number, 0-based.
     pub fn index(&self) -> usize {
         self.record.index

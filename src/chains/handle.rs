@@ -11,25 +11,26 @@ use super::ChainsError;
 use super::chain::ChainSweep;
 use super::feed::ChainFeed;
 use super::follow::Change;
-use super::multi::{ChainsDiagnostics, ChainsOptions, MultiChain};
+use super::multi::{BATCH_ROUNDS, ChainsDiagnostics, ChainsOptions, MultiChain};
 use crate::model::{Problem, SamplerSettings};
 use crate::sampler::{Notify, RunState};
 
-/// What a front end asks the chains' thread to do; read between rounds (at once when idle).
+/// What a front end asks the chains' thread to do; read between batches of rounds (at most
+/// about 150 ms apart, see [`BATCH_BUDGET`]; at once when idle).
 #[derive(Clone, Debug, PartialEq)]
 pub enum ChainsCommand {
-    /// Stop after the current round; [`RunState::Paused`] follows.
+    /// Stop after the current batch; [`RunState::Paused`] follows.
     Pause,
     /// Continue a paused run.
     Resume,
     /// One round (a sweep of every chain) of a paused run, then paused again.
     Step,
-    /// End the thread after the current round (the run so far stays available through
+    /// End the thread after the current batch (the run so far stays available through
     /// [`ChainsHandle::join`]).
     Stop,
-    /// Send [`ChainsEvent::Diagnostics`] after the current round (at once when idle).
+    /// Send [`ChainsEvent::Diagnostics`] after the current batch (at once when idle).
     RequestDiagnostics,
-    /// Apply a change of the run to every chain before the next round
+    /// Apply a change of the run to every chain before the next batch of rounds
     /// ([`MultiChain::follow`]); [`ChainsEvent::Followed`] follows, or [`ChainsEvent::Error`]
     /// if it was refused. A longer run of a finished handle that lingers
     /// ([`ChainsHandleOptions::linger`]) becomes paused: [`ChainsCommand::Resume`] goes on.
@@ -90,6 +91,20 @@ impl Default for ChainsHandleOptions {
     }
 }
 
+/// Wall time a batch of rounds aims at. The thread reads commands between batches, so this
+/// bounds how long a pause or a change waits; within it, each chain sweeps several times in a
+/// row, which is faster ([`MultiChain::rounds`]).
+const BATCH_BUDGET: Duration = Duration::from_millis(150);
+
+/// Rounds in the next batch: as many as fit [`BATCH_BUDGET`] at the last batch's time per
+/// round, 1 to [`BATCH_ROUNDS`], never past the run length (`left`).
+fn batch_rounds(per_round: Option<Duration>, left: usize) -> usize {
+    let fit = per_round.map_or(1, |t| {
+        usize::try_from(BATCH_BUDGET.as_nanos() / t.as_nanos().max(1)).unwrap_or(usize::MAX)
+    });
+    fit.clamp(1, BATCH_ROUNDS).min(left)
+}
+
 /// K chains sweeping on their own thread.
 ///
 /// Threads: [`ChainsHandle::spawn`] starts one manager thread that owns the
@@ -98,7 +113,7 @@ impl Default for ChainsHandleOptions {
 /// events: [`ChainsHandle::send`], [`ChainsHandle::try_iter`] and [`ChainsHandle::iteration`]
 /// never block. [`ChainsHandle::spawn`] blocks while the K samplers are built (tens of ms
 /// each at full size), [`ChainsHandle::join`] until the run ends, [`ChainsHandle::stop`]
-/// for at most the round in progress. The event channel is unbounded: the thread never waits
+/// for at most the batch of rounds in progress. The event channel is unbounded: the thread never waits
 /// for the reader; a sweep report is about 200 bytes, so even 8 chains x 10,000 sweeps left
 /// unread stay under 20 MB.
 pub struct ChainsHandle {
@@ -206,7 +221,7 @@ impl ChainsHandle {
         self.iteration.load(Ordering::Acquire)
     }
 
-    /// Asks the thread to end after the current round (does not wait).
+    /// Asks the thread to end after the current batch of rounds (does not wait).
     pub fn stop(&self) {
         self.stop.store(true, Ordering::Release);
         let _ = self.commands.send(ChainsCommand::Stop);
@@ -270,6 +285,8 @@ impl Manager {
         }));
         me.notify();
         let mut last_diagnostics = Instant::now();
+        // Wall time of a round in the last batch (None before the first).
+        let mut per_round: Option<Duration> = None;
         let mut wanted = false;
         // Finished was reported (a lingering handle waits for a longer run).
         let mut finished = false;
@@ -342,8 +359,15 @@ impl Manager {
             }
             let step = command == Some(ChainsCommand::Step) && !running;
             if (running || step) && !me.chains.is_done() {
-                let reports = me.chains.round();
-                for report in reports {
+                let count = if step {
+                    1
+                } else {
+                    batch_rounds(per_round, me.chains.rounds_left())
+                };
+                let started = Instant::now();
+                let batch = me.chains.rounds(count);
+                per_round = Some(started.elapsed() / count as u32);
+                for report in batch.into_iter().flatten() {
                     if !me.send(ChainsEvent::Sweep(report)) {
                         return me.chains;
                     }
@@ -383,5 +407,26 @@ impl Manager {
         me.send(ChainsEvent::State(RunState::Stopped));
         me.notify();
         me.chains
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_fits_the_budget_within_one_to_batch_rounds_and_the_run_length() {
+        let ms = Duration::from_millis;
+        assert_eq!(batch_rounds(None, 100), 1, "one round first, to time it");
+        assert_eq!(batch_rounds(Some(ms(50)), 100), 3);
+        assert_eq!(
+            batch_rounds(Some(ms(400)), 100),
+            1,
+            "a slow round still runs"
+        );
+        assert_eq!(batch_rounds(Some(ms(1)), 100), BATCH_ROUNDS);
+        assert_eq!(batch_rounds(Some(Duration::ZERO), 100), BATCH_ROUNDS);
+        assert_eq!(batch_rounds(Some(ms(1)), 5), 5, "never past the run length");
+        assert_eq!(batch_rounds(Some(ms(1)), 0), 0);
     }
 }

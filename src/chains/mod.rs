@@ -67,7 +67,9 @@ pub use chain::{Chain, ChainSweep, Halves};
 pub use feed::ChainFeed;
 pub use follow::Change;
 pub use handle::{ChainsCommand, ChainsEvent, ChainsHandle, ChainsHandleOptions};
-pub use multi::{ChainsDiagnostics, ChainsOptions, MultiChain, Parallelism, PixelRhat, RhatImages};
+pub use multi::{
+    BATCH_ROUNDS, ChainsDiagnostics, ChainsOptions, MultiChain, Parallelism, PixelRhat, RhatImages,
+};
 pub use pooled::PooledPosterior;
 pub use quantities::{Quantity, default_pixels};
 pub use seeds::chain_seed;

@@ -15,6 +15,10 @@ use crate::diagnostics::{
 };
 use crate::model::{GibbsSampler, Problem, SamplerSettings};
 
+/// Most rounds [`MultiChain::run`] sweeps in one batch (each chain's sweeps in a row, see
+/// [`MultiChain::rounds`]); front ends that read commands between batches choose fewer.
+pub const BATCH_ROUNDS: usize = 8;
+
 /// How the chains of a round share the machine. Both give the same numbers (every chain's
 /// sweep is reproducible on any thread count); only the wall time differs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -229,18 +233,49 @@ impl MultiChain {
 
     /// One sweep of every chain; the reports in chain order.
     pub fn round(&mut self) -> Vec<ChainSweep> {
-        let q = &self.quantities;
-        match self.parallelism {
-            Parallelism::Sequential => self.chains.iter_mut().map(|c| c.sweep(q)).collect(),
-            Parallelism::SideBySide => self.chains.par_iter_mut().map(|c| c.sweep(q)).collect(),
-        }
+        self.rounds(1).pop().unwrap_or_default()
     }
 
-    /// Runs the remaining rounds up to the run length, calling `on_round` after each.
+    /// `count` rounds, each chain doing its `count` sweeps in a row before the next chain
+    /// starts (side by side: before its core takes the next chain). The reports are the same
+    /// as `count` calls of [`MultiChain::round`] would give, by round and in chain order.
+    ///
+    /// Why in a row: a sweep streams about 90 MB of a chain's own arrays at N = 10,000
+    /// (X~ twice, the missing entries' values, moments and half moments). Four chains
+    /// alternating sweep by sweep pass 360 MB through the cache each round; one chain's next
+    /// sweep finds much of its data still in the last-level cache. Four chains side by side
+    /// took 8% less time in batches of 10 rounds than round by round on the 2-core Intel
+    /// (README, Performance).
+    pub fn rounds(&mut self, count: usize) -> Vec<Vec<ChainSweep>> {
+        let q = &self.quantities;
+        let by_chain: Vec<Vec<ChainSweep>> = match self.parallelism {
+            Parallelism::Sequential => self.chains.iter_mut().map(|c| c.sweeps(q, count)).collect(),
+            Parallelism::SideBySide => self
+                .chains
+                .par_iter_mut()
+                .with_max_len(1)
+                .map(|c| c.sweeps(q, count))
+                .collect(),
+        };
+        let mut by_chain: Vec<_> = by_chain.into_iter().map(Vec::into_iter).collect();
+        (0..count)
+            .map(|_| by_chain.iter_mut().filter_map(Iterator::next).collect())
+            .collect()
+    }
+
+    /// Rounds still to run before the run length.
+    pub fn rounds_left(&self) -> usize {
+        self.settings.sweeps.saturating_sub(self.iteration())
+    }
+
+    /// Runs the remaining rounds up to the run length in batches of at most
+    /// [`BATCH_ROUNDS`] ([`MultiChain::rounds`]), calling `on_round` after each batch for each
+    /// of its rounds in order.
     pub fn run(&mut self, mut on_round: impl FnMut(&[ChainSweep])) {
         while !self.is_done() {
-            let reports = self.round();
-            on_round(&reports);
+            for reports in self.rounds(self.rounds_left().min(BATCH_ROUNDS)) {
+                on_round(&reports);
+            }
         }
     }
 
