@@ -16,7 +16,7 @@ use crate::model::{Problem, SamplerSettings};
 use crate::sampler::{Notify, RunState};
 
 /// What a front end asks the chains' thread to do; read between batches of rounds (at most
-/// about 150 ms apart, see [`BATCH_BUDGET`]; at once when idle).
+/// about 150 ms apart; at once when idle).
 #[derive(Clone, Debug, PartialEq)]
 pub enum ChainsCommand {
     /// Stop after the current batch; [`RunState::Paused`] follows.

@@ -6,7 +6,8 @@
 //! chain 0 keeps the run's seed and the notebook's initialisation, so one chain reproduces a
 //! single-chain run bit for bit; the others start from dispersed points ([`start`]).
 //!
-//! - [`MultiChain`]: the chains, swept in rounds (one sweep of each). It keeps every value
+//! - [`MultiChain`]: the chains, swept in rounds (one sweep of each), several rounds at a time
+//!   with each chain's sweeps in a row ([`MultiChain::rounds`]). It keeps every value
 //!   of a few scalar quantities ([`Quantity`]: log joint, RMSE of the sample, mean sigma^2,
 //!   and for a few watched pixels sigma_d^2, an imputed value, (W W^T)[d, d] and the raw
 //!   W[d, 0]) and running per-half moments of every missing pixel, sigma_d^2 and mu_d.
@@ -46,8 +47,8 @@
 //!
 //! Threads: [`MultiChain`] runs on the caller's thread; with [`Parallelism::Sequential`]
 //! each chain's sweep uses the global rayon pool and matrixmultiply's GEMM threads, with
-//! [`Parallelism::SideBySide`] the chains of a round run as rayon tasks on the current
-//! pool. Either way the numbers are the same on any thread count: every chain's random
+//! [`Parallelism::SideBySide`] the chains of a batch of rounds run as rayon tasks on the
+//! current pool, each task one chain's sweeps of the batch. Either way the numbers are the same on any thread count: every chain's random
 //! streams depend only on its seed, the sweep and the step (see [`crate::model::rng`]).
 //! Memory: each chain holds its own sampler (about 150 MB at N = 10,000, M = 50), plus
 //! 16 bytes per missing pixel for the half moments.
