@@ -320,7 +320,11 @@ impl GibbsApp {
                 Outcome::Cancelled => {}
             }
         }
-        if let Some(installed) = self.chains.poll_build(&mut self.settings, &mut self.notes) {
+        // A cancel queued while the build was still running wins over the build finishing
+        // before the command is applied: the finished build is dropped with it.
+        if !self.commands.cancels_build()
+            && let Some(installed) = self.chains.poll_build(&mut self.settings, &mut self.notes)
+        {
             self.data_panel.set_available(installed.available);
         }
     }

@@ -84,6 +84,13 @@ impl Commands {
     pub fn take(&mut self) -> Vec<AppCommand> {
         std::mem::take(&mut self.queue)
     }
+
+    /// True when a [`AppCommand::CancelBuild`] waits to be applied.
+    pub fn cancels_build(&self) -> bool {
+        self.queue
+            .iter()
+            .any(|c| matches!(c, AppCommand::CancelBuild))
+    }
 }
 
 /// What a dialog is for: the command its path becomes.

@@ -378,25 +378,31 @@ fn applying_a_painted_mask_changes_only_that_image_in_place() {
     assert!(h.state().errors().is_empty(), "{:?}", h.state().errors());
 }
 
-/// Cancelling a restart keeps the running chain and puts the settings back.
+/// Cancelling a restart keeps the running chain and puts the settings back, also when the
+/// build has finished in the background by the time the cancel is applied (a cancel queued
+/// while the app showed the build wins over its result).
 #[test]
 fn cancelling_a_build_keeps_the_chain() {
-    let mut h = small_app();
-    step_until(&mut h, "the first chain", |a| {
-        a.live().is_some() && !a.is_building()
-    });
-    let chain = generation(h.state());
-    let before = h.state().settings().clone();
-    h.state_mut().settings_mut().data.n = 180;
-    step_until(&mut h, "the restart", |a| a.is_building());
-    h.state_mut().queue(AppCommand::CancelBuild);
-    h.step();
-    assert!(!h.state().is_building());
-    step_for(&mut h, Duration::from_millis(600));
-    assert!(!h.state().is_building(), "the cancelled build came back");
-    assert_eq!(generation(h.state()), chain);
-    assert_eq!(h.state().settings(), &before);
-    assert!(h.state().errors().is_empty(), "{:?}", h.state().errors());
+    for wait in [Duration::ZERO, Duration::from_millis(400)] {
+        let mut h = small_app();
+        step_until(&mut h, "the first chain", |a| {
+            a.live().is_some() && !a.is_building()
+        });
+        let chain = generation(h.state());
+        let before = h.state().settings().clone();
+        h.state_mut().settings_mut().data.n = 180;
+        step_until(&mut h, "the restart", |a| a.is_building());
+        // (A build of 180 images takes a few ms: after the wait it has finished, unpolled.)
+        std::thread::sleep(wait);
+        h.state_mut().queue(AppCommand::CancelBuild);
+        h.step();
+        assert!(!h.state().is_building(), "waited {wait:?}");
+        step_for(&mut h, Duration::from_millis(600));
+        assert!(!h.state().is_building(), "the cancelled build came back");
+        assert_eq!(generation(h.state()), chain, "waited {wait:?}");
+        assert_eq!(h.state().settings(), &before);
+        assert!(h.state().errors().is_empty(), "{:?}", h.state().errors());
+    }
 }
 
 /// An N edited while a chain is being built is the user's newer wish: the finished build does
