@@ -10,6 +10,12 @@
 //! second, as a window would be; the slowest frames are listed on stderr with the script
 //! step they fell in.
 //!
+//! The kernel's account of each slow frame is printed beside it (user and system time, page
+//! faults, context switches, time spent waiting for a core, the host's steal), and
+//! `own_max_frame_ms` is the largest frame on the machine's own clock (CPU time plus waiting
+//! for a core): on these KVM guests a frame's wall time also holds the time the hypervisor
+//! ran other guests on our cores, which shows as host steal.
+//!
 //! Run: `GIBBS_FA_DATA=../shared/data/mnist cargo bench --bench ui_stress`
 //!
 //! At scale: `UI_STRESS_N=60000` (the 10,000 test digits filled to N with shifted copies when
@@ -37,16 +43,24 @@ struct Bench {
     /// The script step each frame belongs to (for the slowest frames' report).
     phases: Vec<&'static str>,
     phase: &'static str,
+    /// What the kernel counted for the UI thread in each frame (for the slowest frames).
+    usage: Vec<ThreadUsage>,
+    /// When each frame started (CLOCK_MONOTONIC, seconds, as `perf record -k CLOCK_MONOTONIC`
+    /// stamps its samples) and whether a build or export was running then.
+    started: Vec<(f64, bool)>,
 }
 
 impl Bench {
     /// One frame, timed, then the rest of the 16 ms.
     fn frame(&mut self) {
+        let before = ThreadUsage::now();
+        self.started.push((monotonic_s(), self.h.state().is_busy()));
         let start = Instant::now();
         let cpu = thread_cpu_ms();
         self.h.step();
         let spent = start.elapsed();
         self.frames_ms.push(thread_cpu_ms() - cpu);
+        self.usage.push(ThreadUsage::now().since(&before));
         self.wall_ms.push(spent.as_secs_f64() * 1000.0);
         self.phases.push(self.phase);
         if let Some(rest) = FRAME.checked_sub(spent) {
@@ -156,6 +170,8 @@ fn main() {
         wall_ms: Vec::new(),
         phases: Vec::new(),
         phase: "start",
+        usage: Vec::new(),
+        started: Vec::new(),
     };
 
     // Start.
@@ -245,14 +261,17 @@ fn main() {
     assert!(errors.is_empty(), "the script earned no banner: {errors:?}");
 
     for (label, times) in [("", &bench.frames_ms), ("wall ", &bench.wall_ms)] {
-        let mut slowest: Vec<(f64, &str)> = times
-            .iter()
-            .copied()
-            .zip(bench.phases.iter().copied())
-            .collect();
-        slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
-        for (ms, phase) in slowest.iter().take(8) {
-            eprintln!("slow {label}frame: {ms:.1} ms during {phase}");
+        let mut slowest: Vec<usize> = (0..times.len()).collect();
+        slowest.sort_by(|&a, &b| times[b].total_cmp(&times[a]));
+        for &f in slowest.iter().take(8) {
+            let (at, busy) = bench.started[f];
+            eprintln!(
+                "slow {label}frame: {:.1} ms during {}{} (frame {f} at {at:.6} s; {})",
+                times[f],
+                bench.phases[f],
+                if busy { ", busy" } else { "" },
+                bench.usage[f]
+            );
         }
     }
     let (median, p99, max) = quantiles(&bench.frames_ms);
@@ -264,7 +283,35 @@ fn main() {
     println!("wall_median_frame_ms {wall_median:.2}");
     println!("wall_p99_frame_ms {wall_p99:.2}");
     println!("wall_max_frame_ms {wall_max:.2}");
+    // A frame's time on this machine's own clock: the UI thread's CPU time plus its wait
+    // behind this machine's other threads. The rest of its wall time is time the hypervisor
+    // gave this machine's cores to other guests (host steal), which no program in the guest
+    // can shorten.
+    let own: Vec<f64> = bench
+        .frames_ms
+        .iter()
+        .zip(&bench.usage)
+        .zip(&bench.wall_ms)
+        .map(|((cpu, usage), wall)| (cpu + usage.run_queue_ms).min(*wall))
+        .collect();
+    let (_, own_p99, own_max) = quantiles(&own);
+    println!("own_p99_frame_ms {own_p99:.2}");
+    println!("own_max_frame_ms {own_max:.2}");
+    let over: Vec<usize> = (0..own.len())
+        .filter(|&f| bench.wall_ms[f] > SLOW_MS)
+        .collect();
+    let stolen = over
+        .iter()
+        .filter(|&&f| own[f] <= SLOW_MS && bench.usage[f].steal_ms > 0.0)
+        .count();
+    println!(
+        "wall_frames_over_33ms {} (host steal in {stolen}, own time under 33 ms)",
+        over.len()
+    );
 }
+
+/// The longest a frame may take (30 frames a second).
+const SLOW_MS: f64 = 33.0;
 
 /// Median, 99th percentile and maximum.
 fn quantiles(values: &[f64]) -> (f64, f64, f64) {
@@ -273,6 +320,45 @@ fn quantiles(values: &[f64]) -> (f64, f64, f64) {
     let n = sorted.len();
     let p99 = sorted[((n as f64 * 0.99).ceil() as usize).clamp(1, n) - 1];
     (sorted[n / 2], p99, sorted[n - 1])
+}
+
+/// The second field of `/proc/thread-self/schedstat` (nanoseconds spent waiting on a run
+/// queue), in milliseconds; 0 when the file cannot be read.
+fn run_queue_wait_ms() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .map_or(0.0, |ns| ns / 1.0e6)
+}
+
+/// The `steal` column of `/proc/stat`'s first line (all cores), in milliseconds; 0 when the
+/// file cannot be read.
+fn steal_ms() -> f64 {
+    // SAFETY: sysconf has no preconditions.
+    let ticks_per_s = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .next()?
+                .split_whitespace()
+                .nth(8)?
+                .parse::<f64>()
+                .ok()
+        })
+        .map_or(0.0, |ticks| ticks * 1000.0 / ticks_per_s)
+}
+
+/// CLOCK_MONOTONIC in seconds.
+fn monotonic_s() -> f64 {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec through a valid pointer.
+    let ok = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut t) };
+    assert_eq!(ok, 0, "clock_gettime failed");
+    t.tv_sec as f64 + t.tv_nsec as f64 / 1.0e9
 }
 
 /// CPU time this thread has used, in milliseconds (CLOCK_THREAD_CPUTIME_ID): a frame's CPU
@@ -286,6 +372,78 @@ fn thread_cpu_ms() -> f64 {
     let ok = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
     assert_eq!(ok, 0, "clock_gettime failed");
     t.tv_sec as f64 * 1000.0 + t.tv_nsec as f64 / 1.0e6
+}
+
+/// The kernel's account of the UI thread (`getrusage(RUSAGE_THREAD)`), or of one frame as the
+/// difference of two: time in user and kernel mode, page faults, context switches. A frame
+/// whose time is in the kernel with many minor faults touched fresh memory; one with
+/// involuntary switches was preempted.
+#[derive(Clone, Copy, Default)]
+struct ThreadUsage {
+    user_ms: f64,
+    system_ms: f64,
+    minor_faults: i64,
+    major_faults: i64,
+    voluntary_switches: i64,
+    involuntary_switches: i64,
+    /// Time the thread was ready to run but waited for a core in this system's run queue
+    /// (`/proc/thread-self/schedstat`).
+    run_queue_ms: f64,
+    /// Time the hypervisor gave this machine's cores to other guests, summed over the cores
+    /// (`steal` in `/proc/stat`, counted in ticks of 10 ms).
+    steal_ms: f64,
+}
+
+impl ThreadUsage {
+    fn now() -> ThreadUsage {
+        // SAFETY: getrusage writes one rusage through a valid pointer; zeroed is a valid rusage.
+        let mut r: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: as above.
+        let ok = unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut r) };
+        assert_eq!(ok, 0, "getrusage failed");
+        let ms = |t: libc::timeval| t.tv_sec as f64 * 1000.0 + t.tv_usec as f64 / 1000.0;
+        ThreadUsage {
+            user_ms: ms(r.ru_utime),
+            system_ms: ms(r.ru_stime),
+            minor_faults: r.ru_minflt,
+            major_faults: r.ru_majflt,
+            voluntary_switches: r.ru_nvcsw,
+            involuntary_switches: r.ru_nivcsw,
+            run_queue_ms: run_queue_wait_ms(),
+            steal_ms: steal_ms(),
+        }
+    }
+
+    fn since(&self, before: &ThreadUsage) -> ThreadUsage {
+        ThreadUsage {
+            user_ms: self.user_ms - before.user_ms,
+            system_ms: self.system_ms - before.system_ms,
+            minor_faults: self.minor_faults - before.minor_faults,
+            major_faults: self.major_faults - before.major_faults,
+            voluntary_switches: self.voluntary_switches - before.voluntary_switches,
+            involuntary_switches: self.involuntary_switches - before.involuntary_switches,
+            run_queue_ms: self.run_queue_ms - before.run_queue_ms,
+            steal_ms: self.steal_ms - before.steal_ms,
+        }
+    }
+}
+
+impl std::fmt::Display for ThreadUsage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "user {:.1} ms, system {:.1} ms, waiting for a core {:.1} ms, host steal {:.0} ms, {} \
+             minor and {} major faults, {} voluntary and {} involuntary switches",
+            self.user_ms,
+            self.system_ms,
+            self.run_queue_ms,
+            self.steal_ms,
+            self.minor_faults,
+            self.major_faults,
+            self.voluntary_switches,
+            self.involuntary_switches
+        )
+    }
 }
 
 /// Exports `kind` to `path` as the menu does after its dialog, and waits for the file.
