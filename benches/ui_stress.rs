@@ -351,27 +351,25 @@ fn steal_ms() -> f64 {
 
 /// CLOCK_MONOTONIC in seconds.
 fn monotonic_s() -> f64 {
-    let mut t = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes one timespec through a valid pointer.
-    let ok = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut t) };
-    assert_eq!(ok, 0, "clock_gettime failed");
-    t.tv_sec as f64 + t.tv_nsec as f64 / 1.0e9
+    clock_s(libc::CLOCK_MONOTONIC)
 }
 
 /// CPU time this thread has used, in milliseconds (CLOCK_THREAD_CPUTIME_ID): a frame's CPU
 /// time, not counting time the thread waited for a core on a busy machine.
 fn thread_cpu_ms() -> f64 {
+    clock_s(libc::CLOCK_THREAD_CPUTIME_ID) * 1000.0
+}
+
+/// The clock `id`, in seconds.
+fn clock_s(id: libc::clockid_t) -> f64 {
     let mut t = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
     // SAFETY: clock_gettime writes one timespec through a valid pointer.
-    let ok = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    let ok = unsafe { libc::clock_gettime(id, &mut t) };
     assert_eq!(ok, 0, "clock_gettime failed");
-    t.tv_sec as f64 * 1000.0 + t.tv_nsec as f64 / 1.0e6
+    t.tv_sec as f64 + t.tv_nsec as f64 / 1.0e9
 }
 
 /// The kernel's account of the UI thread (`getrusage(RUSAGE_THREAD)`), or of one frame as the
