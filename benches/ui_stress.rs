@@ -14,7 +14,10 @@
 //! faults, context switches, time spent waiting for a core, the host's steal), and
 //! `own_max_frame_ms` is the largest frame on the machine's own clock (CPU time plus waiting
 //! for a core): on these KVM guests a frame's wall time also holds the time the hypervisor
-//! ran other guests on our cores, which shows as host steal.
+//! ran other guests on our cores, which shows as host steal. A fixed probe (a chase through
+//! 8 MB of memory and a short computation, timed on the UI thread's CPU clock) runs before
+//! every frame, to tell a frame that did more work from one whose thread ran slower: its
+//! median and maximum are printed, and its times around each slow frame.
 //!
 //! Run: `GIBBS_FA_DATA=../shared/data/mnist cargo bench --bench ui_stress`
 //!
@@ -48,11 +51,16 @@ struct Bench {
     /// When each frame started (CLOCK_MONOTONIC, seconds, as `perf record -k CLOCK_MONOTONIC`
     /// stamps its samples) and whether a build or export was running then.
     started: Vec<(f64, bool)>,
+    /// A fixed probe run just before each frame (see [`Probe`]): its CPU time in
+    /// microseconds, walking memory and computing.
+    probe_us: Vec<(f64, f64)>,
+    probe: Probe,
 }
 
 impl Bench {
     /// One frame, timed, then the rest of the 16 ms.
     fn frame(&mut self) {
+        self.probe_us.push(self.probe.run());
         let before = ThreadUsage::now();
         self.started.push((monotonic_s(), self.h.state().is_busy()));
         let start = Instant::now();
@@ -172,6 +180,8 @@ fn main() {
         phase: "start",
         usage: Vec::new(),
         started: Vec::new(),
+        probe_us: Vec::new(),
+        probe: Probe::new(),
     };
 
     // Start.
@@ -260,17 +270,36 @@ fn main() {
     let errors = bench.h.state().errors().to_vec();
     assert!(errors.is_empty(), "the script earned no banner: {errors:?}");
 
+    let memory: Vec<f64> = bench.probe_us.iter().map(|p| p.0).collect();
+    let compute: Vec<f64> = bench.probe_us.iter().map(|p| p.1).collect();
+    let (memory_median, _, memory_max) = quantiles(&memory);
+    let compute_median = quantiles(&compute).0;
     for (label, times) in [("", &bench.frames_ms), ("wall ", &bench.wall_ms)] {
         let mut slowest: Vec<usize> = (0..times.len()).collect();
         slowest.sort_by(|&a, &b| times[b].total_cmp(&times[a]));
         for &f in slowest.iter().take(8) {
             let (at, busy) = bench.started[f];
+            // The probes just before and just after the frame, against their medians.
+            let around = |k: usize| {
+                bench
+                    .probe_us
+                    .get(k)
+                    .copied()
+                    .unwrap_or((f64::NAN, f64::NAN))
+            };
+            let (pre, post) = (around(f), around(f + 1));
             eprintln!(
-                "slow {label}frame: {:.1} ms during {}{} (frame {f} at {at:.6} s; {})",
+                "slow {label}frame: {:.1} ms during {}{} (frame {f} at {at:.6} s; {}; probe \
+                 before/after: memory {:.0}/{:.0} us, compute {:.0}/{:.0} us, medians \
+                 {memory_median:.0} and {compute_median:.0})",
                 times[f],
                 bench.phases[f],
                 if busy { ", busy" } else { "" },
-                bench.usage[f]
+                bench.usage[f],
+                pre.0,
+                post.0,
+                pre.1,
+                post.1,
             );
         }
     }
@@ -295,6 +324,13 @@ fn main() {
         .map(|((cpu, usage), wall)| (cpu + usage.run_queue_ms).min(*wall))
         .collect();
     let (_, own_p99, own_max) = quantiles(&own);
+    let stalled = memory
+        .iter()
+        .filter(|&&us| us > 10.0 * memory_median)
+        .count();
+    println!("probe_memory_median_us {memory_median:.0}");
+    println!("probe_memory_max_us {memory_max:.0}");
+    println!("probes_over_10x_median {stalled}");
     println!("own_p99_frame_ms {own_p99:.2}");
     println!("own_max_frame_ms {own_max:.2}");
     let over: Vec<usize> = (0..own.len())
@@ -349,6 +385,66 @@ fn steal_ms() -> f64 {
         .map_or(0.0, |ticks| ticks * 1000.0 / ticks_per_s)
 }
 
+/// A fixed amount of work timed on the UI thread's CPU clock before every frame, to tell a
+/// frame that did more work from one whose thread ran slower: a chase through 8 MB of memory
+/// (in L3, out of L2: egui's maps and lists are read much like this) and a short computation
+/// in registers.
+struct Probe {
+    next: Vec<u32>,
+    at: u32,
+}
+
+impl Probe {
+    const SLOTS: usize = 1 << 21;
+    const STEPS: usize = 2_000;
+
+    fn new() -> Probe {
+        // One cycle through every slot, in a scrambled order (an odd multiplier mod 2^k).
+        let order: Vec<u32> = (0..Self::SLOTS as u64)
+            .map(|k| (k.wrapping_mul(0x9E37_79B1) % Self::SLOTS as u64) as u32)
+            .collect();
+        let mut next = vec![0u32; Self::SLOTS];
+        for w in 0..Self::SLOTS {
+            next[order[w] as usize] = order[(w + 1) % Self::SLOTS];
+        }
+        Probe { next, at: 0 }
+    }
+
+    /// CPU microseconds of the memory chase and of the computation.
+    fn run(&mut self) -> (f64, f64) {
+        let t0 = thread_cpu_ms();
+        let mut at = self.at;
+        for _ in 0..Self::STEPS {
+            at = self.next[at as usize];
+        }
+        self.at = std::hint::black_box(at);
+        let t1 = thread_cpu_ms();
+        let mut x = std::hint::black_box(1.0f64);
+        for k in 0..20_000 {
+            x = x * 1.000_000_1 + (k & 7) as f64 * 1e-9;
+        }
+        std::hint::black_box(x);
+        let t2 = thread_cpu_ms();
+        ((t1 - t0) * 1000.0, (t2 - t1) * 1000.0)
+    }
+}
+
+/// The sum over all cores of the `/proc/interrupts` line starting with `label`; 0 when the
+/// file or the line cannot be read.
+fn interrupts(label: &str) -> i64 {
+    let Ok(text) = std::fs::read_to_string("/proc/interrupts") else {
+        return 0;
+    };
+    text.lines()
+        .find(|line| line.trim_start().starts_with(label))
+        .map_or(0, |line| {
+            line.split_whitespace()
+                .skip(1)
+                .map_while(|v| v.parse::<i64>().ok())
+                .sum()
+        })
+}
+
 /// CLOCK_MONOTONIC in seconds.
 fn monotonic_s() -> f64 {
     clock_s(libc::CLOCK_MONOTONIC)
@@ -390,6 +486,10 @@ struct ThreadUsage {
     /// Time the hypervisor gave this machine's cores to other guests, summed over the cores
     /// (`steal` in `/proc/stat`, counted in ticks of 10 ms).
     steal_ms: f64,
+    /// TLB shootdowns and function-call interrupts, all cores (`/proc/interrupts`): another
+    /// thread of the process unmapping or moving memory interrupts every core running it.
+    shootdowns: i64,
+    calls: i64,
 }
 
 impl ThreadUsage {
@@ -409,6 +509,8 @@ impl ThreadUsage {
             involuntary_switches: r.ru_nivcsw,
             run_queue_ms: run_queue_wait_ms(),
             steal_ms: steal_ms(),
+            shootdowns: interrupts("TLB:"),
+            calls: interrupts("CAL:"),
         }
     }
 
@@ -422,6 +524,8 @@ impl ThreadUsage {
             involuntary_switches: self.involuntary_switches - before.involuntary_switches,
             run_queue_ms: self.run_queue_ms - before.run_queue_ms,
             steal_ms: self.steal_ms - before.steal_ms,
+            shootdowns: self.shootdowns - before.shootdowns,
+            calls: self.calls - before.calls,
         }
     }
 }
@@ -431,7 +535,8 @@ impl std::fmt::Display for ThreadUsage {
         write!(
             f,
             "user {:.1} ms, system {:.1} ms, waiting for a core {:.1} ms, host steal {:.0} ms, {} \
-             minor and {} major faults, {} voluntary and {} involuntary switches",
+             minor and {} major faults, {} voluntary and {} involuntary switches, {} TLB \
+             shootdowns and {} function-call interrupts",
             self.user_ms,
             self.system_ms,
             self.run_queue_ms,
@@ -439,7 +544,9 @@ impl std::fmt::Display for ThreadUsage {
             self.minor_faults,
             self.major_faults,
             self.voluntary_switches,
-            self.involuntary_switches
+            self.involuntary_switches,
+            self.shootdowns,
+            self.calls
         )
     }
 }
