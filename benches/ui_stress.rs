@@ -22,7 +22,8 @@
 //! Run: `GIBBS_FA_DATA=../shared/data/mnist cargo bench --bench ui_stress`
 //!
 //! At scale: `UI_STRESS_N=60000` (the 10,000 test digits filled to N with shifted copies when
-//! N is larger) and `UI_STRESS_RESTARTS` (default 20). With shifted copies the session and
+//! N is larger), `UI_STRESS_RESTARTS` (default 20) and `UI_STRESS_CHAINS` (K, default the
+//! app's). With shifted copies the session and
 //! data-source steps are skipped: a session reopens its data from the file, which holds fewer
 //! images than N.
 
@@ -146,10 +147,20 @@ fn main() {
     let data = data_dir();
     let n = env_usize("UI_STRESS_N", MNIST_TEST).max(1);
     let restarts = env_usize("UI_STRESS_RESTARTS", 20);
+    // K, when given; otherwise the app's default.
+    let chains = std::env::var_os("UI_STRESS_CHAINS").map(|_| env_usize("UI_STRESS_CHAINS", 0));
+    if let Some(k) = chains.filter(|k| !(1..=gibbs_fa::chains::MAX_CHAINS).contains(k)) {
+        eprintln!(
+            "UI_STRESS_CHAINS must be 1 to {}, not {k}",
+            gibbs_fa::chains::MAX_CHAINS
+        );
+        std::process::exit(2);
+    }
     let tiled = n > MNIST_TEST;
     eprintln!(
-        "N = {n}{}, {restarts} restarts",
-        if tiled { " (shifted copies)" } else { "" }
+        "N = {n}{}, {} chains, {restarts} restarts",
+        if tiled { " (shifted copies)" } else { "" },
+        chains.map_or("the app's default".to_string(), |k| k.to_string())
     );
     // Rayon's pool below the UI thread's priority, as `gibbs_fa::gui::run` starts it before the
     // window opens (without it the pool's threads compete with the UI thread as equals).
@@ -172,6 +183,9 @@ fn main() {
                 );
                 // A long run, so the chains sample throughout the script.
                 app.settings_mut().model.sweeps = 100_000;
+                if let Some(k) = chains {
+                    app.settings_mut().chains = k;
+                }
                 app
             }),
         frames_ms: Vec::new(),
