@@ -486,7 +486,7 @@ fn clock_s(id: libc::clockid_t) -> f64 {
 /// difference of two: time in user and kernel mode, page faults, context switches. A frame
 /// whose time is in the kernel with many minor faults touched fresh memory; one with
 /// involuntary switches was preempted.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 struct ThreadUsage {
     user_ms: f64,
     system_ms: f64,
