@@ -32,6 +32,7 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use gibbs_fa::gui::{AppCommand, AppOptions, ExportKind, GibbsApp, RunAction, SourceChoice};
+use gibbs_fa::hugepages::HugePageAlloc;
 
 /// One frame every 16 ms, as a 60 Hz display asks for.
 const FRAME: Duration = Duration::from_millis(16);
@@ -139,6 +140,10 @@ fn env_usize(name: &str, default: usize) -> usize {
         Err(_) => default,
     }
 }
+
+/// The app's allocator (see `src/main.rs`), so the benchmark allocates as the app does.
+#[global_allocator]
+static ALLOC: HugePageAlloc = HugePageAlloc;
 
 /// Images in the MNIST test file.
 const MNIST_TEST: usize = 10_000;

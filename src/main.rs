@@ -5,6 +5,11 @@ mod cli;
 
 use clap::Parser;
 
+/// Large blocks on huge pages, so that a build filling gigabytes does not stall the UI thread
+/// (see the module docs of `gibbs_fa::hugepages`).
+#[global_allocator]
+static ALLOC: gibbs_fa::hugepages::HugePageAlloc = gibbs_fa::hugepages::HugePageAlloc;
+
 fn main() -> std::process::ExitCode {
     let args = cli::Cli::parse();
     match args.command {

@@ -551,3 +551,29 @@ fn set_mask_continues_the_chain_and_summary_follows_it() {
     );
     handle.stop();
 }
+
+/// A sampler built from a shared experiment (the app's way, no copy of the data) lets go of it
+/// once built: the app changes masks in place only when it holds the experiment alone.
+#[test]
+fn a_shared_experiment_is_released_once_the_sampler_is_built() {
+    let data = gibbs_fa::data::synthetic::generate(60, 2).unwrap();
+    let spec = gibbs_fa::experiment::ExperimentSpec {
+        n: 60,
+        ..gibbs_fa::experiment::ExperimentSpec::default()
+    };
+    let experiment = Arc::new(gibbs_fa::experiment::build(&data, &spec).unwrap());
+    let mut handle = SamplerHandle::spawn(
+        Arc::clone(&experiment),
+        settings(3, 1_000, 10),
+        paused(),
+        None,
+    )
+    .unwrap();
+    assert_eq!(Arc::strong_count(&experiment), 1);
+    let mut log = Vec::new();
+    handle.send(Command::Resume);
+    read_until(&handle, &mut log, Duration::from_secs(30), |l| {
+        sweep_iters(l).len() >= 2
+    });
+    handle.stop();
+}

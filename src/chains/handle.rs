@@ -129,9 +129,10 @@ pub struct ChainsHandle {
 
 impl ChainsHandle {
     /// Builds the chains on a new thread and starts the run; returns once they are built,
-    /// with the error if the problem, settings or options are invalid.
-    pub fn spawn(
-        problem: Problem,
+    /// with the error if the problem, settings or options are invalid. `problem` may be a
+    /// shared owner of the problem (an `Arc<Experiment>`), which spares a copy of the data.
+    pub fn spawn<P: AsRef<Problem> + Send + 'static>(
+        problem: P,
         settings: SamplerSettings,
         options: ChainsOptions,
         handle_options: ChainsHandleOptions,
@@ -147,7 +148,7 @@ impl ChainsHandle {
         let thread = std::thread::Builder::new()
             .name("gibbs-chains".into())
             .spawn(move || {
-                let chains = match MultiChain::new(&problem, &settings, &options) {
+                let chains = match MultiChain::new(problem.as_ref(), &settings, &options) {
                     Ok(c) => c,
                     Err(e) => {
                         let _ = built_tx.send(Err(e));

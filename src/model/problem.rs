@@ -19,6 +19,14 @@ pub struct Problem {
     pub x_true: Option<Vec<f32>>,
 }
 
+/// So that a thread can be handed a problem to own or a shared owner of one (an
+/// `Arc<Experiment>`): building a sampler needs only a reference.
+impl AsRef<Problem> for Problem {
+    fn as_ref(&self) -> &Problem {
+        self
+    }
+}
+
 impl Problem {
     /// Checks shapes and that every observed value (and every true value) is finite.
     pub fn validate(&self) -> Result<(), ModelError> {

@@ -48,15 +48,18 @@ impl SamplerHandle {
     /// [`HandleOptions::start_paused`]). Returns once the sampler is built (tens of ms at full
     /// size), with the model's error if the problem or settings are invalid.
     ///
+    /// `problem` is the problem itself or a shared owner of it (an `Arc<Experiment>`): the
+    /// sampler copies what it needs, so sharing spares a copy of the data.
+    ///
     /// `notify` is called on the sampler thread after events were sent (the GUI passes a
     /// closure calling `ctx.request_repaint()`); it must be quick.
-    pub fn spawn(
-        problem: Problem,
+    pub fn spawn<P: AsRef<Problem> + Send + 'static>(
+        problem: P,
         settings: SamplerSettings,
         options: HandleOptions,
         notify: Option<Notify>,
     ) -> Result<SamplerHandle, SpawnError> {
-        let (n, d, m) = (problem.n, problem.d, settings.hyper.m);
+        let (n, d, m) = (problem.as_ref().n, problem.as_ref().d, settings.hyper.m);
         if let Some((height, width)) = options.image_shape
             && height.checked_mul(width) != Some(d)
         {
@@ -79,7 +82,7 @@ impl SamplerHandle {
         let thread = std::thread::Builder::new()
             .name("gibbs-sampler".into())
             .spawn(move || {
-                let sampler = match GibbsSampler::new(&problem, &settings) {
+                let sampler = match GibbsSampler::new(problem.as_ref(), &settings) {
                     Ok(sampler) => sampler,
                     Err(err) => {
                         let _ = built_tx.send(Err(SpawnError::Model(err)));

@@ -258,7 +258,7 @@ pub fn build_chain(
         let repaint = ctx.clone();
         let notify: Notify = Box::new(move || repaint.request_repaint());
         Some(OtherChains::spawn(
-            experiment.problem.clone(),
+            Arc::clone(&experiment),
             &settings.model,
             settings.chains,
             run,
@@ -280,7 +280,7 @@ pub fn build_chain(
     };
     let notify: Notify = Box::new(move || ctx.request_repaint());
     let handle = SamplerHandle::spawn(
-        experiment.problem.clone(),
+        Arc::clone(&experiment),
         settings.model.clone(),
         options,
         Some(notify),

@@ -50,8 +50,8 @@ pub struct OtherChains {
 
 impl OtherChains {
     /// Builds and starts `chains` chains (paused unless `run`); blocks while they are built.
-    pub fn spawn(
-        problem: Problem,
+    pub fn spawn<P: AsRef<Problem> + Send + 'static>(
+        problem: P,
         settings: &SamplerSettings,
         chains: usize,
         run: bool,
