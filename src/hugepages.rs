@@ -8,12 +8,14 @@
 //! refused (another OS, THP off) the buffer is the same zeroed memory.
 //!
 //! [`HugePageAlloc`], the binaries' global allocator, asks the same for every allocation of
-//! [`ADVISE_FROM`] bytes or more. Why: filling fresh memory 4 KB page by page stalls the other
-//! threads of the process on these virtual machines. While a build at N = 60,000 wrote 5 GB of
-//! new arrays, the app's UI thread ran a fixed chase through 8 MB of its own memory up to 90 ms
-//! instead of 0.3 ms (about 40 us an access, none of it in the guest's kernel); with 2 MB pages
-//! a build writes 512 times fewer page-table entries. Pure functions and a stateless allocator;
-//! callable from any thread; never block (madvise is one system call).
+//! [`ADVISE_FROM`] bytes or more. Why: on these virtual machines, while a thread of the process
+//! fills memory new to it, the other threads' memory accesses stall. During a build at
+//! N = 60,000 the app's UI thread ran a fixed chase through 8 MB of its own memory in up to
+//! 100 ms instead of 0.3 ms (about 40 us an access, none of it in the guest's kernel). With big
+//! blocks on huge pages such stalls are rarer (UI benchmark: every frame under 12 ms in six
+//! runs of seven, against two of eight), not gone: one still fell while huge pages were being
+//! cleared. Pure functions and a stateless allocator; callable from any thread; never block
+//! (madvise is one system call).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 
