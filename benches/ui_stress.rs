@@ -17,7 +17,8 @@
 //! ran other guests on our cores, which shows as host steal. A fixed probe (a chase through
 //! 8 MB of memory and a short computation, timed on the UI thread's CPU clock) runs before
 //! every frame, to tell a frame that did more work from one whose thread ran slower: its
-//! median and maximum are printed, and its times around each slow frame.
+//! median and maximum are printed, its times around each slow frame, and every probe over ten
+//! times its median with the script step it fell in.
 //!
 //! Run: `GIBBS_FA_DATA=../shared/data/mnist cargo bench --bench ui_stress`
 //!
@@ -319,6 +320,15 @@ fn main() {
                 post.0,
                 pre.1,
                 post.1,
+            );
+        }
+    }
+    // Where the probe stalled: the memory stalls of other threads show here first.
+    for (f, &(memory_us, _)) in bench.probe_us.iter().enumerate() {
+        if memory_us > 10.0 * memory_median {
+            eprintln!(
+                "probe stall: memory {memory_us:.0} us before frame {f} during {} (at {:.6} s)",
+                bench.phases[f], bench.started[f].0
             );
         }
     }
