@@ -8,14 +8,16 @@
 //! refused (another OS, THP off) the buffer is the same zeroed memory.
 //!
 //! [`HugePageAlloc`], the binaries' global allocator, asks the same for every allocation of
-//! [`ADVISE_FROM`] bytes or more. Why: on these virtual machines, while a thread of the process
-//! fills memory new to it, the other threads' memory accesses stall. During a build at
-//! N = 60,000 the app's UI thread ran a fixed chase through 8 MB of its own memory in up to
-//! 100 ms instead of 0.3 ms (about 40 us an access, none of it in the guest's kernel). With big
-//! blocks on huge pages such stalls are rarer (UI benchmark: every frame under 12 ms in six
-//! runs of seven, against two of eight), not gone: one still fell while huge pages were being
-//! cleared. Pure functions and a stateless allocator; callable from any thread; never block
-//! (madvise is one system call).
+//! [`ADVISE_FROM`] bytes or more. Why: on our development machines (KVM guests whose kernel
+//! reports the memory it frees to the host, virtio-balloon free page reporting), the app's UI
+//! thread stalled while the process built, freed and refilled gigabytes at N = 60,000: a fixed
+//! chase through 8 MB of its own memory took up to 100 ms instead of 0.3 ms. With big blocks on
+//! huge pages such stalls were rarer (UI benchmark: every frame under 12 ms in six runs of
+//! seven, against two of eight), not gone. With the guest's page reporting turned off there
+//! were none, with or without this allocator (three alternating pairs: probe max 0.6 to 2.6 ms,
+//! every frame under 10 ms): the stalls are the host taking back freed memory, and this
+//! allocator only makes them rarer there. Pure functions and a stateless allocator; callable
+//! from any thread; never block (madvise is one system call).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 
