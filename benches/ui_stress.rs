@@ -18,7 +18,9 @@
 //! 8 MB of memory and a short computation, timed on the UI thread's CPU clock) runs before
 //! every frame, to tell a frame that did more work from one whose thread ran slower: its
 //! median and maximum are printed, its times around each slow frame, and every probe over ten
-//! times its median with the script step it fell in.
+//! times its median with the script step it fell in. Where the guest kernel reports freed
+//! memory to the host (our KVM machines do; while the host takes it back, the app stalls),
+//! each slow frame and stalled probe says how much was reported within 0.1 s of it.
 //!
 //! Run: `GIBBS_FA_DATA=../shared/data/mnist cargo bench --bench ui_stress`
 //!
@@ -58,12 +60,16 @@ struct Bench {
     /// microseconds, walking memory and computing.
     probe_us: Vec<(f64, f64)>,
     probe: Probe,
+    /// The guest's count of freed memory reported to the host when each frame started (see
+    /// [`reported_kib`]); `None` where the kernel does not report.
+    reported_kib: Vec<Option<u64>>,
 }
 
 impl Bench {
     /// One frame, timed, then the rest of the 16 ms.
     fn frame(&mut self) {
         self.probe_us.push(self.probe.run());
+        self.reported_kib.push(reported_kib());
         let before = ThreadUsage::now();
         self.started.push((monotonic_s(), self.h.state().is_busy()));
         let start = Instant::now();
@@ -77,6 +83,21 @@ impl Bench {
         if let Some(rest) = FRAME.checked_sub(spent) {
             std::thread::sleep(rest);
         }
+    }
+
+    /// Megabytes of freed memory the guest reported to the host in the frames that started
+    /// within [`REPORT_WINDOW_S`] of frame `f`'s start (`None` where the kernel does not report).
+    fn reported_near(&self, f: usize) -> Option<f64> {
+        let at = self.started[f].0;
+        let near = |g: &usize| (self.started[*g].0 - at).abs() <= REPORT_WINDOW_S;
+        let first = (0..=f).rev().take_while(near).last()?;
+        let last = (f..self.started.len()).take_while(near).last()?;
+        // The count when the frame after the window starts (or at the end, the last frame's).
+        let end = self
+            .reported_kib
+            .get(last + 1)
+            .or(self.reported_kib.get(last))?;
+        Some(end.as_ref()?.saturating_sub(self.reported_kib[first]?) as f64 / 1024.0)
     }
 
     fn until(&mut self, what: &str, done: impl Fn(&GibbsApp) -> bool) {
@@ -202,6 +223,7 @@ fn main() {
         started: Vec::new(),
         probe_us: Vec::new(),
         probe: Probe::new(),
+        reported_kib: Vec::new(),
     };
 
     // Start.
@@ -311,7 +333,7 @@ fn main() {
             eprintln!(
                 "slow {label}frame: {:.1} ms during {}{} (frame {f} at {at:.6} s; {}; probe \
                  before/after: memory {:.0}/{:.0} us, compute {:.0}/{:.0} us, medians \
-                 {memory_median:.0} and {compute_median:.0})",
+                 {memory_median:.0} and {compute_median:.0}{})",
                 times[f],
                 bench.phases[f],
                 if busy { ", busy" } else { "" },
@@ -320,17 +342,22 @@ fn main() {
                 post.0,
                 pre.1,
                 post.1,
+                reported_note(bench.reported_near(f)),
             );
         }
     }
     // Where the probe stalled: the memory stalls of other threads show here first.
-    for (f, &(memory_us, _)) in bench.probe_us.iter().enumerate() {
-        if memory_us > 10.0 * memory_median {
-            eprintln!(
-                "probe stall: memory {memory_us:.0} us before frame {f} during {} (at {:.6} s)",
-                bench.phases[f], bench.started[f].0
-            );
-        }
+    let stalls: Vec<usize> = (0..memory.len())
+        .filter(|&f| memory[f] > 10.0 * memory_median)
+        .collect();
+    for &f in &stalls {
+        eprintln!(
+            "probe stall: memory {:.0} us before frame {f} during {} (at {:.6} s{})",
+            memory[f],
+            bench.phases[f],
+            bench.started[f].0,
+            reported_note(bench.reported_near(f)),
+        );
     }
     let (median, p99, max) = quantiles(&bench.frames_ms);
     let (wall_median, wall_p99, wall_max) = quantiles(&bench.wall_ms);
@@ -353,10 +380,7 @@ fn main() {
         .map(|((cpu, usage), wall)| (cpu + usage.run_queue_ms).min(*wall))
         .collect();
     let (_, own_p99, own_max) = quantiles(&own);
-    let stalled = memory
-        .iter()
-        .filter(|&&us| us > 10.0 * memory_median)
-        .count();
+    let stalled = stalls.len();
     println!("probe_memory_median_us {memory_median:.0}");
     println!("probe_memory_max_us {memory_max:.0}");
     println!("probes_over_10x_median {stalled}");
@@ -369,14 +393,50 @@ fn main() {
         .iter()
         .filter(|&&f| own[f] <= SLOW_MS && bench.usage[f].steal_ms > 0.0)
         .count();
+    let reported_near = |f: &usize| bench.reported_near(*f).is_some_and(|mb| mb > 0.0);
+    let reporting = over.iter().filter(|f| reported_near(f)).count();
+    // How often any frame falls near reports, to weigh the slow frames' share against.
     println!(
-        "wall_frames_over_33ms {} (host steal in {stolen}, own time under 33 ms)",
+        "frames_near_page_reporting {} of {} (stalled probes: {} of {})",
+        (0..own.len()).filter(reported_near).count(),
+        own.len(),
+        stalls.iter().filter(|f| reported_near(f)).count(),
+        stalls.len()
+    );
+    println!(
+        "wall_frames_over_33ms {} (host steal in {stolen}, own time under 33 ms; the guest \
+         reporting freed memory to the host within {REPORT_WINDOW_S} s in {reporting})",
         over.len()
     );
 }
 
 /// The longest a frame may take (30 frames a second).
 const SLOW_MS: f64 = 33.0;
+
+/// How near a slow frame the guest's reports of freed memory are counted: a burst of them
+/// sends a block of 128 MB every 60 to 100 ms on our machines.
+const REPORT_WINDOW_S: f64 = 0.1;
+
+/// The guest kernel's running count of free memory reported to the host, in kB
+/// (virtio-balloon free page reporting, as our KVM development machines do; the host then
+/// takes the pages back, and while it does every frame of the app stalls). `None` where the
+/// kernel does not report.
+fn reported_kib() -> Option<u64> {
+    std::fs::read_to_string("/sys/module/page_reporting/parameters/reported_kib")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// "; the guest reported N MB ..." for a slow frame's line, or nothing.
+fn reported_note(mb: Option<f64>) -> String {
+    mb.map_or_else(String::new, |mb| {
+        format!(
+            "; the guest reported {mb:.0} MB of freed memory to the host within {REPORT_WINDOW_S} s"
+        )
+    })
+}
 
 /// Median, 99th percentile and maximum.
 fn quantiles(values: &[f64]) -> (f64, f64, f64) {
