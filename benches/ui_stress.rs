@@ -171,6 +171,10 @@ static ALLOC: HugePageAlloc = HugePageAlloc;
 const MNIST_TEST: usize = 10_000;
 
 fn main() {
+    // As the app does; `UI_STRESS_KEEP=0` frees big blocks at once instead, for comparison.
+    if env_usize("UI_STRESS_KEEP", 1) != 0 {
+        HugePageAlloc::keep_freed_blocks_for_app();
+    }
     let data = data_dir();
     let n = env_usize("UI_STRESS_N", MNIST_TEST).max(1);
     let restarts = env_usize("UI_STRESS_RESTARTS", 20);

@@ -14,7 +14,11 @@ fn main() -> std::process::ExitCode {
     let args = cli::Cli::parse();
     match args.command {
         #[cfg(feature = "gui")]
-        None => gibbs_fa::gui::run(args.gui.into_options()),
+        None => {
+            // Restarts and exports free and refill big blocks: reuse them (see the module docs).
+            gibbs_fa::hugepages::HugePageAlloc::keep_freed_blocks_for_app();
+            gibbs_fa::gui::run(args.gui.into_options())
+        }
         #[cfg(not(feature = "gui"))]
         None => {
             eprintln!(
