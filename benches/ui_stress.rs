@@ -26,9 +26,10 @@
 //!
 //! At scale: `UI_STRESS_N=60000` (the 10,000 test digits filled to N with shifted copies when
 //! N is larger), `UI_STRESS_RESTARTS` (default 20) and `UI_STRESS_CHAINS` (K, default the
-//! app's). With shifted copies the session and
-//! data-source steps are skipped: a session reopens its data from the file, which holds fewer
-//! images than N.
+//! app's). With shifted copies the session and data-source steps are skipped: a session
+//! reopens its data from the file, which holds fewer images than N. `UI_STRESS_KEEP=0` frees
+//! big blocks at once instead of keeping them for reuse as the app does
+//! (`hugepages::Keeper`); `kept_blocks` says what was kept at the end.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -384,6 +385,8 @@ fn main() {
         .map(|((cpu, usage), wall)| (cpu + usage.run_queue_ms).min(*wall))
         .collect();
     let (_, own_p99, own_max) = quantiles(&own);
+    let (kept, kept_bytes) = HugePageAlloc::kept();
+    println!("kept_blocks {kept} ({:.0} MB)", kept_bytes as f64 / 1e6);
     let stalled = stalls.len();
     println!("probe_memory_median_us {memory_median:.0}");
     println!("probe_memory_max_us {memory_max:.0}");
