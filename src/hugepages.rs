@@ -259,8 +259,12 @@ impl Keeper {
         // The block may be bigger than this layout says (a kept block handed out again).
         // SAFETY: ptr is a live block of the system allocator (malloc's, on Linux).
         let usable = unsafe { usable_size(ptr, layout.size()) };
+        // Marked before it is put in a slot: once there, another thread may take it and write
+        // to it, and MADV_FREE after that write could drop it. (A block then not kept goes
+        // back to the system, where the mark does no harm.)
+        lazy_free(ptr as usize, usable);
         let limit = self.limit.load(Ordering::Relaxed);
-        let kept = self.with_slots(|slots| {
+        self.with_slots(|slots| {
             let held: usize = slots.iter().map(|s| s.1).sum();
             if held.saturating_add(usable) > limit {
                 return false;
@@ -272,12 +276,7 @@ impl Keeper {
                 }
                 None => false,
             }
-        });
-        if kept {
-            // Its pages may go back to the system when memory runs short, not before.
-            lazy_free(ptr as usize, usable);
-        }
-        kept
+        })
     }
 }
 
