@@ -5,7 +5,8 @@
 //! products go through GEMM; elementwise work runs in parallel chunks with their own
 //! generators (see [`super::rng`]).
 
-use super::linalg::{SharedFactor, gemm, product, view, view_mut};
+use super::blocked_step;
+use super::linalg::{gemm, view, view_mut};
 use super::pixel_steps::{self, Steps};
 use super::rng::StepRng;
 use super::state::{ModelState, SIGMASQ_RANGE};
@@ -144,27 +145,14 @@ pub fn sample_w_mu_sigmasq(
     pixel_steps::draw(state, hyper, &prior.column_precision(hyper), steps);
 }
 
-/// Draws sigma^2 ~ Scaled-Inv-chi^2(nu, s^2) given nu and nu s^2 (`scale_sum`): with
-/// g ~ Gamma(shape nu/2, rate nu s^2 / 2), sigma^2 = 1/g, clamped to [`SIGMASQ_RANGE`].
-/// A Gamma that cannot be built (unreachable with validated hyperparameters) falls back to
-/// the mode; both that and a clamp are counted in `fallbacks`.
-pub(super) fn draw_scaled_inv_chi2(
-    nu: f64,
-    scale_sum: f64,
-    rng: &mut SmallRng,
-    fallbacks: &mut Fallbacks,
-) -> f32 {
-    let unit = unit_gamma(nu, rng);
-    scaled_inv_chi2(nu, scale_sum, unit, fallbacks)
-}
-
-/// A Gamma(nu / 2, 1) draw, the randomness of one [`draw_scaled_inv_chi2`] (None when nu admits
-/// no Gamma, unreachable with validated hyperparameters).
+/// A Gamma(nu / 2, 1) draw, the randomness of one sigma^2 draw ([`scaled_inv_chi2`]; None
+/// when nu admits no Gamma, unreachable with validated hyperparameters).
 pub(super) fn unit_gamma(nu: f64, rng: &mut SmallRng) -> Option<f64> {
     Gamma::new(nu / 2.0, 1.0).ok().map(|g| g.sample(rng))
 }
 
-/// [`draw_scaled_inv_chi2`] from its unit Gamma draw: g = unit / rate with rate = nu s^2 / 2
+/// sigma^2 ~ Scaled-Inv-chi^2(nu, s^2) given nu, nu s^2 (`scale_sum`) and a unit Gamma draw
+/// ([`unit_gamma`]): g = unit / rate with rate = nu s^2 / 2
 /// (the mode when there is no draw or no finite scale, counted), sigma^2 = 1 / g, clamped.
 pub(super) fn scaled_inv_chi2(
     nu: f64,
@@ -193,95 +181,25 @@ pub(super) fn scaled_inv_chi2(
     }
 }
 
-/// The blocked step's conditional for the current Z and X (SPEC 9): the factor of
-/// LN = Zh^T Zh + L0, the means m_d (D x (M+1), row d) and nu_N s_d^2 for every column.
+/// The blocked step's conditional means m_d ((M+1) x D, column d = (w_d, mu_d)) and
+/// nu_N s_d^2 = nu0 sigma0^2 + x_d^T x_d - m_d^T LN m_d for every column, for the current Z and
+/// X, computed as the blocked step computes them (see [`sample_w_mu_sigmasq_blocked`]).
+/// Leaves W and mu at the means. For tests of the step's numerics.
 ///
-/// nu_N s_d^2 = nu0 sigma0^2 + x_d^T x_d - m_d^T LN m_d subtracts two numbers of the size of
-/// x_d^T x_d, which for a bright, well-fitted pixel are nearly equal. It is computed here
-/// through the identity
+/// nu_N s_d^2 subtracts two numbers of the size of x_d^T x_d, which for a bright, well-fitted
+/// pixel are nearly equal. It is computed through the identity
 ///   x_d^T x_d - m_d^T LN m_d = ||x_d - Zh m_d||^2 + m_d^T L0 m_d,
 /// a sum of non-negative terms, quadratic around m_d (an error in m_d enters only at second
 /// order), with ||x_d - Zh m_d||^2 from the sufficient statistics of the shifted data X~
 /// (see [`super::suffstats`]): the bright column enters the GEMM as values of a few units,
 /// and the quadratic forms are combined in f64.
-///
-/// In the shifted frame the mean's last entry is mu_d - c_d, whose prior mean is -c_d:
-/// m~_d = LN^-1 (Zh^T x~_d - lambda0 c_d e_{M+1}), and mu_d's mean is m~_d[M] + c_d.
-///
-/// Leaves `state`'s W and mu at the conditional means m_d (the residual sums are formed at
-/// the stored values); the blocked step overwrites them with its draw.
-fn blocked_conditional(
-    state: &mut ModelState,
-    hyper: &Hyperparameters,
-    prior: &Prior,
-) -> (SharedFactor, DMatrix<f64>, Vec<f64>) {
-    let (n, d, m) = state.shape();
-    let (stats, columns) = state.stats_and_columns();
-    let precision = prior.column_precision(hyper);
-    // LN = [[Z^T Z + Sigma_c^-1, sum z], [sum z^T, N + lambda0]].
-    let mut ln = DMatrix::<f64>::zeros(m + 1, m + 1);
-    for a in 0..m {
-        for b in 0..m {
-            ln[(a, b)] = stats.ztz[(a, b)];
-        }
-        ln[(a, a)] += precision[a];
-        ln[(a, m)] = stats.sumz[a];
-        ln[(m, a)] = stats.sumz[a];
-    }
-    ln[(m, m)] = n as f64 + hyper.lambda0;
-    // X~^T Zh plus the shifted prior's pull (D x (M+1)): X~^T Z's columns as they are, then
-    // the column of sums. Column-major like W, so every loop below runs down contiguous
-    // columns of D.
-    let mut xh = DMatrix::<f64>::zeros(d, m + 1);
-    xh.as_mut_slice()[..d * m].copy_from_slice(stats.xtz.as_slice());
-    for (dd, v) in xh.column_mut(m).iter_mut().enumerate() {
-        *v = columns.shifted_sum[dd] - hyper.lambda0 * columns.shift[dd] as f64;
-    }
-    let factor = SharedFactor::new(ln);
-    factor.record(&mut state.fallbacks);
-    // Row d is m~_d^T = (LN^-1 (Zh^T x~_d + pull))^T (LN^-1 is symmetric).
-    let mut means = product(&xh, false, &factor.inverse);
-    for (v, &c) in means.column_mut(m).iter_mut().zip(&state.columns.shift) {
-        *v += c as f64;
-    }
-    let w_means = &means.as_slice()[..d * m];
-    for (w, &v) in state.w.as_mut_slice().iter_mut().zip(w_means) {
-        *w = v as f32;
-    }
-    for (mu, &v) in state.mu.iter_mut().zip(means.column(m).iter()) {
-        *mu = v as f32;
-    }
-    state.invalidate_residual();
-    let residual = state.residual_sums();
-    // m_d as stored (f32), so the penalty matches the residuals just formed.
-    let mut l0_quad: Vec<f64> = state
-        .mu
-        .iter()
-        .map(|&mu| hyper.lambda0 * (mu as f64).powi(2))
-        .collect();
-    for (column, &p) in state.w.as_slice().chunks_exact(d).zip(&precision) {
-        for (q, &w) in l0_quad.iter_mut().zip(column) {
-            *q += p * (w as f64).powi(2);
-        }
-    }
-    let scale_sums = residual
-        .iter()
-        .zip(&l0_quad)
-        .map(|(r, q)| hyper.nu0 * hyper.sigmasq0 + r + q)
-        .collect();
-    (factor, means, scale_sums)
-}
-
-/// The blocked step's conditional means m_d ((M+1) x D, column d = (w_d, mu_d)) and
-/// nu_N s_d^2 = nu0 sigma0^2 + x_d^T x_d - m_d^T LN m_d for every column, for the current Z and
-/// X, computed as the blocked step computes them (see [`sample_w_mu_sigmasq_blocked`]).
-/// Leaves W and mu at the means. For tests of the step's numerics.
 pub fn blocked_scale_sums(
     state: &mut ModelState,
     hyper: &Hyperparameters,
     prior: &Prior,
 ) -> (DMatrix<f64>, Vec<f64>) {
-    let (_, means, scale_sums) = blocked_conditional(state, hyper, prior);
+    let precision = prior.column_precision(hyper);
+    let (means, scale_sums) = blocked_step::means_and_scale_sums(state, hyper, &precision);
     (means.transpose(), scale_sums)
 }
 
@@ -289,41 +207,15 @@ pub fn blocked_scale_sums(
 /// With Zh = [Z 1], L0 = diag(Sigma_c^-1, lambda0): LN = Zh^T Zh + L0, m_d = LN^-1 Zh^T x_d,
 /// nu_N = nu0 + N, nu_N s_d^2 = nu0 sigma0^2 + x_d^T x_d - m_d^T LN m_d (formed without
 /// cancellation, see [`blocked_scale_sums`]);
-/// sigma_d^2 ~ Scaled-Inv-chi^2(nu_N, s_d^2), then (w_d, mu_d) ~ N(m_d, sigma_d^2 LN^-1).
+/// sigma_d^2 ~ Scaled-Inv-chi^2(nu_N, s_d^2), then (w_d, mu_d) ~ N(m_d, sigma_d^2 LN^-1),
+/// block by block of pixels (see [`super::blocked_step`]).
 pub fn sample_w_mu_sigmasq_blocked(
     state: &mut ModelState,
     hyper: &Hyperparameters,
     prior: &Prior,
     rng: &StepRng,
 ) {
-    let (n, d, m) = state.shape();
-    let (factor, means, scale_sums) = blocked_conditional(state, hyper, prior);
-    let nu = hyper.nu0 + n as f64;
-    // Chunks 0.. feed the Gaussian noise; the last chunk index feeds the sigma^2 draws.
-    let mut r = rng.chunk(u64::MAX);
-    let mut e = DMatrix::<f32>::zeros(d, m + 1);
-    rng.fill_standard_normal(e.as_mut_slice());
-    let noise = product(&e.map(|v| v as f64), false, &factor.l_inverse); // rows ~ N(0, LN^-1)
-    for (s2, &scale_sum) in state.sigmasq.iter_mut().zip(&scale_sums) {
-        *s2 = draw_scaled_inv_chi2(nu, scale_sum, &mut r, &mut state.fallbacks);
-    }
-    let sd: Vec<f64> = state.sigmasq.iter().map(|&s2| (s2 as f64).sqrt()).collect();
-    // Column by column: W's M columns, then mu as column M (means and noise are D x (M+1)).
-    let outputs = state
-        .w
-        .as_mut_slice()
-        .chunks_exact_mut(d)
-        .chain(std::iter::once(&mut state.mu[..]));
-    let columns = means
-        .as_slice()
-        .chunks_exact(d)
-        .zip(noise.as_slice().chunks_exact(d));
-    for (out, (mean, noise)) in outputs.zip(columns) {
-        for (((o, &mean), &noise), &s) in out.iter_mut().zip(mean).zip(noise).zip(&sd) {
-            *o = (mean + s * noise) as f32;
-        }
-    }
-    state.invalidate_residual();
+    blocked_step::draw(state, hyper, &prior.column_precision(hyper), rng);
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@
 //! it in the state, and [`GibbsSampler::sweep`] reports the counts in its record
 //! ([`Fallbacks`]), so a run that needed none can say so.
 
+mod blocked_step;
 pub mod conditionals;
 mod error;
 mod gibbs;

@@ -82,11 +82,38 @@ struct Shared<'a> {
 }
 
 /// One block of pixels: its first pixel, W's rows as one run of each column, mu and sigma^2.
-struct Block<'a> {
-    start: usize,
-    w: Vec<&'a mut [f32]>,
+pub(super) struct Block<'a> {
+    pub start: usize,
+    pub w: Vec<&'a mut [f32]>,
+    pub mu: &'a mut [f32],
+    pub sigmasq: &'a mut [f32],
+}
+
+/// W (D x M), mu and sigma^2 cut into blocks of [`PIXEL_BLOCK`] pixels: each column of W cut
+/// into the blocks' runs, dealt out to the blocks.
+pub(super) fn pixel_blocks<'a>(
+    w: &'a mut DMatrix<f32>,
     mu: &'a mut [f32],
     sigmasq: &'a mut [f32],
+) -> Vec<Block<'a>> {
+    let (d, m) = w.shape();
+    let mut blocks: Vec<Block> = mu
+        .chunks_mut(PIXEL_BLOCK)
+        .zip(sigmasq.chunks_mut(PIXEL_BLOCK))
+        .enumerate()
+        .map(|(b, (mu, sigmasq))| Block {
+            start: b * PIXEL_BLOCK,
+            w: Vec::with_capacity(m),
+            mu,
+            sigmasq,
+        })
+        .collect();
+    for column in w.as_mut_slice().chunks_exact_mut(d.max(1)) {
+        for (block, run) in blocks.iter_mut().zip(column.chunks_mut(PIXEL_BLOCK)) {
+            block.w.push(run);
+        }
+    }
+    blocks
 }
 
 /// Draws the chosen steps for every pixel, block by block in parallel, and leaves the residual
@@ -131,24 +158,7 @@ pub(crate) fn draw(
         m,
         n,
     };
-    // Each column of W cut into the blocks' runs, dealt out to the blocks.
-    let mut blocks: Vec<Block> = parts
-        .mu
-        .chunks_mut(PIXEL_BLOCK)
-        .zip(parts.sigmasq.chunks_mut(PIXEL_BLOCK))
-        .enumerate()
-        .map(|(b, (mu, sigmasq))| Block {
-            start: b * PIXEL_BLOCK,
-            w: Vec::with_capacity(m),
-            mu,
-            sigmasq,
-        })
-        .collect();
-    for column in parts.w.as_mut_slice().chunks_exact_mut(d.max(1)) {
-        for (block, run) in blocks.iter_mut().zip(column.chunks_mut(PIXEL_BLOCK)) {
-            block.w.push(run);
-        }
-    }
+    let blocks = pixel_blocks(parts.w, parts.mu, parts.sigmasq);
     let results = super::par::map_items(blocks, d * m * m * 3, |_, block| {
         draw_block(&shared, steps, block)
     });
@@ -193,7 +203,7 @@ fn draw_block(shared: &Shared, steps: Steps, mut block: Block) -> (Vec<f64>, Fal
 }
 
 /// The block's rows of W as stored (f32), in f64 (rows x M).
-fn rows_f64(w: &[&mut [f32]], rows: usize, m: usize) -> DMatrix<f64> {
+pub(super) fn rows_f64(w: &[&mut [f32]], rows: usize, m: usize) -> DMatrix<f64> {
     let mut out = DMatrix::<f64>::zeros(rows, m);
     for (column, run) in out.as_mut_slice().chunks_exact_mut(rows.max(1)).zip(w) {
         for (o, &v) in column.iter_mut().zip(run.iter()) {
