@@ -148,7 +148,7 @@ fn run(problem: &Problem, schedule: Schedule, count: usize, m: usize) {
         total[total.len() - 1] * 1e3
     );
     println!(
-        "step medians (ms): Z {:.1}, W {:.1}, mu {:.1}, sigma^2 {:.1}, X_miss {:.1}, log joint {:.1}, moments+RMSE {:.1}",
+        "step medians (ms): Z {:.2}, W {:.2}, mu {:.2}, sigma^2 {:.2}, X_miss {:.2}, log joint {:.2}, moments+RMSE {:.2}",
         step(|s| s.z),
         step(|s| s.w),
         step(|s| s.mu),
