@@ -230,23 +230,23 @@ fn draw_block(shared: &Shared, mut block: Block) -> BlockResult {
                 *v = e as f64;
             }
         }
-        let mut draw = means.clone();
         let sd: Vec<f64> = block.sigmasq.iter().map(|&s2| (s2 as f64).sqrt()).collect();
-        let mut noise = DMatrix::<f64>::zeros(rows, m + 1);
+        let mut draw = DMatrix::<f64>::zeros(rows, m + 1);
         gemm(
-            view_mut(&mut noise),
+            view_mut(&mut draw),
             Accum::Replace,
             view(&normals),
             view(&shared.factor.l_inverse),
             1.0,
         );
-        for (column, noise) in draw
+        // (w_d, mu_d) = m_d + sigma_d e_d^T L^-1, in place of the noise.
+        for (column, mean) in draw
             .as_mut_slice()
             .chunks_exact_mut(rows)
-            .zip(noise.as_slice().chunks_exact(rows))
+            .zip(means.as_slice().chunks_exact(rows))
         {
-            for ((v, &e), &s) in column.iter_mut().zip(noise).zip(&sd) {
-                *v += s * e;
+            for ((v, &mean), &s) in column.iter_mut().zip(mean).zip(&sd) {
+                *v = mean + s * *v;
             }
         }
         store(&mut block, &draw);
