@@ -195,10 +195,11 @@ pub(crate) const STATS_BLOCK: usize = 2560;
 /// M = 100 the blocks grow past [`STATS_BLOCK`] images rather than hold 37 MB of partial sums.
 const MAX_BLOCKS: usize = 32;
 
-/// Images per pass within a block: a pass's rows of X~ (800 KB at D = 784) stay in the core's
+/// Images per pass within a block: a pass's rows of X~ (400 KB at D = 784) stay in the core's
 /// L2 cache from the Z step's product, which reads them, to the statistics', which read them
-/// again.
-pub(crate) const PASS_ROWS: usize = 256;
+/// again. Passes of 256 images (800 KB) overflowed a 1 MB L2 beside K and the products' packed
+/// panels: the Z step took 0.1 to 0.4 ms longer on a Zen 4 (64: 0.4 ms longer, per-pass costs).
+pub(crate) const PASS_ROWS: usize = 128;
 
 /// Number of blocks of N images: one per [`STATS_BLOCK`] images, rounded up to an even count
 /// when there is more than one (so two cores get the same number of equal blocks), and at
@@ -235,7 +236,7 @@ pub(crate) struct BlockStats {
     /// rounding over one block of images), in f64 across blocks.
     ztx: Vec<f32>,
     /// Z_b^T Z_b (M x M), summed in f64 over the block's passes: each pass's off-diagonal
-    /// entries from one f32 GEMM (256 products each, as Z^T X~'s entries are summed over a
+    /// entries from one f32 GEMM ([`PASS_ROWS`] products each, as Z^T X~'s entries are summed over a
     /// block), its diagonal in f64 (sum |z_n|^2, which the log joint takes as the trace).
     ztz: Vec<f64>,
     /// sum of z_n over the block, in f64.
