@@ -7,7 +7,8 @@
 //! with `cargo bench --bench sweep`: both schedules (env SWEEP_SCHEDULE=notebook or blocked for
 //! one, SWEEP_COUNT for the number of timed sweeps, SWEEP_N for the number of images, SWEEP_DUMP=1
 //! to print every sweep's Z and X_miss times: medians hide a step that is slow in some sweeps only,
-//! as the Z step was before the workers were pinned).
+//! as the Z step was before the workers were pinned). `benches/figures.sh` runs it several times,
+//! alternating the schedules, and summarises the runs.
 
 use gibbs_fa::model::{GibbsSampler, Problem, SamplerSettings, Schedule, StepTimes};
 use rand::SeedableRng;
@@ -156,6 +157,18 @@ fn run(problem: &Problem, schedule: Schedule, count: usize, m: usize) {
         step(|s| s.x_missing),
         step(|s| s.log_joint),
         step(|s| s.moments)
+    );
+    // The 90th percentiles show a noisy spell of the host that covered only part of the run
+    // (the X_miss pass slows two- to threefold in them; benches/figures.sh marks such runs).
+    let p90 = |f: fn(&StepTimes) -> f64| {
+        let mut v: Vec<f64> = records.iter().map(|r| f(&r.steps)).collect();
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() * 9 / 10).map_or(f64::NAN, |x| x * 1e3)
+    };
+    println!(
+        "step p90s (ms): Z {:.2}, X_miss {:.2}",
+        p90(|s| s.z),
+        p90(|s| s.x_missing)
     );
     if let Some(last) = records.last() {
         println!(
