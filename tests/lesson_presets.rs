@@ -171,9 +171,12 @@ fn the_decaying_prior_orders_the_factors() {
         last(&iso.traces().rmse_posterior_mean),
         last(&dec.traces().rmse_posterior_mean),
     );
+    // No worse: over seeds 1 to 8 the decaying prior's posterior-mean RMSE was 67.0 to 68.0 and
+    // the isotropic prior's 68.4 to 72.4 (some of its chains settle a few points higher), so a
+    // two-sided bound of 5% failed on half the seeds.
     assert!(
-        (rd - ri).abs() < 0.05 * ri,
-        "the fit hardly changes: {ri} vs {rd}"
+        rd.is_finite() && ri.is_finite() && rd < 1.02 * ri,
+        "the decaying prior costs fit: {ri} vs {rd}"
     );
 }
 

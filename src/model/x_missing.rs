@@ -384,7 +384,7 @@ fn draw_group_generic<const FMA: bool>(
                 crate::prefetch::line(&xsc[i]);
             }
             let (sd, shift) = (inputs.sd[dd], inputs.shift[dd]);
-            // The segment's noise in one batch (the ziggurat's common case runs as vector code).
+            // The segment's noise in one batch (drawn eight pairs at a time in vector registers).
             noise.clear();
             noise.resize(entries.len(), 0.0);
             super::normals::fill(&mut rngs[c], &mut noise);
