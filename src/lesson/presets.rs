@@ -159,7 +159,7 @@ pub fn presets() -> Vec<Preset> {
                 coefficients learnt from at most 1,000 partly hidden values, so the factors \
                 start to fit the noise. Watch the RMSE of the current sample: it falls for \
                 about ten sweeps, then climbs steadily as the loadings grow to explain noise, \
-                and the posterior mean ends up hardly better than filling in column means. \
+                and the posterior mean ends up no better than filling in column means. \
                 Then run M = 10 on the same digits: the sample RMSE levels off and stays \
                 flat, and the posterior mean comes out well below the column-mean baseline. \
                 (A single sample carries the full posterior noise, so its RMSE sits above \
