@@ -116,7 +116,7 @@ impl TracesView {
                     plot.vline(burn_in_line(burn_in));
                 }
                 match chains {
-                    Some(chains) => overlay(plot, &colours, chains, "log_joint", hidden),
+                    Some(chains) => overlay(plot, &colours, chains, "log_joint", hidden, true),
                     None => plot.line(
                         Line::new(
                             "log joint of the sample",
@@ -150,7 +150,10 @@ impl TracesView {
                     );
                 }
                 match chains {
-                    Some(chains) => overlay(plot, &colours, chains, "rmse_sample", hidden),
+                    // Unnamed: the log joint's legend already names each chain's colour,
+                    // and eight entries more made this legend taller than the plot in
+                    // projector mode at 1280 x 720.
+                    Some(chains) => overlay(plot, &colours, chains, "rmse_sample", hidden, false),
                     None => plot.line(
                         Line::new("sample", visible(&traces.rmse_sample, hidden))
                             .color(SAMPLE_COLOUR),
@@ -170,19 +173,22 @@ impl TracesView {
     }
 }
 
-/// The trace of quantity `name` of every chain, one colour each, named for the legend.
+/// The trace of quantity `name` of every chain, one colour each, named for the legend when
+/// `named` (egui_plot leaves unnamed lines out of it).
 fn overlay<'a>(
     plot: &mut egui_plot::PlotUi<'a>,
     colours: &[Color32],
     chains: &'a ChainsLive,
     name: &str,
     hidden: usize,
+    named: bool,
 ) {
     let Some(q) = chains.index_of(name) else {
         return;
     };
     for (c, &colour) in colours.iter().enumerate().take(chains.chains()) {
-        plot.line(Line::new(chain_name(c), visible(chains.points(c, q), hidden)).color(colour));
+        let label = if named { chain_name(c) } else { String::new() };
+        plot.line(Line::new(label, visible(chains.points(c, q), hidden)).color(colour));
     }
 }
 
