@@ -192,10 +192,12 @@ fn three_chains_sweep_pause_step_and_show_diagnostics() {
     step_for(&mut h, Duration::from_millis(300));
     assert_eq!(sweeps(h.state()), stepped);
 
-    // The Traces tab overlays the three chains, with a legend.
+    // The Traces tab overlays the three chains, with a key of their colours, one entry each.
     h.state_mut().set_tab(ViewTab::Traces);
     h.step();
     h.get_by_label_contains("3 chains (paused)");
+    h.get_by_label("chain 3");
+    assert!(h.query_by_label("chain 4").is_none());
     h.check_accessibility();
 }
 

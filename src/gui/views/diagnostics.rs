@@ -9,7 +9,7 @@
 use egui::{Color32, RichText, Ui};
 use egui_plot::{HLine, Legend, Line, LineStyle, Plot, PlotPoints};
 
-use super::palette::{chain_colour, chain_name};
+use super::palette::{ChainKey, chain_colour};
 use super::rhat_images;
 use crate::chains::ChainsDiagnostics;
 use crate::diagnostics::{ESS_OK, MIN_DRAWS, RHAT_OK, RhatSummary, ScalarDiagnostics};
@@ -128,7 +128,10 @@ fn restart_note(restarts: &[usize], burn_in: usize) -> String {
 /// UI state of the diagnostics view (nothing persisted yet but the type, for symmetry).
 #[derive(Default, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
-pub struct DiagnosticsView {}
+pub struct DiagnosticsView {
+    /// The chains the rank, autocorrelation and rotation plots draw, and their colours' key.
+    key: ChainKey,
+}
 
 impl DiagnosticsView {
     /// `shape` is the pictures' (height, width), for the per-pixel R-hat images.
@@ -146,11 +149,17 @@ impl DiagnosticsView {
         };
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
-            .show(ui, |ui| body(ui, chains, shape, textures));
+            .show(ui, |ui| body(ui, chains, shape, textures, &mut self.key));
     }
 }
 
-fn body(ui: &mut Ui, chains: &mut ChainsLive, shape: (usize, usize), textures: &mut TextureCache) {
+fn body(
+    ui: &mut Ui,
+    chains: &mut ChainsLive,
+    shape: (usize, usize),
+    textures: &mut TextureCache,
+    key: &mut ChainKey,
+) {
     let k = chains.chains();
     let sweeps = (0..k).map(|c| chains.iteration(c)).min().unwrap_or(0);
     let state = chains.state().map_or("starting", |s| s.name());
@@ -216,7 +225,7 @@ fn body(ui: &mut Ui, chains: &mut ChainsLive, shape: (usize, usize), textures: &
     match chains.plots() {
         Some(plots) => {
             for q in &plots.quantities {
-                quantity_plots(ui, q, &colours);
+                quantity_plots(ui, q, &colours, key);
             }
         }
         None => {
@@ -224,7 +233,7 @@ fn body(ui: &mut Ui, chains: &mut ChainsLive, shape: (usize, usize), textures: &
         }
     }
     ui.add_space(8.0);
-    rotation(ui, chains, &colours);
+    rotation(ui, chains, &colours, key);
 }
 
 /// What the chains run with, so one sees they follow the run's live settings and masks.
@@ -400,7 +409,9 @@ fn choose_quantity(ui: &mut Ui, chains: &mut ChainsLive) {
 }
 
 /// Rank plot and autocorrelation plot of one quantity, side by side.
-fn quantity_plots(ui: &mut Ui, q: &QuantityPlots, colours: &[Color32]) {
+/// Each pair of plots has the chains' key above it (one row; the plots' own legends would
+/// need a row a chain), the same toggles in every copy.
+fn quantity_plots(ui: &mut Ui, q: &QuantityPlots, colours: &[Color32], key: &mut ChainKey) {
     ui.strong(format!(
         "{}: rank plot and autocorrelation ({} draws per chain)",
         q.name, q.draws
@@ -409,6 +420,8 @@ fn quantity_plots(ui: &mut Ui, q: &QuantityPlots, colours: &[Color32]) {
         ui.label("Too few draws after the burn-in for these plots yet.");
         return;
     }
+    ui.push_id(("key", &q.name), |ui| key.ui(ui, colours));
+    let key = &*key;
     let width = ((ui.available_width() - 12.0) / 2.0).max(200.0);
     ui.horizontal(|ui| {
         Plot::new(format!("ranks_{}", q.name))
@@ -425,24 +438,23 @@ fn quantity_plots(ui: &mut Ui, q: &QuantityPlots, colours: &[Color32]) {
                         .color(Color32::GRAY)
                         .style(LineStyle::dashed_loose()),
                 );
-                for (c, line) in q.ranks.iter().enumerate() {
+                for (c, line) in q.ranks.iter().enumerate().filter(|(c, _)| key.shows(*c)) {
                     let colour = colours.get(c).copied().unwrap_or(Color32::GRAY);
-                    plot.line(Line::new(chain_name(c), PlotPoints::Borrowed(line)).color(colour));
+                    plot.line(Line::new("", PlotPoints::Borrowed(line)).color(colour));
                 }
             });
         Plot::new(format!("acf_{}", q.name))
             .allow_scroll(false)
             .width(width)
             .height(PLOT_HEIGHT)
-            .legend(Legend::default())
             .x_axis_label("lag (sweeps)")
             .y_axis_label("autocorrelation")
             .include_y(0.0)
             .include_y(1.0)
             .show(ui, |plot| {
-                for (c, line) in q.acf.iter().enumerate() {
+                for (c, line) in q.acf.iter().enumerate().filter(|(c, _)| key.shows(*c)) {
                     let colour = colours.get(c).copied().unwrap_or(Color32::GRAY);
-                    plot.line(Line::new(chain_name(c), PlotPoints::Borrowed(line)).color(colour));
+                    plot.line(Line::new("", PlotPoints::Borrowed(line)).color(colour));
                 }
             });
     });
@@ -487,7 +499,7 @@ fn rotation_columns(chains: &ChainsLive) -> Option<(usize, usize, String)> {
     None
 }
 
-fn rotation(ui: &mut Ui, chains: &ChainsLive, colours: &[Color32]) {
+fn rotation(ui: &mut Ui, chains: &ChainsLive, colours: &[Color32], key: &mut ChainKey) {
     let Some((raw, inv, pixel)) = rotation_columns(chains) else {
         return;
     };
@@ -495,6 +507,8 @@ fn rotation(ui: &mut Ui, chains: &ChainsLive, colours: &[Color32]) {
         "Rotation: W[{pixel}, 0] against (W W^T)[{pixel}, {pixel}]"
     ));
     ui.label(ROTATION);
+    ui.push_id("rotation_key", |ui| key.ui(ui, colours));
+    let key = &*key;
     let width = ((ui.available_width() - 12.0) / 2.0).max(200.0);
     let k = chains.chains();
     ui.horizontal(|ui| {
@@ -510,15 +524,13 @@ fn rotation(ui: &mut Ui, chains: &ChainsLive, colours: &[Color32]) {
                 .allow_scroll(false)
                 .width(width)
                 .height(PLOT_HEIGHT)
-                .legend(Legend::default())
                 .x_axis_label("sweep")
                 .y_axis_label(title)
                 .show(ui, |plot| {
-                    for c in 0..k {
+                    for c in (0..k).filter(|&c| key.shows(c)) {
                         let colour = colours.get(c).copied().unwrap_or(Color32::GRAY);
                         plot.line(
-                            Line::new(chain_name(c), PlotPoints::Borrowed(chains.points(c, q)))
-                                .color(colour),
+                            Line::new("", PlotPoints::Borrowed(chains.points(c, q))).color(colour),
                         );
                     }
                 });

@@ -80,23 +80,27 @@ pub fn ui(
             values,
         ));
     }
-    ui.horizontal_wrapped(|ui| {
-        for (key, title, values) in panels {
-            ui.vertical(|ui| {
-                ui.label(&title);
-                let texture =
-                    textures.texture(ui.ctx(), &key, version, || image(values, width, height));
-                pixel_image(
-                    ui,
-                    texture,
-                    fitted_size(SIDE, (width, height)),
-                    (width, height),
-                    &title,
-                    |row, col| describe(values, width, row, col),
-                );
-            });
-        }
-    });
+    // Rows of as many images as fit, each column as wide as its image so a title wraps under
+    // it. (In a wrapping layout a column started near the row's end got a sliver of width; its
+    // title, wrapped a word a line, left a gap of several screens below the images.)
+    let size = fitted_size(SIDE, (width, height));
+    let spacing = ui.spacing().item_spacing.x;
+    let per_row = ((ui.available_width() + spacing) / (size.x + spacing)).floor() as usize;
+    for row in panels.chunks(per_row.max(1)) {
+        ui.horizontal_top(|ui| {
+            for (key, title, values) in row {
+                ui.vertical(|ui| {
+                    ui.set_width(size.x);
+                    ui.label(title);
+                    let texture =
+                        textures.texture(ui.ctx(), key, version, || image(values, width, height));
+                    pixel_image(ui, texture, size, (width, height), title, |row, col| {
+                        describe(values, width, row, col)
+                    });
+                });
+            }
+        });
+    }
     colour_bar(ui, &MAP, 2.0 * SIDE, "R-hat (classic, per pixel)");
 }
 
@@ -113,5 +117,65 @@ mod tests {
         assert_ne!(colour(1.0), colour(TOP as f64));
         let img = image(&[1.0, f64::NAN, 3.0], 3, 1);
         assert_eq!(img.pixels[1], NO_RHAT);
+    }
+}
+
+#[cfg(test)]
+mod layout_tests {
+    use super::*;
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+
+    /// At any width every image is drawn at its size, in rows that fit, with the colour bar
+    /// right below the last row. At 560 points a wrapping layout once started the fourth
+    /// image's column in the row's last sliver: its title stood a word a line, the images
+    /// after it were never seen, and a gap several screens high came before the colour bar.
+    #[test]
+    fn the_images_are_laid_out_in_rows_that_fit() {
+        let (width, height) = (28, 28);
+        let values = vec![1.05; width * height];
+        let images = RhatImages {
+            sigmasq: values.clone(),
+            mu: values.clone(),
+            digits: [3, 2, 7, 11].map(|n| (n, values.clone())).to_vec(),
+        };
+        for harness_width in [420.0, 560.0, 700.0, 1400.0] {
+            let mut textures = TextureCache::default();
+            let mut h = Harness::builder()
+                .with_size([harness_width, 1200.0])
+                .build_ui(|u| ui(u, &images, (height, width), 1, &mut textures));
+            h.run();
+            let titles = [
+                "R-hat of sigma_d^2".to_string(),
+                "R-hat of mu_d".to_string(),
+            ]
+            .into_iter()
+            .chain([3, 2, 7, 11].map(|n| format!("R-hat of digit #{n}'s missing pixels")));
+            let mut bottom = f32::MIN;
+            for title in titles {
+                let nodes: Vec<egui::Rect> =
+                    h.query_all_by_label(&title).map(|n| n.rect()).collect();
+                assert_eq!(nodes.len(), 2, "{title}: its title and its image");
+                let (label, picture) = (nodes[0], nodes[1]);
+                assert!(
+                    (picture.width() - SIDE).abs() < 0.5 && (picture.height() - SIDE).abs() < 0.5,
+                    "{title} at width {harness_width}: image {picture:?}"
+                );
+                assert!(
+                    picture.right() <= harness_width,
+                    "{title} at width {harness_width}: off the right edge, {picture:?}"
+                );
+                assert!(
+                    label.width() <= SIDE + 0.5 && label.height() < 60.0,
+                    "{title} at width {harness_width}: title {label:?}"
+                );
+                bottom = bottom.max(picture.bottom());
+            }
+            let bar = h.get_by_label("R-hat (classic, per pixel)").rect();
+            assert!(
+                bar.top() > bottom && bar.top() - bottom < 40.0,
+                "at width {harness_width}: colour bar at {bar:?}, images end at {bottom}"
+            );
+        }
     }
 }

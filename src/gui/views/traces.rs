@@ -10,7 +10,7 @@
 use egui::{Color32, Id};
 use egui_plot::{Corner, HLine, Legend, Line, LineStyle, Plot, PlotPoint, PlotPoints, Span, VLine};
 
-use super::palette::{chain_colour, chain_name};
+use super::palette::{ChainKey, chain_colour};
 use crate::gui::chains_live::ChainsLive;
 use crate::gui::live::LiveState;
 
@@ -33,6 +33,8 @@ pub struct TracesView {
     hide_start: bool,
     /// How many sweeps to leave out when `hide_start` is on.
     hidden_sweeps: usize,
+    /// The chains drawn, and their colours' key.
+    key: ChainKey,
 }
 
 impl Default for TracesView {
@@ -40,6 +42,7 @@ impl Default for TracesView {
         TracesView {
             hide_start: true,
             hidden_sweeps: 5,
+            key: ChainKey::default(),
         }
     }
 }
@@ -86,7 +89,6 @@ impl TracesView {
         };
         let burn_in = live.burn_in() as f64;
         let spacing = ui.spacing().item_spacing.y;
-        let height = ((ui.available_height() - 2.0 * spacing) / 2.0).max(120.0);
         let link = Id::unique("gibbs_fa_traces_x");
         // The x axis spans the planned run from the start, so progress reads off the plot.
         let planned = live.planned_sweeps() as f64;
@@ -100,10 +102,15 @@ impl TracesView {
         let colours: Vec<Color32> = (0..chains.map_or(0, ChainsLive::chains))
             .map(|c| chain_colour(ui, c))
             .collect();
+        if chains.is_some() {
+            self.key.ui(ui, &colours);
+        }
+        let height = ((ui.available_height() - 2.0 * spacing) / 2.0).max(120.0);
+        let key = &self.key;
 
         Plot::new("log_joint_plot")
             .height(height)
-            .legend(Legend::default().position(Corner::RightBottom))
+            .legend(legend(Corner::RightBottom))
             .x_axis_label("sweep")
             .y_axis_label("log joint")
             .y_axis_min_width(Y_AXIS_WIDTH)
@@ -116,7 +123,7 @@ impl TracesView {
                     plot.vline(burn_in_line(burn_in));
                 }
                 match chains {
-                    Some(chains) => overlay(plot, &colours, chains, "log_joint", hidden, true),
+                    Some(chains) => overlay(plot, &colours, key, chains, "log_joint", hidden),
                     None => plot.line(
                         Line::new(
                             "log joint of the sample",
@@ -130,7 +137,7 @@ impl TracesView {
         Plot::new("rmse_plot")
             .height(height)
             // Bottom left: the curves start high and fall to the right.
-            .legend(Legend::default().position(Corner::LeftBottom))
+            .legend(legend(Corner::LeftBottom))
             .x_axis_label("sweep")
             .y_axis_label("RMSE on missing pixels")
             .y_axis_min_width(Y_AXIS_WIDTH)
@@ -150,10 +157,7 @@ impl TracesView {
                     );
                 }
                 match chains {
-                    // Unnamed: the log joint's legend already names each chain's colour,
-                    // and eight entries more made this legend taller than the plot in
-                    // projector mode at 1280 x 720.
-                    Some(chains) => overlay(plot, &colours, chains, "rmse_sample", hidden, false),
+                    Some(chains) => overlay(plot, &colours, key, chains, "rmse_sample", hidden),
                     None => plot.line(
                         Line::new("sample", visible(&traces.rmse_sample, hidden))
                             .color(SAMPLE_COLOUR),
@@ -173,22 +177,23 @@ impl TracesView {
     }
 }
 
-/// The trace of quantity `name` of every chain, one colour each, named for the legend when
-/// `named` (egui_plot leaves unnamed lines out of it).
+/// The trace of quantity `name` of every chain the key shows, one colour each, unnamed (the
+/// key above the plots names the colours; egui_plot leaves unnamed lines out of the legend).
 fn overlay<'a>(
     plot: &mut egui_plot::PlotUi<'a>,
     colours: &[Color32],
+    key: &ChainKey,
     chains: &'a ChainsLive,
     name: &str,
     hidden: usize,
-    named: bool,
 ) {
     let Some(q) = chains.index_of(name) else {
         return;
     };
     for (c, &colour) in colours.iter().enumerate().take(chains.chains()) {
-        let label = if named { chain_name(c) } else { String::new() };
-        plot.line(Line::new(label, visible(chains.points(c, q), hidden)).color(colour));
+        if key.shows(c) {
+            plot.line(Line::new("", visible(chains.points(c, q), hidden)).color(colour));
+        }
     }
 }
 
@@ -225,14 +230,23 @@ fn visible(points: &[PlotPoint], hidden: usize) -> PlotPoints<'_> {
     PlotPoints::Borrowed(slice)
 }
 
+/// A legend in small text in `corner`: the plots are short in projector mode and on small
+/// screens, and a legend in body text covered a third of one.
+fn legend(corner: Corner) -> Legend {
+    Legend::default()
+        .position(corner)
+        .text_style(egui::TextStyle::Small)
+}
+
 /// The shaded burn-in region.
 fn burn_in_span(burn_in: f64) -> Span {
     Span::new("burn-in", 0.0..=burn_in).fill(BURN_IN_FILL)
 }
 
-/// The line where posterior averaging starts.
+/// The line where posterior averaging starts: unnamed, so out of the legend (the shaded span
+/// before it is named there and labelled in the plot).
 fn burn_in_line(burn_in: f64) -> VLine {
-    VLine::new("end of burn-in", burn_in)
+    VLine::new("", burn_in)
         .color(BURN_IN_LINE)
         .style(LineStyle::dashed_dense())
 }
