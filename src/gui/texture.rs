@@ -221,7 +221,15 @@ pub fn best_grid(
             best = (columns, side);
         }
     }
-    (best.0, best.1.clamp(min, max.max(min)))
+    let side = best.1.clamp(min, max.max(min));
+    if best.1 >= min {
+        return (best.0, side);
+    }
+    // Too little room even at the best shape: cells of the smallest side, as many columns as
+    // fit the width, and the rest scrolls. (The best shape's column count at the larger side
+    // ran off the right edge: nine factors a row in projector mode at 1280 x 720.)
+    let fit = ((available.x + gap) / (side + gap)).floor().max(1.0) as usize;
+    (fit.min(count), side)
 }
 
 /// Draws a `width x height` pixel texture into a square-pixel box of `size`, labelled for
@@ -382,5 +390,41 @@ mod tests {
         assert!(close(fitted_size(120.0, (20, 24)), Vec2::new(100.0, 120.0)));
         assert!(close(fitted_size(120.0, (24, 20)), Vec2::new(120.0, 100.0)));
         assert!(close(fitted_size(50.0, (0, 7)), Vec2::splat(50.0)));
+    }
+
+    /// A grid's columns fit its width, also when the height would ask for cells below the
+    /// smallest side (then the cells take that side and the rows scroll); with room enough the
+    /// grid shows every cell, as large as fits.
+    #[test]
+    fn grid_columns_fit_the_width() {
+        let (gap, caption, min, max) = (8.0, 30.0, 48.0, 200.0);
+        for (count, width, height) in [
+            (25, 464.0, 220.0),
+            (25, 464.0, 900.0),
+            (50, 300.0, 100.0),
+            (3, 1000.0, 50.0),
+            (1, 20.0, 20.0),
+            (25, 1400.0, 900.0),
+        ] {
+            let (columns, side) =
+                best_grid(count, Vec2::new(width, height), gap, caption, min, max);
+            assert!(
+                (1..=count).contains(&columns),
+                "{count} in {width} x {height}: {columns}"
+            );
+            assert!(
+                (min..=max).contains(&side),
+                "{count} in {width} x {height}: side {side}"
+            );
+            let used = columns as f32 * (side + gap) - gap;
+            assert!(
+                used <= width.max(min) + 1e-3,
+                "{count} in {width} x {height}: {columns} columns of {side} take {used}"
+            );
+            let rows = count.div_ceil(columns) as f32;
+            if side > min {
+                assert!(rows * (side + caption + gap) - gap <= height + 1e-3);
+            }
+        }
     }
 }

@@ -273,35 +273,36 @@ impl CompareView {
                 commands.push(AppCommand::Ask(Purpose::SaveComparison));
             }
             ui.separator();
+            // Each widget enabled on its own: a scope (`add_enabled_ui`) inside this wrapping
+            // row got only the row's remaining width and stacked its widgets in a sliver, the
+            // mixture's fields off the window's right edge (projector mode, 1280 x 720).
             let o = &mut self.options;
-            ui.add_enabled_ui(!running, |ui| {
-                let label = ui.label("Held out:");
-                ui.add(
-                    egui::DragValue::new(&mut o.holdout_percent)
-                        .range(0.5..=40.0)
-                        .speed(0.1)
-                        .suffix("%"),
-                )
-                .labelled_by(label.id)
-                .on_hover_text("Share of the observed pixels hidden to choose each size");
-                ui.checkbox(&mut o.mixture, "Mixture of FA")
-                    .on_hover_text("Also fit a mixture of factor analysers (slowest)");
-                ui.add_enabled_ui(o.mixture, |ui| {
-                    for (name, value, max) in [
-                        ("K", &mut o.mfa_k, 50),
-                        ("M per component", &mut o.mfa_m, 100),
-                        ("sweeps", &mut o.mfa_sweeps, 2000),
-                    ] {
-                        let label = ui.label(format!("{name}:"));
-                        ui.add(egui::DragValue::new(value).range(if name == "sweeps" {
-                            2..=max
-                        } else {
-                            1..=max
-                        }))
-                        .labelled_by(label.id);
-                    }
-                });
-            });
+            let (enabled, mixture) = (!running, !running && o.mixture);
+            let label = ui.add_enabled(enabled, egui::Label::new("Held out:"));
+            ui.add_enabled(
+                enabled,
+                egui::DragValue::new(&mut o.holdout_percent)
+                    .range(0.5..=40.0)
+                    .speed(0.1)
+                    .suffix("%"),
+            )
+            .labelled_by(label.id)
+            .on_hover_text("Share of the observed pixels hidden to choose each size");
+            ui.add_enabled(
+                enabled,
+                egui::Checkbox::new(&mut o.mixture, "Mixture of FA"),
+            )
+            .on_hover_text("Also fit a mixture of factor analysers (slowest)");
+            for (name, value, max) in [
+                ("K", &mut o.mfa_k, 50),
+                ("M per component", &mut o.mfa_m, 100),
+                ("sweeps", &mut o.mfa_sweeps, 2000),
+            ] {
+                let label = ui.add_enabled(mixture, egui::Label::new(format!("{name}:")));
+                let min = if name == "sweeps" { 2 } else { 1 };
+                ui.add_enabled(mixture, egui::DragValue::new(value).range(min..=max))
+                    .labelled_by(label.id);
+            }
         });
     }
 }

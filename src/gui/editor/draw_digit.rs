@@ -5,12 +5,12 @@ use crate::masks::paint_stroke;
 use egui::{Key, KeyboardShortcut, Modifiers};
 
 use super::brush::ink_segment;
-use super::canvas::{PixelCanvas, StrokeStep, canvas_sides};
+use super::canvas::{PixelCanvas, StrokeStep, brush_slider, canvas_sides};
 use super::history::History;
 use super::mask_editor::{MAX_BRUSH, tinted_digit};
 use super::preview::Preview;
 use super::recent::RecentParams;
-use crate::gui::texture::TextureCache;
+use crate::gui::texture::{TextureCache, fitted_size};
 
 const UNDO: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Z);
 const REDO: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Y);
@@ -205,15 +205,17 @@ impl DrawDigit {
             ui.selectable_value(&mut self.tool, DrawTool::Reveal, "Reveal pixels");
             ui.separator();
             match self.tool {
-                DrawTool::Ink | DrawTool::RubOut => ui.add(
-                    egui::Slider::new(&mut self.ink_radius, 0.5..=4.0)
-                        .text("Ink brush radius (pixels)")
-                        .fixed_decimals(1),
+                DrawTool::Ink | DrawTool::RubOut => brush_slider(
+                    ui,
+                    &mut self.ink_radius,
+                    0.5..=4.0,
+                    "Ink brush radius (pixels)",
                 ),
-                DrawTool::Hide | DrawTool::Reveal => ui.add(
-                    egui::Slider::new(&mut self.mask_radius, 0.0..=MAX_BRUSH)
-                        .text("Mask brush radius (pixels)")
-                        .fixed_decimals(1),
+                DrawTool::Hide | DrawTool::Reveal => brush_slider(
+                    ui,
+                    &mut self.mask_radius,
+                    0.0..=MAX_BRUSH,
+                    "Mask brush radius (pixels)",
                 ),
             };
             ui.separator();
@@ -252,6 +254,9 @@ impl DrawDigit {
         };
         ui.horizontal_top(|ui| {
             ui.vertical(|ui| {
+                // As wide as the canvas, so the title wraps under it rather than pushing the
+                // preview off the window's right edge.
+                ui.set_width(fitted_size(side, (self.width, self.height)).x);
                 ui.strong("Your digit (red = hidden from the model)");
                 let ctx = ui.ctx().clone();
                 let (d, w, h) = (&self.drawing, self.width, self.height);

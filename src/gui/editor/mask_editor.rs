@@ -5,11 +5,11 @@
 use crate::masks::paint_stroke;
 use egui::{Color32, ColorImage, Key, KeyboardShortcut, Modifiers};
 
-use super::canvas::{PixelCanvas, StrokeStep, canvas_sides};
+use super::canvas::{PixelCanvas, StrokeStep, brush_slider, canvas_sides};
 use super::history::History;
 use super::preview::Preview;
 use super::recent::RecentParams;
-use crate::gui::texture::{ColourMap, TextureCache};
+use crate::gui::texture::{ColourMap, TextureCache, fitted_size};
 
 /// Largest brush radius offered, in pixels.
 pub const MAX_BRUSH: f32 = 8.0;
@@ -290,6 +290,9 @@ impl MaskEditor {
         let (side, preview_side) = canvas_sides(available);
         ui.horizontal_top(|ui| {
             ui.vertical(|ui| {
+                // As wide as the canvas, so the title wraps under it rather than pushing the
+                // preview off the window's right edge.
+                ui.set_width(fitted_size(side, (self.width, self.height)).x);
                 ui.strong("Paint the mask (red = hidden from the model)");
                 let ctx = ui.ctx().clone();
                 let (values, mask, w, h) = (&self.values, &self.mask, self.width, self.height);
@@ -337,10 +340,11 @@ impl MaskEditor {
                 .on_hover_text("Paint to hide pixels from the model");
             ui.selectable_value(&mut self.mode, BrushMode::Reveal, "Reveal pixels")
                 .on_hover_text("Paint to give pixels back to the model");
-            ui.add(
-                egui::Slider::new(&mut self.brush_radius, 0.0..=MAX_BRUSH)
-                    .text("Brush radius (pixels)")
-                    .fixed_decimals(1),
+            brush_slider(
+                ui,
+                &mut self.brush_radius,
+                0.0..=MAX_BRUSH,
+                "Brush radius (pixels)",
             );
             ui.separator();
             if ui

@@ -5,7 +5,7 @@
 
 use egui::Ui;
 
-use super::math::{Piece, frac, show, sub, subsup, sup, t};
+use super::math::{Piece, frac, show, show_whole, sub, subsup, sup, t};
 use crate::lesson::{Conditional, MatrixShape};
 
 /// The lines of `conditional`'s formula.
@@ -261,7 +261,7 @@ pub fn shapes_ui(ui: &mut Ui, conditional: Conditional, (n, d, m): (usize, usize
         for MatrixShape { name, rows, cols } in conditional.shapes(n, d, m) {
             let mut pieces = symbol(name);
             pieces.push(t(&format!(" {rows} × {cols};")));
-            show(ui, &pieces, size);
+            show_whole(ui, &pieces, size);
         }
     });
 }
@@ -292,5 +292,34 @@ mod tests {
             assert!(text.iter().any(|l| l.contains(drawn)), "{c:?}: {text:?}");
         }
         assert_eq!(plain(&symbol("LN = Zh^T Zh + L0")), "L_N");
+    }
+
+    /// Every matrix's shape stays whole and inside a narrow view: a shape that does not fit
+    /// the rest of a line goes to the next (once the last ones ran off the window's edge).
+    #[test]
+    fn shapes_wrap_whole_inside_a_narrow_view() {
+        use egui_kittest::Harness;
+        use egui_kittest::kittest::Queryable;
+        for width in [300.0, 420.0, 900.0] {
+            for c in [Conditional::Z, Conditional::W, Conditional::Blocked] {
+                let mut h = Harness::builder()
+                    .with_size([width, 400.0])
+                    .build_ui(move |ui| shapes_ui(ui, c, (500, 784, 10)));
+                h.run();
+                let shapes: Vec<egui::Rect> = h
+                    .query_all_by_label_contains(" × ")
+                    .map(|n| n.rect())
+                    .collect();
+                assert_eq!(shapes.len(), c.shapes(500, 784, 10).len(), "{c:?}");
+                let line = shapes[0].height();
+                for rect in shapes {
+                    assert!(rect.right() <= width, "{c:?} at width {width}: {rect:?}");
+                    assert!(
+                        rect.height() <= line + 0.5,
+                        "{c:?}: a shape broken, {rect:?}"
+                    );
+                }
+            }
+        }
     }
 }

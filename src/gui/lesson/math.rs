@@ -60,7 +60,6 @@ pub fn frac(num: Vec<Piece>, den: Vec<Piece>) -> Piece {
     Piece::Frac(num, den)
 }
 
-#[cfg(test)]
 /// The plain-text reading of a formula (for screen readers and tests): `_` before a
 /// subscript, `^` before a superscript, `(a)/(b)` for a fraction.
 pub fn plain(pieces: &[Piece]) -> String {
@@ -96,27 +95,57 @@ pub fn show(ui: &mut Ui, pieces: &[Piece], size: f32) {
     });
 }
 
+/// Draws `pieces` as one label that a wrapping row places whole, on the next line when the
+/// rest of this one is too short (inside [`show`]'s own row, begun near a wrapping row's end,
+/// it ran off the window's edge). Fractions are written flat, (a)/(b).
+pub fn show_whole(ui: &mut Ui, pieces: &[Piece], size: f32) {
+    let colour = ui.visuals().strong_text_color();
+    let mut job = LayoutJob::default();
+    for p in pieces {
+        if let Piece::Frac(..) = p {
+            append(
+                &mut job,
+                &plain(std::slice::from_ref(p)),
+                size,
+                Align::Center,
+                colour,
+            );
+        } else {
+            append_inline(&mut job, p, size, colour);
+        }
+    }
+    ui.add(egui::Label::new(job).wrap_mode(egui::TextWrapMode::Extend));
+}
+
 fn row(ui: &mut Ui, pieces: &[Piece], size: f32, colour: Color32) {
     let mut job = LayoutJob::default();
     for p in pieces {
         match p {
-            Piece::Text(s) => append(&mut job, s, size, Align::Center, colour),
-            Piece::Script { base, sub, sup } => {
-                append(&mut job, base, size, Align::Center, colour);
-                if let Some(s) = sub {
-                    append(&mut job, s, size * 0.7, Align::BOTTOM, colour);
-                }
-                if let Some(s) = sup {
-                    append(&mut job, s, size * 0.7, Align::TOP, colour);
-                }
-            }
             Piece::Frac(num, den) => {
                 flush(ui, &mut job);
                 fraction(ui, num, den, size, colour);
             }
+            _ => append_inline(&mut job, p, size, colour),
         }
     }
     flush(ui, &mut job);
+}
+
+/// Appends a piece that sits on the line (text or a script; not a fraction) to `job`.
+fn append_inline(job: &mut LayoutJob, piece: &Piece, size: f32, colour: Color32) {
+    match piece {
+        Piece::Text(s) => append(job, s, size, Align::Center, colour),
+        Piece::Script { base, sub, sup } => {
+            append(job, base, size, Align::Center, colour);
+            if let Some(s) = sub {
+                append(job, s, size * 0.7, Align::BOTTOM, colour);
+            }
+            if let Some(s) = sup {
+                append(job, s, size * 0.7, Align::TOP, colour);
+            }
+        }
+        Piece::Frac(..) => {}
+    }
 }
 
 fn append(job: &mut LayoutJob, text: &str, size: f32, valign: Align, color: Color32) {

@@ -180,3 +180,29 @@ fn changing_the_masks_marks_the_result_stale() {
     );
     h.get_by_label_contains("Stale: the data or masks changed");
 }
+
+/// At the size of projector mode (1280 x 720 pixels at 150%: 853 x 480 points) the controls
+/// wrap onto whole lines: the mixture's check box on one line and its fields inside the
+/// window, where a scope inside the wrapping row once stacked them in a sliver at its end.
+#[test]
+fn the_controls_fit_a_small_window() {
+    let mut h = compare_app(Some((2, 2, 6)));
+    h.set_size(egui::vec2(853.0, 480.0));
+    h.step();
+    h.step();
+    let checkbox = h
+        .get_by_role_and_label(Role::CheckBox, "Mixture of FA")
+        .rect();
+    let line = h
+        .get_by_role_and_label(Role::Button, "Run comparison")
+        .rect();
+    assert!(
+        checkbox.height() <= line.height() + 1.0,
+        "the check box {checkbox:?} against a button {line:?}"
+    );
+    for field in ["Held out:", "K:", "M per component:", "sweeps:"] {
+        let rect = h.get_by_label(field).rect();
+        assert!(rect.right() <= 853.0, "{field} at {rect:?}");
+        assert!(rect.height() <= line.height() + 1.0, "{field} at {rect:?}");
+    }
+}

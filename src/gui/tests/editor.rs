@@ -797,3 +797,64 @@ fn opening_a_session_rebuilds_the_chain_with_its_masks() {
     }
     assert!(app.errors().is_empty(), "{:?}", app.errors());
 }
+
+/// In a window as small as projector mode's (853 x 480 points, the side panel's width taken
+/// away: about 480 points for the view) and in a large one, both editors keep their brush
+/// slider, canvas, completion and std inside the window, the canvas's title wrapping under it
+/// (once the title widened the canvas's column and the std image and the slider's text ran
+/// off the right edge).
+#[test]
+fn the_editors_fit_a_small_view() {
+    struct S {
+        draw: DrawDigit,
+        editor: MaskEditor,
+        params: RecentParams,
+        mask_tab: bool,
+    }
+    for width in [480.0, 1100.0] {
+        for mask_tab in [false, true] {
+            let mut h = Harness::builder().with_size([width, 700.0]).build_ui_state(
+                |ui, s: &mut S| {
+                    // Text wraps as in the app's central panel (the harness's own root Ui
+                    // leaves a long label on one line).
+                    ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Wrap);
+                    if s.mask_tab {
+                        s.editor.ui(ui, &s.params);
+                    } else {
+                        s.draw.ui(ui, &s.params);
+                    }
+                },
+                S {
+                    draw: DrawDigit::new((H, W)),
+                    editor: MaskEditor::open(3, digit(), vec![false; H * W], (H, W)).unwrap(),
+                    params: recent(),
+                    mask_tab,
+                },
+            );
+            h.step();
+            h.step();
+            let (canvas, slider) = if mask_tab {
+                ("mask painting canvas", "Brush radius (pixels)")
+            } else {
+                ("digit drawing canvas", "Ink brush radius (pixels)")
+            };
+            let slider = h
+                .get_by_role_and_label(egui::accesskit::Role::Slider, slider)
+                .rect();
+            assert!(slider.right() <= width + 0.5, "the slider at {slider:?}");
+            for label in [canvas, "model's completion", "posterior standard deviation"] {
+                let rect = h.get_by_label(label).rect();
+                assert!(
+                    rect.right() <= width + 0.5,
+                    "{label} at {rect:?} in a view {width} wide"
+                );
+            }
+            let canvas = h.get_by_label(canvas).rect();
+            let completion = h.get_by_label("model's completion").rect();
+            assert!(
+                completion.left() - canvas.right() < 40.0,
+                "the completion at {completion:?} far right of the canvas at {canvas:?}"
+            );
+        }
+    }
+}

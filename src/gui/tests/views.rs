@@ -647,3 +647,76 @@ fn a_real_sampler_run_folds_and_draws() {
     h.run();
     h.get_by_label("posterior mean of digit 0");
 }
+
+/// The reconstruction list's column titles stand over their images' columns and the std colour
+/// bar over the std column, at a large window and at sizes whose images are narrower than the
+/// full titles (where "Posterior mean" once pushed "Truth" a column to the right).
+#[test]
+fn column_titles_stand_over_their_images_at_any_size() {
+    for size in [[1400.0, 900.0], [760.0, 520.0], [560.0, 420.0]] {
+        let mut h = Harness::builder().with_size(size).build_ui_state(
+            |ui, screen: &mut Screen| screen.views.ui(ui, screen.tab, &mut screen.live, None),
+            Screen {
+                views: Views::default(),
+                live: live_with_snapshot(),
+                tab: ViewTab::Reconstructions,
+            },
+        );
+        h.run();
+        h.run();
+        let left = |label: &str| h.get_by_label(label).rect().left();
+        let column = |full: &str, short: &str| {
+            h.query_by_label(full)
+                .or_else(|| h.query_by_label(short))
+                .unwrap_or_else(|| panic!("no title {full} or {short} at {size:?}"))
+                .rect()
+        };
+        for ((full, short), image) in [
+            (("Masked", "Masked"), "masked digit 0"),
+            (("Posterior mean", "Mean"), "posterior mean of digit 0"),
+            (("Truth", "Truth"), "true digit 0"),
+            (("Posterior std", "Std"), "posterior std of digit 0"),
+        ] {
+            let title = column(full, short);
+            let image = h.get_by_label(image).rect();
+            assert!(
+                (title.left() - image.left()).abs() < 2.0 && title.right() <= image.right() + 2.0,
+                "{full} at {size:?}: title {title:?}, images {image:?}"
+            );
+        }
+        let bar = left("posterior std (shared scale)");
+        let std_column = left("posterior std of digit 0");
+        assert!(
+            (bar - std_column).abs() < 2.0,
+            "colour bar at {bar}, std column at {std_column}, at {size:?}"
+        );
+    }
+}
+
+/// The Mean and variance tab's two images and their titles stay inside the window at any size
+/// (a long title once widened the first column and pushed the sigma image off the right edge).
+#[test]
+fn mean_and_variance_images_stay_inside_the_window() {
+    for size in [[1400.0, 900.0], [700.0, 500.0], [480.0, 420.0]] {
+        let mut h = Harness::builder().with_size(size).build_ui_state(
+            |ui, screen: &mut Screen| screen.views.ui(ui, screen.tab, &mut screen.live, None),
+            Screen {
+                views: Views::default(),
+                live: live_with_snapshot(),
+                tab: ViewTab::MeanVariance,
+            },
+        );
+        h.run();
+        h.run();
+        let mu = h.get_by_label("image of mu").rect();
+        let sigma = h.get_by_label("image of sigma").rect();
+        let title = h.get_by_label_contains("sigma: square root").rect();
+        assert!(mu.right() < sigma.left(), "{size:?}: {mu:?} then {sigma:?}");
+        for (what, rect) in [("sigma image", sigma), ("sigma title", title)] {
+            assert!(
+                rect.right() <= size[0] + 0.5,
+                "{what} at {rect:?} in a window {size:?}"
+            );
+        }
+    }
+}

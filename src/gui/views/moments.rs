@@ -91,41 +91,34 @@ impl MomentsView {
             .clamp(64.0, 640.0);
         let version = slot_version(live, live.snapshot_version());
         let ctx = ui.ctx().clone();
+        let size = fitted_size(side, (width, height));
+        // Each column as wide as its image, so a long title wraps under it rather than
+        // widening the column (the sigma image then ran off the window's right edge).
         ui.horizontal_top(|ui| {
             ui.vertical(|ui| {
+                ui.set_width(size.x);
                 ui.label(RichText::new(&mu_title).strong());
                 let tex = textures.texture(&ctx, "moments/mu", version, || {
                     colour_image(mu, width, height, &mu_map)
                 });
-                pixel_image(
-                    ui,
-                    tex,
-                    fitted_size(side, (width, height)),
-                    (width, height),
-                    "image of mu",
-                    |r, c| format!("mu at {}", value_text(r, c, mu.get(r * width + c).copied())),
-                );
+                pixel_image(ui, tex, size, (width, height), "image of mu", |r, c| {
+                    format!("mu at {}", value_text(r, c, mu.get(r * width + c).copied()))
+                });
                 colour_bar(ui, &mu_map, side, "mu (pixel intensity)");
             });
             ui.add_space(GAP);
             ui.vertical(|ui| {
+                ui.set_width(size.x);
                 ui.label(RichText::new(&sigma_title).strong());
                 let tex = textures.texture(&ctx, "moments/sigma", version, || {
                     colour_image(&sigma, width, height, &sigma_map)
                 });
-                pixel_image(
-                    ui,
-                    tex,
-                    fitted_size(side, (width, height)),
-                    (width, height),
-                    "image of sigma",
-                    |r, c| {
-                        format!(
-                            "sigma at {}",
-                            value_text(r, c, sigma.get(r * width + c).copied())
-                        )
-                    },
-                );
+                pixel_image(ui, tex, size, (width, height), "image of sigma", |r, c| {
+                    format!(
+                        "sigma at {}",
+                        value_text(r, c, sigma.get(r * width + c).copied())
+                    )
+                });
                 colour_bar(ui, &sigma_map, side, "sigma (noise std per pixel)");
             });
         });

@@ -141,25 +141,54 @@ fn header(ui: &mut egui::Ui, side: f32, std_map: &ColourMap, has_snapshot: bool)
             [TEXT_COLUMN, 18.0],
             egui::Label::new(RichText::new("Image").strong()),
         );
-        for title in ["Masked", "Posterior mean", "Truth", "Posterior std"] {
+        for (title, short) in COLUMN_TITLES {
             ui.add_space(GAP - ui.spacing().item_spacing.x);
-            ui.add_sized(
-                [side, 18.0],
-                egui::Label::new(RichText::new(title).strong()),
-            );
+            column_title(ui, side, title, short);
         }
     });
     ui.horizontal(|ui| {
         ui.add_sized(
             [TEXT_COLUMN + 3.0 * (side + GAP), 14.0],
+            // Wrapped within the three digit columns, so the colour bar after it stands
+            // over the std column.
             egui::Label::new(
                 RichText::new("Digits: black 0 to white 255; red pixels are missing.").small(),
-            ),
+            )
+            .wrap(),
         );
         if has_snapshot {
             colour_bar(ui, std_map, side, "posterior std (shared scale)");
         }
     });
+}
+
+/// The image columns' titles, and a short form for columns too narrow for the full one.
+const COLUMN_TITLES: [(&str, &str); 4] = [
+    ("Masked", "Masked"),
+    ("Posterior mean", "Mean"),
+    ("Truth", "Truth"),
+    ("Posterior std", "Std"),
+];
+
+/// A column's title in a cell exactly as wide as its images (`side`), so the titles stand over
+/// their columns at any size: the full title when it fits, else the short one, with the full
+/// one on hover. (Sized only from below, the titles were wider than small images and pushed
+/// the later ones a column to the right, in projector mode at 1280 x 720.)
+fn column_title(ui: &mut egui::Ui, side: f32, title: &str, short: &str) {
+    let font = egui::TextStyle::Body.resolve(ui.style());
+    let strong = ui.visuals().strong_text_color();
+    let fits = ui
+        .painter()
+        .layout_no_wrap(title.to_owned(), font, strong)
+        .size()
+        .x
+        <= side;
+    let text = if fits { title } else { short };
+    let label = egui::Label::new(RichText::new(text).strong()).truncate();
+    let response = ui.add_sized([side, 18.0], label);
+    if !fits {
+        response.on_hover_text(title);
+    }
 }
 
 /// One digit: its text column and four images. Returns true when its "Edit mask" button
