@@ -48,6 +48,7 @@ mod settings;
 mod side_panel;
 mod texture;
 mod views;
+mod wrap;
 
 #[cfg(test)]
 mod tests;

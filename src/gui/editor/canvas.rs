@@ -103,33 +103,16 @@ pub fn canvas_sides(available: Vec2) -> (f32, f32) {
     (side, (side * 0.8).max(110.0))
 }
 
-/// A brush-radius slider, 0 to `max` pixels, in a toolbar that wraps: on a line of its own when
-/// the rest of the line is too narrow for it. (A slider lays out its bar, value and text in a
-/// row of its own, which a wrapping toolbar cannot break: begun near the line's end, it ran
-/// off the window's right edge.)
+/// A brush-radius slider, in pixels, in a toolbar that wraps (see [`crate::gui::wrap`]).
 pub fn brush_slider(
     ui: &mut egui::Ui,
     radius: &mut f32,
     range: std::ops::RangeInclusive<f32>,
     text: &str,
 ) -> egui::Response {
-    let font = egui::TextStyle::Body.resolve(ui.style());
-    let colour = ui.visuals().text_color();
-    let text_width = ui
-        .painter()
-        .layout_no_wrap(text.to_owned(), font, colour)
-        .size()
-        .x;
-    // The bar, the value box (about 3 em) and the text, with the spacing between them.
-    let spacing = ui.spacing().item_spacing.x;
-    let value_width = 3.0 * ui.text_style_height(&egui::TextStyle::Body);
-    let needed = ui.spacing().slider_width + value_width + text_width + 3.0 * spacing;
-    if ui.available_size_before_wrap().x < needed {
-        ui.end_row();
-    }
-    ui.add(
-        egui::Slider::new(radius, range)
-            .text(text)
-            .fixed_decimals(1),
-    )
+    let width = crate::gui::wrap::slider_width(ui, text);
+    let slider = egui::Slider::new(radius, range)
+        .text(text)
+        .fixed_decimals(1);
+    crate::gui::wrap::add_whole(ui, width, slider)
 }

@@ -74,12 +74,14 @@ impl FlipView {
     pub fn ui(&mut self, ui: &mut Ui, live: &LiveState, textures: &mut TextureCache) {
         let n = live.n_images();
         let (h, w) = live.image_shape();
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let l = ui.label("Flip-book of digit");
             ui.add(egui::DragValue::new(&mut self.digit).range(0..=n.saturating_sub(1)))
                 .labelled_by(l.id);
             let l = ui.label("frames per second");
-            ui.add(egui::Slider::new(&mut self.frames_per_second, 0.5..=30.0).logarithmic(true))
+            let slider =
+                egui::Slider::new(&mut self.frames_per_second, 0.5..=30.0).logarithmic(true);
+            crate::gui::wrap::add_whole(ui, crate::gui::wrap::slider_width(ui, ""), slider)
                 .labelled_by(l.id);
             let text = if self.playing {
                 "Pause flip-book"
@@ -192,10 +194,12 @@ fn image(
     (w, h): (usize, usize),
     make: impl FnOnce(()) -> egui::ColorImage,
 ) {
+    let size = texture::fitted_size(IMAGE, (w, h));
     ui.vertical(|ui| {
+        // As wide as the image: a longer caption wraps rather than widening the column.
+        ui.set_width(size.x);
         ui.label(caption);
         let id = textures.texture(ctx, key, version, || make(()));
-        let size = texture::fitted_size(IMAGE, (w, h));
         texture::pixel_image(ui, id, size, (w, h), caption, |r, c| {
             format!("row {r}, column {c}")
         });

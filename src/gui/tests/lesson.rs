@@ -383,3 +383,24 @@ fn the_lesson_uses_the_images_own_shape() {
     let aspect = rect.height() / rect.width();
     assert!((aspect - 24.0 / 20.0).abs() < 0.02, "{rect:?}");
 }
+
+/// The flip-book's controls stay inside a window as small as projector mode's (853 x 480
+/// points): the row wraps and the speed slider starts a line of its own when the rest of one
+/// is too short (the play button once ran off the right edge).
+#[test]
+fn the_flip_book_controls_fit_a_small_window() {
+    let mut h = lesson_app(Schedule::Notebook, Focus::default());
+    wait_lesson(&mut h);
+    h.get_by_role_and_label(Role::Button, "Flip-book").click();
+    h.step();
+    h.set_size(egui::vec2(853.0, 480.0));
+    h.step();
+    h.step();
+    let play = h.get_by_label_contains("flip-book").rect();
+    let slider = h
+        .get_by_role_and_label(Role::Slider, "frames per second")
+        .rect();
+    for (what, rect) in [("play button", play), ("speed slider", slider)] {
+        assert!(rect.right() <= 853.0, "{what} at {rect:?}");
+    }
+}
