@@ -115,16 +115,19 @@ struct Screen {
 }
 
 fn harness(live: LiveState, tab: ViewTab) -> Harness<'static, Screen> {
-    Harness::builder()
-        .with_size([1400.0, 900.0])
-        .build_ui_state(
-            |ui, screen: &mut Screen| screen.views.ui(ui, screen.tab, &mut screen.live, None),
-            Screen {
-                views: Views::default(),
-                live,
-                tab,
-            },
-        )
+    sized_harness(live, tab, [1400.0, 900.0])
+}
+
+/// [`harness`] in a window of `size` points.
+fn sized_harness(live: LiveState, tab: ViewTab, size: [f32; 2]) -> Harness<'static, Screen> {
+    Harness::builder().with_size(size).build_ui_state(
+        |ui, screen: &mut Screen| screen.views.ui(ui, screen.tab, &mut screen.live, None),
+        Screen {
+            views: Views::default(),
+            live,
+            tab,
+        },
+    )
 }
 
 #[test]
@@ -654,14 +657,7 @@ fn a_real_sampler_run_folds_and_draws() {
 #[test]
 fn column_titles_stand_over_their_images_at_any_size() {
     for size in [[1400.0, 900.0], [760.0, 520.0], [560.0, 420.0]] {
-        let mut h = Harness::builder().with_size(size).build_ui_state(
-            |ui, screen: &mut Screen| screen.views.ui(ui, screen.tab, &mut screen.live, None),
-            Screen {
-                views: Views::default(),
-                live: live_with_snapshot(),
-                tab: ViewTab::Reconstructions,
-            },
-        );
+        let mut h = sized_harness(live_with_snapshot(), ViewTab::Reconstructions, size);
         h.run();
         h.run();
         let left = |label: &str| h.get_by_label(label).rect().left();
@@ -698,14 +694,7 @@ fn column_titles_stand_over_their_images_at_any_size() {
 #[test]
 fn mean_and_variance_images_stay_inside_the_window() {
     for size in [[1400.0, 900.0], [700.0, 500.0], [480.0, 420.0]] {
-        let mut h = Harness::builder().with_size(size).build_ui_state(
-            |ui, screen: &mut Screen| screen.views.ui(ui, screen.tab, &mut screen.live, None),
-            Screen {
-                views: Views::default(),
-                live: live_with_snapshot(),
-                tab: ViewTab::MeanVariance,
-            },
-        );
+        let mut h = sized_harness(live_with_snapshot(), ViewTab::MeanVariance, size);
         h.run();
         h.run();
         let mu = h.get_by_label("image of mu").rect();
