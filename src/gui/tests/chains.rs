@@ -162,6 +162,20 @@ fn three_chains_sweep_pause_step_and_show_diagnostics() {
     h.step();
     h.get_by_label_contains("log_joint: rank plot and autocorrelation");
     h.get_by_label_contains("Rotation: W[");
+    // In a window as small as projector mode's (853 x 480 points) the tables scroll sideways
+    // rather than widening the page: the text below them wraps inside the window (a table
+    // wider than the view once pushed the plots and their captions off the right edge).
+    h.set_size(egui::vec2(853.0, 480.0));
+    h.step();
+    h.step();
+    for caption in h.query_all_by_label_contains("Rank plot: every draw") {
+        let rect = caption.rect();
+        assert!(rect.right() <= 853.0, "a caption at {rect:?}");
+    }
+    let rotation = h.get_by_label_contains("Factors are identified only up to").rect();
+    assert!(rotation.right() <= 853.0, "the rotation text at {rotation:?}");
+    h.set_size(egui::vec2(1400.0, 900.0));
+    h.step();
     // The status bar judges agreement once enough draws are in.
     let verdicts = h
         .query_all_by_label_contains("3 chains agree (R-hat < 1.01)")

@@ -273,34 +273,36 @@ fn table(ui: &mut Ui, d: &ChainsDiagnostics) {
         d.draws_per_chain
     ));
     ui.label(RichText::new(THRESHOLDS).small());
-    egui::Grid::new("diagnostics_table")
-        .striped(true)
-        .num_columns(6)
-        .spacing([18.0, 4.0])
-        .show(ui, |ui| {
-            for title in [
-                "quantity",
-                "R-hat",
-                "bulk-ESS",
-                "tail-ESS",
-                "MCSE of mean",
-                "",
-            ] {
-                ui.strong(title);
-            }
-            ui.end_row();
-            for (name, s) in &d.scalars {
-                let verdict = Verdict::of(s.as_ref());
-                let colour = verdict.colour(ui);
-                ui.label(RichText::new(name).color(colour).monospace());
-                ui.label(RichText::new(number(s.and_then(|s| s.rhat), 3)).color(colour));
-                ui.label(RichText::new(number(s.and_then(|s| s.ess_bulk), 0)).color(colour));
-                ui.label(RichText::new(number(s.and_then(|s| s.ess_tail), 0)).color(colour));
-                ui.label(mcse(s.and_then(|s| s.mcse_mean)));
-                ui.label(RichText::new(verdict.word()).color(colour));
+    sideways(ui, "diagnostics_table_scroll", |ui| {
+        egui::Grid::new("diagnostics_table")
+            .striped(true)
+            .num_columns(6)
+            .spacing([18.0, 4.0])
+            .show(ui, |ui| {
+                for title in [
+                    "quantity",
+                    "R-hat",
+                    "bulk-ESS",
+                    "tail-ESS",
+                    "MCSE of mean",
+                    "",
+                ] {
+                    ui.strong(title);
+                }
                 ui.end_row();
-            }
-        });
+                for (name, s) in &d.scalars {
+                    let verdict = Verdict::of(s.as_ref());
+                    let colour = verdict.colour(ui);
+                    ui.label(RichText::new(name).color(colour).monospace());
+                    ui.label(RichText::new(number(s.and_then(|s| s.rhat), 3)).color(colour));
+                    ui.label(RichText::new(number(s.and_then(|s| s.ess_bulk), 0)).color(colour));
+                    ui.label(RichText::new(number(s.and_then(|s| s.ess_tail), 0)).color(colour));
+                    ui.label(mcse(s.and_then(|s| s.mcse_mean)));
+                    ui.label(RichText::new(verdict.word()).color(colour));
+                    ui.end_row();
+                }
+            });
+    });
     let agree = if d.chains_agree() {
         RichText::new(format!("Every R-hat is below {RHAT_OK}: the chains agree.")).color(GREEN)
     } else {
@@ -334,33 +336,42 @@ fn pixels(ui: &mut Ui, d: &ChainsDiagnostics) {
         ))
         .small(),
     );
-    egui::Grid::new("pixel_rhat_table")
-        .striped(true)
-        .num_columns(4)
-        .spacing([18.0, 4.0])
-        .show(ui, |ui| {
-            for title in ["quantity", "max R-hat", "share above 1.01", "undefined"] {
-                ui.strong(title);
-            }
-            ui.end_row();
-            let rows: [(&str, &RhatSummary); 3] = [
-                ("missing pixels", &d.missing),
-                ("sigma_d^2", &d.sigmasq),
-                ("mu_d", &d.mu),
-            ];
-            for (name, s) in rows {
-                let colour = match s.max {
-                    Some(m) if m < RHAT_OK => GREEN,
-                    Some(m) if m < RHAT_BAD => AMBER,
-                    _ => RED,
-                };
-                ui.label(format!("{name} ({})", s.count));
-                ui.label(RichText::new(number(s.max, 3)).color(colour));
-                ui.label(format!("{:.1}%", 100.0 * s.share_above_1_01));
-                ui.label(s.undefined.to_string());
+    sideways(ui, "pixel_rhat_table_scroll", |ui| {
+        egui::Grid::new("pixel_rhat_table")
+            .striped(true)
+            .num_columns(4)
+            .spacing([18.0, 4.0])
+            .show(ui, |ui| {
+                for title in ["quantity", "max R-hat", "share above 1.01", "undefined"] {
+                    ui.strong(title);
+                }
                 ui.end_row();
-            }
-        });
+                let rows: [(&str, &RhatSummary); 3] = [
+                    ("missing pixels", &d.missing),
+                    ("sigma_d^2", &d.sigmasq),
+                    ("mu_d", &d.mu),
+                ];
+                for (name, s) in rows {
+                    let colour = match s.max {
+                        Some(m) if m < RHAT_OK => GREEN,
+                        Some(m) if m < RHAT_BAD => AMBER,
+                        _ => RED,
+                    };
+                    ui.label(format!("{name} ({})", s.count));
+                    ui.label(RichText::new(number(s.max, 3)).color(colour));
+                    ui.label(format!("{:.1}%", 100.0 * s.share_above_1_01));
+                    ui.label(s.undefined.to_string());
+                    ui.end_row();
+                }
+            });
+    });
+}
+
+/// `add` in a row that scrolls sideways when wider than the page: a table wider than a small
+/// window (projector mode) widened the whole page instead, and the plots and text below it ran
+/// off the right edge.
+fn sideways(ui: &mut Ui, id: &str, add: impl FnOnce(&mut Ui)) {
+    egui::ScrollArea::horizontal().id_salt(id).show(ui, add);
 }
 
 /// The combo box choosing the pixel quantity of the second row of plots.
