@@ -172,8 +172,13 @@ fn three_chains_sweep_pause_step_and_show_diagnostics() {
         let rect = caption.rect();
         assert!(rect.right() <= 853.0, "a caption at {rect:?}");
     }
-    let rotation = h.get_by_label_contains("Factors are identified only up to").rect();
-    assert!(rotation.right() <= 853.0, "the rotation text at {rotation:?}");
+    let rotation = h
+        .get_by_label_contains("Factors are identified only up to")
+        .rect();
+    assert!(
+        rotation.right() <= 853.0,
+        "the rotation text at {rotation:?}"
+    );
     h.set_size(egui::vec2(1400.0, 900.0));
     h.step();
     // The status bar judges agreement once enough draws are in.

@@ -86,12 +86,17 @@ pub fn ui(
     let size = fitted_size(SIDE, (width, height));
     let spacing = ui.spacing().item_spacing.x;
     let per_row = ((ui.available_width() + spacing) / (size.x + spacing)).floor() as usize;
+    // Titles take at least two lines' height, so the images of a row start level.
+    let title_height =
+        2.0 * ui.text_style_height(&egui::TextStyle::Body) + ui.spacing().item_spacing.y;
     for row in panels.chunks(per_row.max(1)) {
         ui.horizontal_top(|ui| {
             for (key, title, values) in row {
                 ui.vertical(|ui| {
                     ui.set_width(size.x);
+                    let top = ui.cursor().top();
                     ui.label(title);
+                    ui.add_space((title_height - (ui.cursor().top() - top)).max(0.0));
                     let texture =
                         textures.texture(ui.ctx(), key, version, || image(values, width, height));
                     pixel_image(ui, texture, size, (width, height), title, |row, col| {
