@@ -11,7 +11,11 @@
 //!
 //! with mean_d, var_d = sd_d^2 the observed column mean and variance. Both are far wider
 //! than the posterior (whose sd of mu_d is about sd_d / sqrt(N)), as R-hat needs: chains
-//! that start apart and must come together. Missing pixels stay at the column means.
+//! that start apart and must come together. Missing pixels stay at the column means. On
+//! MNIST the spread mu takes hundreds of sweeps to come back (the data fix mu + W z-bar, not
+//! its split, and the Gibbs sampler creeps along that ridge), so R-hat stays far above 1 over
+//! the notebook's 200 sweeps: a real warning, shown by the lesson's "several chains" preset
+//! and its test in `tests/lesson_presets.rs`.
 
 use rand::SeedableRng;
 use rand::rngs::SmallRng;

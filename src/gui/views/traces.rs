@@ -1,7 +1,7 @@
 //! Traces: the log joint and the RMSE of every sweep, the burn-in marked, the column-mean
 //! imputation RMSE as the baseline to beat. With K >= 2 chains, the traces of all K are
-//! overlaid in the Okabe-Ito palette ([`super::palette`]), chains that start apart and come
-//! together.
+//! overlaid in the Okabe-Ito palette ([`super::palette`]): chains that start apart, and
+//! whether they come together.
 //!
 //! The point vectors live in [`LiveState`] and grow as sweeps arrive; here they are only
 //! borrowed (`PlotPoints::Borrowed`), so drawing costs nothing per point beyond what egui_plot
