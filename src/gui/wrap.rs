@@ -37,3 +37,32 @@ pub fn slider_width(ui: &Ui, text: &str) -> f32 {
     let value_width = 3.0 * ui.text_style_height(&TextStyle::Body);
     ui.spacing().slider_width + value_width + text_width + 3.0 * spacing
 }
+
+/// Adds a label and its `widget` (about `width` points wide) to a wrapping row as a pair: both
+/// on a new line when the rest of the current one cannot hold both, so a value never sits at
+/// the start of a line away from its name. The widget is labelled by the label.
+pub fn labelled(
+    ui: &mut Ui,
+    enabled: bool,
+    text: &str,
+    width: f32,
+    widget: impl Widget,
+) -> Response {
+    let font = TextStyle::Body.resolve(ui.style());
+    let colour = ui.visuals().text_color();
+    let text_width = ui
+        .painter()
+        .layout_no_wrap(text.to_owned(), font, colour)
+        .size()
+        .x;
+    if ui.available_size_before_wrap().x < text_width + ui.spacing().item_spacing.x + width {
+        ui.end_row();
+    }
+    let label = ui.add_enabled(enabled, egui::Label::new(text).extend());
+    ui.add_enabled(enabled, widget).labelled_by(label.id)
+}
+
+/// About how wide a value box (a `DragValue`) is: three line heights.
+pub fn value_width(ui: &Ui) -> f32 {
+    3.0 * ui.text_style_height(&TextStyle::Body)
+}

@@ -278,30 +278,31 @@ impl CompareView {
             // mixture's fields off the window's right edge (projector mode, 1280 x 720).
             let o = &mut self.options;
             let (enabled, mixture) = (!running, !running && o.mixture);
-            let label = ui.add_enabled(enabled, egui::Label::new("Held out:"));
-            ui.add_enabled(
+            let value = crate::gui::wrap::value_width(ui);
+            crate::gui::wrap::labelled(
+                ui,
                 enabled,
+                "Held out:",
+                value,
                 egui::DragValue::new(&mut o.holdout_percent)
                     .range(0.5..=40.0)
                     .speed(0.1)
                     .suffix("%"),
             )
-            .labelled_by(label.id)
             .on_hover_text("Share of the observed pixels hidden to choose each size");
             ui.add_enabled(
                 enabled,
                 egui::Checkbox::new(&mut o.mixture, "Mixture of FA"),
             )
             .on_hover_text("Also fit a mixture of factor analysers (slowest)");
-            for (name, value, max) in [
-                ("K", &mut o.mfa_k, 50),
-                ("M per component", &mut o.mfa_m, 100),
-                ("sweeps", &mut o.mfa_sweeps, 2000),
+            for (name, value_ref, max) in [
+                ("K:", &mut o.mfa_k, 50),
+                ("M per component:", &mut o.mfa_m, 100),
+                ("sweeps:", &mut o.mfa_sweeps, 2000),
             ] {
-                let label = ui.add_enabled(mixture, egui::Label::new(format!("{name}:")));
-                let min = if name == "sweeps" { 2 } else { 1 };
-                ui.add_enabled(mixture, egui::DragValue::new(value).range(min..=max))
-                    .labelled_by(label.id);
+                let min = if name == "sweeps:" { 2 } else { 1 };
+                let drag = egui::DragValue::new(value_ref).range(min..=max);
+                crate::gui::wrap::labelled(ui, mixture, name, value, drag);
             }
         });
     }

@@ -201,8 +201,16 @@ fn the_controls_fit_a_small_window() {
         "the check box {checkbox:?} against a button {line:?}"
     );
     for field in ["Held out:", "K:", "M per component:", "sweeps:"] {
-        let rect = h.get_by_label(field).rect();
-        assert!(rect.right() <= 853.0, "{field} at {rect:?}");
-        assert!(rect.height() <= line.height() + 1.0, "{field} at {rect:?}");
+        let label = h.get_by_role_and_label(Role::Label, field).rect();
+        let value = h.get_by_role_and_label(Role::SpinButton, field).rect();
+        for rect in [label, value] {
+            assert!(rect.right() <= 853.0, "{field} at {rect:?}");
+            assert!(rect.height() <= line.height() + 1.0, "{field} at {rect:?}");
+        }
+        // The value on its name's line, right after it.
+        assert!(
+            (label.center().y - value.center().y).abs() < 4.0 && value.left() > label.right(),
+            "{field}: name at {label:?}, value at {value:?}"
+        );
     }
 }
