@@ -21,21 +21,22 @@ pub fn add_whole(ui: &mut Ui, width: f32, widget: impl Widget) -> Response {
 
 /// About how wide a slider is with its value box and `text` (empty for none).
 pub fn slider_width(ui: &Ui, text: &str) -> f32 {
+    // The bar, the value box and the text, with the spacing between them.
+    let spacing = ui.spacing().item_spacing.x;
+    ui.spacing().slider_width + value_width(ui) + text_width(ui, text) + 3.0 * spacing
+}
+
+/// The width of `text` on one line in the body font.
+pub fn text_width(ui: &Ui, text: &str) -> f32 {
+    if text.is_empty() {
+        return 0.0;
+    }
     let font = TextStyle::Body.resolve(ui.style());
     let colour = ui.visuals().text_color();
-    let text_width = if text.is_empty() {
-        0.0
-    } else {
-        ui.painter()
-            .layout_no_wrap(text.to_owned(), font, colour)
-            .size()
-            .x
-    };
-    // The bar, the value box (about three line heights) and the text, with the spacing
-    // between them.
-    let spacing = ui.spacing().item_spacing.x;
-    let value_width = 3.0 * ui.text_style_height(&TextStyle::Body);
-    ui.spacing().slider_width + value_width + text_width + 3.0 * spacing
+    ui.painter()
+        .layout_no_wrap(text.to_owned(), font, colour)
+        .size()
+        .x
 }
 
 /// Adds a label and its `widget` (about `width` points wide) to a wrapping row as a pair: both
@@ -48,14 +49,8 @@ pub fn labelled(
     width: f32,
     widget: impl Widget,
 ) -> Response {
-    let font = TextStyle::Body.resolve(ui.style());
-    let colour = ui.visuals().text_color();
-    let text_width = ui
-        .painter()
-        .layout_no_wrap(text.to_owned(), font, colour)
-        .size()
-        .x;
-    if ui.available_size_before_wrap().x < text_width + ui.spacing().item_spacing.x + width {
+    let needed = text_width(ui, text) + ui.spacing().item_spacing.x + width;
+    if ui.available_size_before_wrap().x < needed {
         ui.end_row();
     }
     let label = ui.add_enabled(enabled, egui::Label::new(text).extend());

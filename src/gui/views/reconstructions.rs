@@ -175,14 +175,7 @@ const COLUMN_TITLES: [(&str, &str); 4] = [
 /// one on hover. (Sized only from below, the titles were wider than small images and pushed
 /// the later ones a column to the right, in projector mode at 1280 x 720.)
 fn column_title(ui: &mut egui::Ui, side: f32, title: &str, short: &str) {
-    let font = egui::TextStyle::Body.resolve(ui.style());
-    let strong = ui.visuals().strong_text_color();
-    let fits = ui
-        .painter()
-        .layout_no_wrap(title.to_owned(), font, strong)
-        .size()
-        .x
-        <= side;
+    let fits = crate::gui::wrap::text_width(ui, title) <= side;
     let text = if fits { title } else { short };
     let label = egui::Label::new(RichText::new(text).strong()).truncate();
     let response = ui.add_sized([side, 18.0], label);
