@@ -95,6 +95,30 @@ impl PixelCanvas {
     }
 }
 
+/// The canvas's column beside the preview's, in a vertical scroll area: in a short window
+/// (1280 x 720 at 150%, projector mode) the canvas keeps its smallest side and the preview's
+/// colour bar and status line are scrolled to instead of cut off at the window's bottom.
+/// `canvas` and `preview` get their sides from [`canvas_sides`] for the height left in the
+/// visible area, so the sides do not change as the area scrolls.
+pub fn canvas_row<S>(
+    ui: &mut Ui,
+    id_salt: &str,
+    state: &mut S,
+    canvas: impl FnOnce(&mut S, &mut Ui, f32),
+    preview: impl FnOnce(&mut S, &mut Ui, f32),
+) {
+    egui::ScrollArea::vertical()
+        .id_salt(id_salt)
+        .show(ui, |ui| {
+            let (side, preview_side) = canvas_sides(ui.available_size());
+            ui.horizontal_top(|ui| {
+                ui.vertical(|ui| canvas(state, ui, side));
+                ui.add_space(12.0);
+                ui.vertical(|ui| preview(state, ui, preview_side));
+            });
+        });
+}
+
 /// Sides of the editing canvas and of each of the two preview images beside it that fit
 /// `available` (the canvas is the larger, so strokes are easy to place).
 pub fn canvas_sides(available: Vec2) -> (f32, f32) {

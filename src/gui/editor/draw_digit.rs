@@ -5,7 +5,7 @@ use crate::masks::paint_stroke;
 use egui::{Key, KeyboardShortcut, Modifiers};
 
 use super::brush::ink_segment;
-use super::canvas::{PixelCanvas, StrokeStep, brush_slider, canvas_sides};
+use super::canvas::{PixelCanvas, StrokeStep, brush_slider, canvas_row};
 use super::history::History;
 use super::mask_editor::{MAX_BRUSH, tinted_digit};
 use super::preview::Preview;
@@ -246,45 +246,45 @@ impl DrawDigit {
             );
         }
 
-        let available = ui.available_size();
-        let (side, preview_side) = canvas_sides(available);
         let radius = match self.tool {
             DrawTool::Ink | DrawTool::RubOut => self.ink_radius,
             DrawTool::Hide | DrawTool::Reveal => self.mask_radius,
         };
-        ui.horizontal_top(|ui| {
-            ui.vertical(|ui| {
+        canvas_row(
+            ui,
+            "draw a digit",
+            self,
+            |draw, ui, side| {
                 // As wide as the canvas, so the title wraps under it rather than pushing the
                 // preview off the window's right edge.
-                ui.set_width(fitted_size(side, (self.width, self.height)).x);
+                ui.set_width(fitted_size(side, (draw.width, draw.height)).x);
                 ui.strong("Your digit (red = hidden from the model)");
                 let ctx = ui.ctx().clone();
-                let (d, w, h) = (&self.drawing, self.width, self.height);
-                let texture = self
+                let (d, w, h) = (&draw.drawing, draw.width, draw.height);
+                let texture = draw
                     .textures
-                    .texture(&ctx, "draw/digit", self.edit_version, || {
+                    .texture(&ctx, "draw/digit", draw.edit_version, || {
                         tinted_digit(&d.ink, &d.missing, w, h)
                     });
                 let (_, steps) =
-                    self.canvas
+                    draw.canvas
                         .show(ui, texture, side, (h, w), radius, "digit drawing canvas");
                 for step in steps {
-                    self.apply_step(step);
+                    draw.apply_step(step);
                 }
-            });
-            ui.add_space(12.0);
-            ui.vertical(|ui| {
-                self.refresh(params);
-                self.preview.ui(
+            },
+            |draw, ui, preview_side| {
+                draw.refresh(params);
+                draw.preview.ui(
                     ui,
-                    &mut self.textures,
+                    &mut draw.textures,
                     "draw",
-                    (self.height, self.width),
+                    (draw.height, draw.width),
                     preview_side,
-                    Some((&self.drawing.ink, &self.drawing.missing)),
+                    Some((&draw.drawing.ink, &draw.drawing.missing)),
                 );
-            });
-        });
+            },
+        );
         if self.canvas.is_stroking() {
             ui.ctx().request_repaint();
         }

@@ -5,7 +5,7 @@
 use crate::masks::paint_stroke;
 use egui::{Color32, ColorImage, Key, KeyboardShortcut, Modifiers};
 
-use super::canvas::{PixelCanvas, StrokeStep, brush_slider, canvas_sides};
+use super::canvas::{PixelCanvas, StrokeStep, brush_slider, canvas_row};
 use super::history::History;
 use super::preview::Preview;
 use super::recent::RecentParams;
@@ -286,47 +286,49 @@ impl MaskEditor {
         }
         self.refresh(params);
 
-        let available = ui.available_size();
-        let (side, preview_side) = canvas_sides(available);
-        ui.horizontal_top(|ui| {
-            ui.vertical(|ui| {
+        canvas_row(
+            ui,
+            "mask editor",
+            self,
+            |editor, ui, side| {
                 // As wide as the canvas, so the title wraps under it rather than pushing the
                 // preview off the window's right edge.
-                ui.set_width(fitted_size(side, (self.width, self.height)).x);
+                ui.set_width(fitted_size(side, (editor.width, editor.height)).x);
                 ui.strong("Paint the mask (red = hidden from the model)");
                 let ctx = ui.ctx().clone();
-                let (values, mask, w, h) = (&self.values, &self.mask, self.width, self.height);
+                let (values, mask) = (&editor.values, &editor.mask);
+                let (w, h) = (editor.width, editor.height);
                 let texture =
-                    self.textures
-                        .texture(&ctx, "editor/digit", self.edit_version, || {
+                    editor
+                        .textures
+                        .texture(&ctx, "editor/digit", editor.edit_version, || {
                             tinted_digit(values, mask, w, h)
                         });
-                let (_, steps) = self.canvas.show(
+                let (_, steps) = editor.canvas.show(
                     ui,
                     texture,
                     side,
                     (h, w),
-                    self.brush_radius,
+                    editor.brush_radius,
                     "mask painting canvas",
                 );
                 for step in steps {
-                    self.apply_step(step);
+                    editor.apply_step(step);
                 }
-            });
-            ui.add_space(12.0);
-            ui.vertical(|ui| {
+            },
+            |editor, ui, preview_side| {
                 // Refresh again so the completion follows this very frame's stroke.
-                self.refresh(params);
-                self.preview.ui(
+                editor.refresh(params);
+                editor.preview.ui(
                     ui,
-                    &mut self.textures,
+                    &mut editor.textures,
                     "editor",
-                    (self.height, self.width),
+                    (editor.height, editor.width),
                     preview_side,
-                    Some((&self.values, &self.mask)),
+                    Some((&editor.values, &editor.mask)),
                 );
-            });
-        });
+            },
+        );
         if self.canvas.is_stroking() {
             ui.ctx().request_repaint();
         }

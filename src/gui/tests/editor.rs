@@ -858,3 +858,68 @@ fn the_editors_fit_a_small_view() {
         }
     }
 }
+
+/// In a view as short as projector mode leaves the editors (1280 x 720 at 150%: about 150
+/// points below their toolbar), the canvas keeps its smallest side and the preview's colour bar
+/// and status line are scrolled to, not cut off at the window's bottom (they were, in the real
+/// window, with nothing to scroll).
+#[test]
+fn the_editors_scroll_to_their_preview_in_a_short_view() {
+    struct S {
+        draw: DrawDigit,
+        editor: MaskEditor,
+        params: RecentParams,
+        mask_tab: bool,
+    }
+    let size = [480.0, 260.0];
+    for mask_tab in [false, true] {
+        let mut h = Harness::builder().with_size(size).build_ui_state(
+            |ui, s: &mut S| {
+                ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Wrap);
+                if s.mask_tab {
+                    s.editor.ui(ui, &s.params);
+                } else {
+                    s.draw.ui(ui, &s.params);
+                }
+            },
+            S {
+                draw: DrawDigit::new((H, W)),
+                editor: MaskEditor::open(3, digit(), vec![false; H * W], (H, W)).unwrap(),
+                params: recent(),
+                mask_tab,
+            },
+        );
+        h.step();
+        h.step();
+        let status = h.get_by_label_contains("computed in").rect();
+        assert!(
+            status.bottom() > size[1],
+            "the test's view should be too short for the whole editor: status at {status:?}"
+        );
+        // The wheel over the completion, as a person would scroll.
+        h.hover_at(h.get_by_label("model's completion").rect().center());
+        h.event(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Point,
+            delta: egui::vec2(0.0, -400.0),
+            phase: egui::TouchPhase::Move,
+            modifiers: egui::Modifiers::NONE,
+            source: egui::MouseWheelSource::Wheel,
+        });
+        h.run_steps(10);
+        let status = h.get_by_label_contains("computed in").rect();
+        assert!(
+            status.top() >= 0.0 && status.bottom() <= size[1] + 0.5,
+            "the status line at {status:?}, out of a view {size:?} (mask tab {mask_tab})"
+        );
+        let canvas = if mask_tab {
+            "mask painting canvas"
+        } else {
+            "digit drawing canvas"
+        };
+        let canvas = h.get_by_label(canvas).rect();
+        assert!(
+            canvas.width().max(canvas.height()) >= 139.5,
+            "the canvas shrank to {canvas:?}"
+        );
+    }
+}
