@@ -641,3 +641,43 @@ fn rounds_in_batches_equal_rounds_one_at_a_time() {
         (&batched.1.missing, &batched.1.sigmasq, &batched.1.mu)
     );
 }
+
+/// Switching the recentring move on reaches every chain (as a command of the sampler would),
+/// restarts the diagnostics at that round like a new schedule, and chain 1 goes on exactly as a
+/// lone sampler switched the same way.
+#[test]
+fn chains_follow_the_recentring_move() {
+    use gibbs_fa::sampler::Command;
+    let problem = noise_problem();
+    let base = settings(3, 20, 4, 12);
+    let options = ChainsOptions {
+        chains: 3,
+        ..Default::default()
+    };
+    let mut mc = MultiChain::new(&problem, &base, &options).expect("chains");
+    let mut single = GibbsSampler::new(&problem, &base).expect("sampler");
+    for _ in 0..5 {
+        mc.round();
+        single.sweep();
+    }
+    let change =
+        Change::of_command(&Command::SetRecentre(true)).expect("a change the chains follow");
+    assert_eq!(change, Change::Recentre(true));
+    assert!(mc.follow(&change).unwrap());
+    assert!(
+        !mc.follow(&change).unwrap(),
+        "the same change again is no change"
+    );
+    single.set_recentre(true);
+    for c in mc.chains() {
+        assert!(c.sampler().settings().recentre);
+        assert_eq!(c.change_point(), 5);
+    }
+    for _ in 0..4 {
+        mc.round();
+        let r = single.sweep();
+        let chain1 = mc.chains()[0].values(0);
+        assert!(r.log_joint.is_finite());
+        assert_eq!(chain1.last().unwrap().to_bits(), r.log_joint.to_bits());
+    }
+}

@@ -24,13 +24,14 @@ fn problem() -> Problem {
     }
 }
 
-fn run(schedule: Schedule, seed: u64) -> (Vec<f64>, Vec<f32>, Vec<f32>) {
+fn run(schedule: Schedule, recentre: bool, seed: u64) -> (Vec<f64>, Vec<f32>, Vec<f32>) {
     let settings = SamplerSettings {
         hyper: Hyperparameters {
             m: 24,
             ..Hyperparameters::default()
         },
         schedule,
+        recentre,
         sweeps: 12,
         burn_in: 6,
         seed,
@@ -63,10 +64,14 @@ fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
 
 #[test]
 fn same_seed_same_numbers_on_any_thread_count() {
-    for schedule in [Schedule::Notebook, Schedule::Blocked] {
-        let one = in_pool(1, || run(schedule, 5));
-        let two = in_pool(2, || run(schedule, 5));
-        let again = run(schedule, 5);
+    for (schedule, recentre) in [
+        (Schedule::Notebook, false),
+        (Schedule::Blocked, false),
+        (Schedule::Notebook, true),
+    ] {
+        let one = in_pool(1, || run(schedule, recentre, 5));
+        let two = in_pool(2, || run(schedule, recentre, 5));
+        let again = run(schedule, recentre, 5);
         for other in [&two, &again] {
             assert_eq!(
                 one.0.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
@@ -76,7 +81,7 @@ fn same_seed_same_numbers_on_any_thread_count() {
             assert_eq!(bits(&one.1), bits(&other.1), "{schedule:?} reconstruction");
             assert_eq!(bits(&one.2), bits(&other.2), "{schedule:?} parameters");
         }
-        let different = run(schedule, 6);
+        let different = run(schedule, recentre, 6);
         assert_ne!(
             bits(&one.1),
             bits(&different.1),

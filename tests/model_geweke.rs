@@ -101,6 +101,7 @@ fn params_of(s: &GibbsSampler) -> Params {
 fn successive_conditional(
     prior: &Prior,
     schedule: Schedule,
+    recentre: bool,
     steps: usize,
     seed: u64,
 ) -> Vec<Vec<f64>> {
@@ -119,6 +120,7 @@ fn successive_conditional(
         hyper: h,
         prior: prior.clone(),
         schedule,
+        recentre,
         sweeps: 10,
         burn_in: 5,
         seed,
@@ -189,11 +191,15 @@ fn compare(mc: &[Vec<f64>], sc: &[Vec<f64>]) -> (f64, usize) {
 }
 
 fn geweke(prior: Prior, schedule: Schedule, seed: u64) {
+    geweke_with(prior, schedule, false, seed);
+}
+
+fn geweke_with(prior: Prior, schedule: Schedule, recentre: bool, seed: u64) {
     let mc = marginal_conditional(&prior, 200_000, seed);
-    let sc = successive_conditional(&prior, schedule, 400_000, seed);
+    let sc = successive_conditional(&prior, schedule, recentre, 400_000, seed);
     let (worst, j) = compare(&mc, &sc);
     eprintln!(
-        "{prior:?} {schedule:?}: {} test functions, largest |z| = {worst:.2} (function {j})",
+        "{prior:?} {schedule:?} (recentre {recentre}): {} test functions, largest |z| = {worst:.2} (function {j})",
         mc[0].len()
     );
     // About 80 test functions: |z| > 4.5 by chance has probability ~ 80 * 7e-6.
@@ -234,5 +240,25 @@ fn geweke_blocked_decaying() {
         },
         Schedule::Blocked,
         14,
+    );
+}
+
+/// The recentring move (z_n -> z_n - c, mu -> mu + W c, c from its conditional) before each
+/// sweep: a wrong mean or spread of c moves mu's moments and the residual's.
+#[test]
+fn geweke_notebook_isotropic_recentred() {
+    geweke_with(Prior::Isotropic, Schedule::Notebook, true, 15);
+}
+
+#[test]
+fn geweke_blocked_decaying_recentred() {
+    geweke_with(
+        Prior::Decaying {
+            tau0: 2.0,
+            rho: 0.5,
+        },
+        Schedule::Blocked,
+        true,
+        16,
     );
 }

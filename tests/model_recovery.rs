@@ -105,6 +105,7 @@ fn recover(schedule: Schedule, seed: u64) {
         },
         prior: Prior::Isotropic,
         schedule,
+        recentre: false,
         sweeps,
         burn_in,
         seed,

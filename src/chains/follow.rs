@@ -3,7 +3,7 @@
 //! every chain, so the diagnostics describe the run the user is looking at.
 //!
 //! The rule is the sampler's own (see [`crate::model::GibbsSampler`]): a change of target
-//! (hyperparameters, prior, mask) or of schedule restarts the diagnostics at the current
+//! (hyperparameters, prior, mask) or of schedule (or the recentring move) restarts the diagnostics at the current
 //! round. The chains go on from where they are, burn-in counts again from there, the recorded
 //! values before it are kept (for the traces) but never diagnosed, and the per-pixel half
 //! moments start afresh. A new run length keeps everything: the half moments are re-planned
@@ -27,6 +27,8 @@ pub enum Change {
     Prior(Prior),
     /// New order of updates.
     Schedule(Schedule),
+    /// The recentring move on or off.
+    Recentre(bool),
     /// New run length (total sweeps, and the burn-in counted from the last change).
     RunLength { sweeps: usize, burn_in: usize },
     /// A new mask for one image: `missing` and the image's data `values`, both of length D,
@@ -45,6 +47,7 @@ impl Change {
             Command::SetHyperparameters(h) => Change::Hyperparameters(h.clone()),
             Command::SetPrior(p) => Change::Prior(p.clone()),
             Command::SetSchedule(s) => Change::Schedule(*s),
+            Command::SetRecentre(on) => Change::Recentre(*on),
             Command::SetRunLength { sweeps, burn_in } => Change::RunLength {
                 sweeps: *sweeps,
                 burn_in: *burn_in,
@@ -95,6 +98,15 @@ impl MultiChain {
                     c.sampler.set_schedule(*s);
                 }
                 self.settings.schedule = *s;
+            }
+            Change::Recentre(on) => {
+                if *on == self.settings.recentre {
+                    return Ok(false);
+                }
+                for c in &mut self.chains {
+                    c.sampler.set_recentre(*on);
+                }
+                self.settings.recentre = *on;
             }
             Change::RunLength { sweeps, burn_in } => {
                 self.set_run_length(*sweeps, *burn_in)?;

@@ -105,6 +105,13 @@ impl GibbsSampler {
         };
         let st = &mut self.state;
         let (_, clamped) = prior.column_precision_counted(&hyper);
+        if self.settings.recentre {
+            super::recentre::recentre(
+                st,
+                hyper.lambda0,
+                &StepRng::new(seed, sweep, Step::Recentre),
+            );
+        }
         sample_z(st, &StepRng::new(seed, sweep, Step::Z));
         steps.z = lap(&mut clock);
         match self.settings.schedule {
@@ -281,6 +288,16 @@ impl GibbsSampler {
     pub fn set_schedule(&mut self, s: Schedule) {
         if s != self.settings.schedule {
             self.settings.schedule = s;
+            self.restart_summaries();
+        }
+    }
+
+    /// The recentring move on or off from the next sweep ([`super::recentre`]); as for a new
+    /// schedule, moments cleared and burn-in restarted if it changed (the target is the same,
+    /// but a run that compares the two should not average across the switch).
+    pub fn set_recentre(&mut self, on: bool) {
+        if on != self.settings.recentre {
+            self.settings.recentre = on;
             self.restart_summaries();
         }
     }

@@ -1,8 +1,9 @@
 //! Bayesian factor analysis with missing data and its Gibbs sampler (SPEC sections 4 to 10).
 //!
 //! [`GibbsSampler`] owns the state; one [`GibbsSampler::sweep`] runs the complete conditionals
-//! of [`conditionals`] in the chosen [`Schedule`], then the log joint ([`log_joint`]) and the
-//! running moments. Data are f32; sums that cancel are accumulated in f64.
+//! of [`conditionals`] in the chosen [`Schedule`] (first the [`recentre`] move when the settings
+//! ask for it, an extension beyond SPEC), then the log joint ([`log_joint`]) and the running
+//! moments. Data are f32; sums that cancel are accumulated in f64.
 //!
 //! How a sweep stays fast (N = 10000, D = 784, M = 50):
 //! - two big products per sweep, X~ K for Z and Z^T X~ for W's statistics, with X~ = X
@@ -38,6 +39,7 @@ pub mod normals;
 mod par;
 mod pixel_steps;
 mod problem;
+pub mod recentre;
 mod records;
 pub mod rng;
 mod segment;

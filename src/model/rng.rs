@@ -20,6 +20,7 @@ pub enum Step {
     Sigmasq = 5,
     XMissing = 6,
     Blocked = 7,
+    Recentre = 9,
 }
 
 /// The random stream of one step of one sweep.

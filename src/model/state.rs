@@ -240,6 +240,9 @@ pub struct ModelState {
     /// sum_n |z_n|^2 for the current Z, in f64: the trace of the Z step's Z^T Z, which the
     /// log joint needs after X_miss has dropped the statistics (None when Z changed since).
     z_sumsq: Option<f64>,
+    /// sum_n z_n for the current Z, in f64, from the Z step's statistics (which X_miss drops):
+    /// what the recentring move needs of Z (None when Z changed since).
+    z_sum: Option<Vec<f64>>,
     /// Cache of the per-column sums of squared residuals for the current X, Z, W and mu
     /// (None when any of them changed since).
     residual: Option<Vec<f64>>,
@@ -356,6 +359,7 @@ impl ModelState {
             },
             cross: None,
             z_sumsq: None,
+            z_sum: None,
             residual: None,
             fallbacks: super::Fallbacks::default(),
             scratch: Scratch::default(),
@@ -548,6 +552,7 @@ impl ModelState {
     pub(crate) fn z_changed(&mut self) {
         self.cross = None;
         self.z_sumsq = None;
+        self.z_sum = None;
         self.residual = None;
     }
 
@@ -555,6 +560,7 @@ impl ModelState {
     /// current X (the residual sums are stale).
     pub(crate) fn z_drawn(&mut self, stats: CrossStats) {
         self.z_sumsq = Some(stats.ztz.trace());
+        self.z_sum = Some(stats.sumz.clone());
         self.cross = Some(stats);
         self.residual = None;
     }
@@ -630,6 +636,21 @@ impl ModelState {
             sigmasq: &self.sigmasq,
             fallbacks: &mut self.fallbacks,
             scratch: &mut self.scratch,
+        }
+    }
+
+    /// sum_n z_n in f64: as the last Z step summed it, else summed now.
+    pub(crate) fn z_sum(&self) -> Vec<f64> {
+        match &self.z_sum {
+            Some(sum) => sum.clone(),
+            None => {
+                let n = self.z.nrows();
+                self.z
+                    .as_slice()
+                    .chunks_exact(n.max(1))
+                    .map(|column| column.iter().map(|&v| v as f64).sum())
+                    .collect()
+            }
         }
     }
 

@@ -29,6 +29,10 @@ pub(crate) struct ZSetup {
     pub l_inverse: DMatrix<f32>,
     /// (mu - c)^T K (M values): the mean is X~ K - 1 offset^T.
     pub offset: Vec<f32>,
+    /// K in f64, kept so a new mu gets its offset without the rest ([`Self::set_mu`]).
+    k64: DMatrix<f64>,
+    /// W^T S^-1 W = J - I (M x M), which the recentring move's precision reuses.
+    pub wtsw: DMatrix<f64>,
 }
 
 /// Copies of the parameters a setup was computed from.
@@ -59,8 +63,8 @@ impl ZSetup {
                 *o = w as f64 * s;
             }
         }
-        let j = DMatrix::<f64>::identity(m, m) + product_here(&h, true, &h);
-        let factor = SharedFactor::new(j);
+        let wtsw = product_here(&h, true, &h);
+        let factor = SharedFactor::new(DMatrix::<f64>::identity(m, m) + &wtsw);
         // K = S^-1 W J^-1 = S^-1/2 (H J^-1) (D x M), so the mean is Xc K = X~ K - 1 offset^T.
         let mut k = product_here(&h, false, &factor.inverse);
         for column in k.as_mut_slice().chunks_exact_mut(d.max(1)) {
@@ -68,18 +72,8 @@ impl ZSetup {
                 *v *= s;
             }
         }
-        // Xc = X - 1 mu^T = X~ - 1 (mu - c)^T.
-        let centre: Vec<f64> = mu
-            .iter()
-            .zip(shift)
-            .map(|(&mu, &c)| mu as f64 - c as f64)
-            .collect();
-        let offset: Vec<f32> = k
-            .as_slice()
-            .chunks_exact(d.max(1))
-            .map(|column| super::linalg::dot(column, &centre) as f32)
-            .collect();
-        let (k, l_inverse) = (to_f32(&k), to_f32(&factor.l_inverse));
+        let offset = offset(&k, mu, shift);
+        let (k64, k, l_inverse) = (k.clone(), to_f32(&k), to_f32(&factor.l_inverse));
         ZSetup {
             inputs: Inputs {
                 w_shape: (d, m),
@@ -92,7 +86,16 @@ impl ZSetup {
             k,
             l_inverse,
             offset,
+            k64,
+            wtsw,
         }
+    }
+
+    /// The setup for a new mu (W, sigma^2 and the shift unchanged): only the offset depends on
+    /// mu, so it is formed again as [`Self::compute`] forms it, the same bits.
+    pub fn set_mu(&mut self, mu: &[f32]) {
+        self.offset = offset(&self.k64, mu, &self.inputs.shift);
+        self.inputs.mu = mu.to_vec();
     }
 
     /// True when this setup was computed from exactly these parameters (bit for bit, so a NaN
@@ -105,6 +108,21 @@ impl ZSetup {
             && same_bits(&i.mu, mu)
             && same_bits(&i.shift, shift)
     }
+}
+
+/// (mu - c)^T K: with Xc = X - 1 mu^T = X~ - 1 (mu - c)^T, the Z step's mean is X~ K - 1
+/// offset^T.
+fn offset(k: &DMatrix<f64>, mu: &[f32], shift: &[f32]) -> Vec<f32> {
+    let d = k.nrows();
+    let centre: Vec<f64> = mu
+        .iter()
+        .zip(shift)
+        .map(|(&mu, &c)| mu as f64 - c as f64)
+        .collect();
+    k.as_slice()
+        .chunks_exact(d.max(1))
+        .map(|column| super::linalg::dot(column, &centre) as f32)
+        .collect()
 }
 
 fn same_bits(a: &[f32], b: &[f32]) -> bool {
@@ -213,12 +231,41 @@ mod tests {
     #[test]
     fn the_setup_computed_ahead_gives_the_same_draws() {
         for schedule in [Schedule::Notebook, Schedule::Blocked] {
-            same_draws_ahead_and_here(schedule);
+            same_draws_ahead_and_here(schedule, false);
         }
     }
 
-    fn same_draws_ahead_and_here(schedule: Schedule) {
+    /// The same with the recentring move, which takes the setup first and forms its offset
+    /// again for the moved mu.
+    #[test]
+    fn the_setup_computed_ahead_gives_the_same_draws_when_recentred() {
+        same_draws_ahead_and_here(Schedule::Notebook, true);
+    }
+
+    /// A setup's offset formed again for a new mu is the one computed for that mu.
+    #[test]
+    fn a_new_mu_gives_the_offset_of_a_setup_computed_for_it() {
+        let (w, sigmasq, mu, shift) = parameters(30, 5);
+        let mu2: Vec<f32> = mu.iter().map(|&v| v * 0.7 - 3.1).collect();
+        let mut moved = ZSetup::compute(&w, &sigmasq, &mu, &shift);
+        moved.set_mu(&mu2);
+        let fresh = ZSetup::compute(&w, &sigmasq, &mu2, &shift);
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&moved.offset), bits(&fresh.offset));
+        assert_ne!(
+            bits(&moved.offset),
+            bits(&ZSetup::compute(&w, &sigmasq, &mu, &shift).offset)
+        );
+        assert!(
+            moved.is_for(&w, &sigmasq, &mu2, &shift) && !moved.is_for(&w, &sigmasq, &mu, &shift)
+        );
+    }
+
+    fn same_draws_ahead_and_here(schedule: Schedule, recentre: bool) {
         let (mut ahead, mut here) = (sampler(3, schedule), sampler(3, schedule));
+        for s in [&mut ahead, &mut here] {
+            s.set_recentre(recentre);
+        }
         for _ in 0..6 {
             ahead.sweep();
             let st = ahead.state();

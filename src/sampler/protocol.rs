@@ -38,6 +38,8 @@ pub enum Command {
     SetPrior(Prior),
     /// New order of updates from the next sweep.
     SetSchedule(Schedule),
+    /// The recentring move on or off from the next sweep.
+    SetRecentre(bool),
     /// New run length (total sweeps since the start, and the burn-in). A finished run whose
     /// new length is beyond the current sweep becomes paused (Resume continues it); a running
     /// one past its new length finishes.

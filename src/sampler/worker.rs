@@ -252,6 +252,11 @@ impl Worker {
                 self.sampler.set_schedule(s);
                 self.changed_target(changed);
             }
+            Command::SetRecentre(on) => {
+                let changed = on != self.sampler.settings().recentre;
+                self.sampler.set_recentre(on);
+                self.changed_target(changed);
+            }
             Command::SetRunLength { sweeps, burn_in } => {
                 if let Err(err) = self.sampler.set_run_length(sweeps, burn_in) {
                     self.error(format!("run length not changed: {err}"));

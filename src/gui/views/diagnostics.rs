@@ -245,6 +245,9 @@ fn followed(chains: &ChainsLive) -> String {
          {:?} schedule",
         h.nu0, h.sigmasq0, h.kappa0, h.lambda0, s.schedule
     );
+    if s.recentre {
+        text.push_str(", recentred each sweep");
+    }
     if let Some(missing) = chains.missing() {
         text.push_str(&format!(", {missing} missing pixels"));
     }
