@@ -77,6 +77,8 @@ impl Stepper {
         )
     }
 
+    /// (The recentring move, [`crate::model::recentre`], is not one of SPEC's conditionals,
+    /// so a stepper's settings have it off, and the sweeps it stands for run without it.)
     fn from_state(
         state: ModelState,
         sweeps_done: u64,
@@ -84,7 +86,10 @@ impl Stepper {
         capacity: usize,
     ) -> Stepper {
         Stepper {
-            settings,
+            settings: SamplerSettings {
+                recentre: false,
+                ..settings
+            },
             current: Snapshot {
                 state,
                 sweeps_done,
@@ -279,7 +284,14 @@ mod tests {
             let mut s = settings(schedule, 11);
             s.hyper.m = m;
             let mut sampler = GibbsSampler::new(&problem, &s).unwrap();
-            let mut stepper = Stepper::new(&problem, &s, 3).unwrap();
+            // Asked for the recentring move, a stepper leaves it out (it steps SPEC's
+            // conditionals only), and so stands for the sweeps without it.
+            let recentred = SamplerSettings {
+                recentre: true,
+                ..s.clone()
+            };
+            let mut stepper = Stepper::new(&problem, &recentred, 3).unwrap();
+            assert_eq!(stepper.settings(), &s);
             assert_eq!(bits(stepper.state()), bits(sampler.state()));
             let per_sweep = Conditional::sweep_order(schedule).len();
             for sweep in 1..=5u64 {

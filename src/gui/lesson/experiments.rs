@@ -81,10 +81,11 @@ pub fn experiments_ui(
             }
         }
     });
-    for run in &p.runs {
-        if let Some(note) = caveat(run) {
-            ui.label(RichText::new(note).weak());
-        }
+    // Each caveat once (two runs of four chains each have the same one).
+    let mut notes: Vec<String> = p.runs.iter().filter_map(caveat).collect();
+    notes.dedup();
+    for note in notes {
+        ui.label(RichText::new(note).weak());
     }
     if let Some((pk, rk)) = applied
         && let Some(run) = presets.get(pk).and_then(|p| p.runs.get(rk))

@@ -115,11 +115,13 @@ impl Default for Lesson {
 }
 
 impl Lesson {
-    /// The lesson chain's sampler settings: the user's, with the lesson's M and schedule.
+    /// The lesson chain's sampler settings: the user's, with the lesson's M and schedule, and
+    /// without the recentring move, which is not one of the conditionals it steps through.
     fn lesson_settings(&self, user: &Settings) -> SamplerSettings {
         let mut s = user.model.clone();
         s.hyper.m = self.m.max(1);
         s.schedule = self.schedule;
+        s.recentre = false;
         s
     }
 
@@ -284,7 +286,7 @@ impl Lesson {
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
             .show(ui, |ui| match self.section {
-                Section::Steps => self.steps_ui(ui, &experiment, commands),
+                Section::Steps => self.steps_ui(ui, &experiment, user.model.recentre, commands),
                 Section::Experiments => experiments::experiments_ui(
                     ui,
                     &self.presets,
@@ -300,7 +302,13 @@ impl Lesson {
             });
     }
 
-    fn steps_ui(&mut self, ui: &mut Ui, experiment: &Arc<Experiment>, commands: &mut Commands) {
+    fn steps_ui(
+        &mut self,
+        ui: &mut Ui,
+        experiment: &Arc<Experiment>,
+        user_recentres: bool,
+        commands: &mut Commands,
+    ) {
         let busy = self.chain.is_busy();
         let ready = self.chain.stepper().is_some() && !busy;
         let can_back = self.chain.stepper().is_some_and(|s| s.history_len() > 0);
@@ -381,7 +389,16 @@ impl Lesson {
                 if stale {
                     ui.label(RichText::new("(the main chain's data changed since)").weak());
                 }
-            })
+            });
+            if user_recentres {
+                ui.label(
+                    RichText::new(
+                        "The lesson chain steps through SPEC's conditionals only: the \
+                         recentring move of the Model settings is not one of its steps.",
+                    )
+                    .weak(),
+                );
+            }
         });
         let Some((n, d, m)) = self
             .chain

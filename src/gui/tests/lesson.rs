@@ -223,6 +223,12 @@ fn each_experiment_button_applies_its_settings_and_restarts_the_main_chain() {
         h.step();
         h.step();
         h.get_by_label(preset.look_for);
+        // Where a run restarts with several chains, that is said once, however many runs do.
+        let notes = h
+            .query_all_by_label_contains("This run restarts with")
+            .count();
+        let expected = usize::from(preset.runs.iter().any(|r| r.chains > 1));
+        assert_eq!(notes, expected, "{}", preset.id);
         for run in &preset.runs {
             let before = h.state().settings().clone();
             let old = h.state().live().map(|l| l.generation());
