@@ -92,4 +92,12 @@ fn run_model_mfa_refuses_bad_flags() {
             .unwrap();
         assert_refused(&output, &format!("{flag} {value}"));
     }
+    let output = isolated(dir.path())
+        .args(SMALL)
+        .arg("--recentre")
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert_refused(&output, "--recentre");
 }

@@ -577,3 +577,33 @@ fn a_shared_experiment_is_released_once_the_sampler_is_built() {
     });
     handle.stop();
 }
+
+/// Switching the recentring move on between two steps applies at the next sweep, and the
+/// snapshot after it says the burn-in counts again from there (what the traces mark).
+#[test]
+fn the_recentring_move_switches_on_live_and_restarts_the_burn_in() {
+    let mut handle =
+        SamplerHandle::spawn(problem(20, 8), settings(2, 100, 3), paused(), None).unwrap();
+    let mut log = Vec::new();
+    for _ in 0..2 {
+        handle.send(Command::Step);
+    }
+    read_until(&handle, &mut log, Duration::from_secs(10), |l| {
+        last_snapshot(l).is_some_and(|s| s.iteration == 2)
+    });
+    assert_eq!(last_snapshot(&log).map(|s| s.burn_in_from), Some(0));
+    handle.send(Command::SetRecentre(true));
+    handle.send(Command::Step);
+    read_until(&handle, &mut log, Duration::from_secs(10), |l| {
+        last_snapshot(l).is_some_and(|s| s.iteration == 3)
+    });
+    let s = last_snapshot(&log).expect("a snapshot");
+    assert!(s.settings.recentre);
+    assert_eq!(s.burn_in_from, 2);
+    assert!(
+        !log.iter().any(|e| matches!(e, Event::Error(_))),
+        "{}",
+        describe(&log)
+    );
+    handle.stop();
+}

@@ -279,6 +279,7 @@ fn records_come_from_sources_and_snapshots() {
         posterior_mu: stats.clone(),
         posterior_sigmasq: stats.clone(),
         samples_in_moments: 7,
+        burn_in_from: 0,
         images: Vec::new(),
         rmse_mean_impute: None,
         missing_fraction: 0.2,

@@ -46,6 +46,8 @@ pub struct LiveState {
     generation: u64,
     experiment: Arc<Experiment>,
     burn_in: usize,
+    /// Sweep from which the current burn-in counts (the last change of target or schedule).
+    burn_in_from: usize,
     sweeps: usize,
     iteration: usize,
     run_state: Option<RunState>,
@@ -83,6 +85,7 @@ impl LiveState {
             generation: GENERATIONS.fetch_add(1, Ordering::Relaxed),
             experiment,
             burn_in: settings.burn_in,
+            burn_in_from: 0,
             sweeps: settings.sweeps,
             iteration: 0,
             run_state: None,
@@ -132,6 +135,7 @@ impl LiveState {
         self.sweeps_per_second = None;
         self.iteration = sweeps;
         self.burn_in = settings.burn_in;
+        self.burn_in_from = 0;
         self.sweeps = settings.sweeps;
         if let Some(p) = posterior {
             let snapshot = Snapshot {
@@ -146,6 +150,13 @@ impl LiveState {
                 posterior_mu: p.posterior_mu.clone(),
                 posterior_sigmasq: p.posterior_sigmasq.clone(),
                 samples_in_moments: p.samples_in_moments,
+                // The moments hold the sweeps after the burn-in that followed the last change.
+                burn_in_from: if p.samples_in_moments > 0 {
+                    p.iteration
+                        .saturating_sub(p.samples_in_moments + settings.burn_in)
+                } else {
+                    0
+                },
                 images: Vec::new(),
                 rmse_mean_impute: None,
                 missing_fraction: self.missing_fraction(),
@@ -320,6 +331,7 @@ impl LiveState {
         self.std_scale = if std_max > 0.0 { std_max } else { 1.0 };
         self.iteration = self.iteration.max(snapshot.iteration);
         self.burn_in = snapshot.settings.burn_in;
+        self.burn_in_from = snapshot.burn_in_from;
         self.sweeps = snapshot.settings.sweeps;
         if snapshot.rmse_mean_impute.is_some() {
             self.baseline_rmse = snapshot.rmse_mean_impute;
@@ -400,6 +412,12 @@ impl LiveState {
     /// Burn-in sweeps of the run.
     pub fn burn_in(&self) -> usize {
         self.burn_in
+    }
+
+    /// The sweeps of the current burn-in, from the last change of target or schedule (0 at
+    /// the start) to the end of the burn-in that followed it.
+    pub fn burn_in_span(&self) -> (usize, usize) {
+        (self.burn_in_from, self.burn_in_from + self.burn_in)
     }
 
     /// Sweeps planned for the run.

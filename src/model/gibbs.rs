@@ -410,6 +410,12 @@ impl GibbsSampler {
         summarise(&self.sigmasq_moments, self.state.sigmasq())
     }
 
+    /// Sweep of the last change of target or schedule (0 at the start): the burn-in counts
+    /// from it.
+    pub fn change_point(&self) -> usize {
+        self.change_point
+    }
+
     /// Number of sweeps in the running moments.
     pub fn samples_in_moments(&self) -> usize {
         self.x_moments.count()

@@ -166,6 +166,9 @@ pub struct Snapshot {
     pub posterior_sigmasq: MeanStd,
     /// Number of sweeps in the running moments (0 during burn-in).
     pub samples_in_moments: usize,
+    /// Sweep of the last change of target or schedule (0 at the start): the burn-in counts
+    /// from it, so the views mark burn_in_from ..= burn_in_from + burn-in.
+    pub burn_in_from: usize,
     /// Summaries of the watched images, in the order of [`Command::Watch`].
     pub images: Vec<ImageSummary>,
     /// RMSE of column-mean imputation on the missing entries (the baseline to beat).

@@ -336,6 +336,7 @@ impl Worker {
             posterior_mu: s.posterior_mu(),
             posterior_sigmasq: s.posterior_sigmasq(),
             samples_in_moments: s.samples_in_moments(),
+            burn_in_from: s.change_point(),
             images: self
                 .watch
                 .iter()

@@ -45,6 +45,9 @@ pub fn run(args: RunArgs, components: usize, alpha0: f64) -> anyhow::Result<()> 
     if args.chains != 1 {
         bail!("--chains is for --model fa; the mixture runs one chain");
     }
+    if args.recentre {
+        bail!("--recentre is for --model fa; the mixture's sampler has no such move");
+    }
     if components == 0 {
         bail!("--components must be at least 1");
     }

@@ -319,6 +319,7 @@ fn snapshot(iteration: usize, p: &FactorParams, n: usize) -> Snapshot {
         posterior_mu: stats.clone(),
         posterior_sigmasq: stats,
         samples_in_moments: 0,
+        burn_in_from: 0,
         images: Vec::new(),
         rmse_mean_impute: None,
         missing_fraction: 0.1,

@@ -98,6 +98,7 @@ fn snapshot(
             std: vec![0.0; D],
         },
         samples_in_moments: samples,
+        burn_in_from: 0,
         images,
         rmse_mean_impute: Some(55.0),
         missing_fraction: live.missing_fraction(),
@@ -193,6 +194,19 @@ fn baseline_is_the_column_mean_imputation_rmse() {
         (got - expected).abs() < 1e-9 * expected,
         "{got} vs {expected}"
     );
+}
+
+/// The traces mark the current burn-in: from the start, then, after a live change of schedule
+/// or of the recentring move restarted it, from the sweep of the change (the sampler's
+/// snapshot says which).
+#[test]
+fn the_burn_in_marked_follows_a_restart() {
+    let mut live = LiveState::new(experiment(6), &settings());
+    assert_eq!(live.burn_in_span(), (0, 50));
+    let mut later = snapshot(&live, 230, 4, &[0], 0, 1.0);
+    later.burn_in_from = 200;
+    live.apply(Event::Snapshot(Box::new(later)));
+    assert_eq!(live.burn_in_span(), (200, 250));
 }
 
 #[test]

@@ -209,6 +209,9 @@ fn body(
             table(ui, d);
             ui.add_space(6.0);
             pixels(ui, d);
+            if let Some(hint) = ridge_hint(&d.mu, chains.settings().recentre) {
+                ui.label(RichText::new(hint).color(AMBER));
+            }
             ui.add_space(6.0);
             rhat_images::ui(ui, &d.images, shape, chains.diagnostics_version(), textures);
         }
@@ -368,6 +371,20 @@ fn pixels(ui: &mut Ui, d: &ChainsDiagnostics) {
                 }
             });
     });
+}
+
+/// What a high R-hat of mu_d most likely means, and the setting that helps, when the chains
+/// run without the recentring move and disagree on mu (max R-hat over the pixels at least
+/// [`RHAT_BAD`]).
+fn ridge_hint(mu: &RhatSummary, recentred: bool) -> Option<&'static str> {
+    let far = mu.max.is_some_and(|m| m >= RHAT_BAD);
+    (far && !recentred).then_some(
+        "mu_d's R-hat this high usually means the chains sit at different points of a ridge: \
+         the data fix mu + W times the mean of the z_n, not how it splits, and the Gibbs steps \
+         cross that line only slowly. 'Recentre each sweep' (Model section) draws along it \
+         every sweep: the same posterior, and chains that start apart meet within about fifty \
+         sweeps.",
+    )
 }
 
 /// `add` in a row that scrolls sideways when wider than the page: a table wider than a small
@@ -555,6 +572,19 @@ fn rotation(ui: &mut Ui, chains: &ChainsLive, colours: &[Color32], key: &mut Cha
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hint comes with mu_d's R-hat at 1.1 or more and the move off, not otherwise (nor
+    /// when no R-hat of mu_d is defined).
+    #[test]
+    fn the_ridge_hint_comes_only_when_mu_disagrees_without_the_move() {
+        let far = RhatSummary::new(&[1.0, 1.3, 1.02]);
+        let near = RhatSummary::new(&[1.0, 1.05, 1.02]);
+        let undefined = RhatSummary::new(&[f64::NAN, f64::NAN]);
+        assert!(ridge_hint(&far, false).is_some_and(|h| h.contains("Recentre each sweep")));
+        assert_eq!(ridge_hint(&far, true), None);
+        assert_eq!(ridge_hint(&near, false), None);
+        assert_eq!(ridge_hint(&undefined, false), None);
+    }
 
     /// A quantity without diagnostics (too few draws after the burn-in) is not called a
     /// disagreement; an undefined R-hat with draws still is red.

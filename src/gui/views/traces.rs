@@ -87,7 +87,9 @@ impl TracesView {
         } else {
             0
         };
-        let burn_in = live.burn_in() as f64;
+        // The current burn-in: from the last change of target or schedule, if any.
+        let (burn_from, burn_to) = live.burn_in_span();
+        let burn_in = (burn_to > burn_from).then_some((burn_from as f64, burn_to as f64));
         let spacing = ui.spacing().item_spacing.y;
         let link = Id::unique("gibbs_fa_traces_x");
         // The x axis spans the planned run from the start, so progress reads off the plot.
@@ -118,9 +120,9 @@ impl TracesView {
             .include_x(planned)
             .link_axis(link, [true, false])
             .show(ui, |plot| {
-                if burn_in > 0.0 {
-                    plot.span(burn_in_span(burn_in));
-                    plot.vline(burn_in_line(burn_in));
+                if let Some(span) = burn_in {
+                    plot.span(burn_in_span(span));
+                    plot.vline(burn_in_line(span.1));
                 }
                 match chains {
                     Some(chains) => overlay(plot, &colours, key, chains, "log_joint", hidden),
@@ -145,9 +147,9 @@ impl TracesView {
             .include_x(planned)
             .link_axis(link, [true, false])
             .show(ui, |plot| {
-                if burn_in > 0.0 {
-                    plot.span(burn_in_span(burn_in));
-                    plot.vline(burn_in_line(burn_in));
+                if let Some(span) = burn_in {
+                    plot.span(burn_in_span(span));
+                    plot.vline(burn_in_line(span.1));
                 }
                 if let Some(baseline) = live.baseline_rmse() {
                     plot.hline(
@@ -238,9 +240,9 @@ fn legend(corner: Corner) -> Legend {
         .text_style(egui::TextStyle::Small)
 }
 
-/// The shaded burn-in region.
-fn burn_in_span(burn_in: f64) -> Span {
-    Span::new("burn-in", 0.0..=burn_in).fill(BURN_IN_FILL)
+/// The shaded burn-in region, from its first sweep to its last.
+fn burn_in_span((from, to): (f64, f64)) -> Span {
+    Span::new("burn-in", from..=to).fill(BURN_IN_FILL)
 }
 
 /// The line where posterior averaging starts: unnamed, so out of the legend (the shaded span
