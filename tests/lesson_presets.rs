@@ -212,6 +212,27 @@ fn lines_are_harder_than_speckle() {
     assert!(rl > 1.3 * rs, "lines are much harder");
 }
 
+/// Runs a preset's run of several chains to its end; each chain's log joint after burn-in
+/// (asserted finite).
+fn log_joint_tails(data: &Dataset, run: &PresetRun) -> Vec<Vec<f64>> {
+    use gibbs_fa::chains::{ChainsOptions, MultiChain};
+    let experiment = build(data, &run.experiment).expect("experiment builds");
+    let options = ChainsOptions {
+        chains: run.chains,
+        ..ChainsOptions::default()
+    };
+    let mut mc = MultiChain::new(&experiment.problem, &run.settings, &options).expect("chains");
+    mc.run(|_| {});
+    let burn_in = run.settings.burn_in;
+    let tails: Vec<Vec<f64>> = mc
+        .chains()
+        .iter()
+        .map(|c| c.values(0)[burn_in..].to_vec())
+        .collect();
+    assert!(tails.iter().flatten().all(|v| v.is_finite()));
+    tails
+}
+
 /// The "several chains" preset: the chains whose mu starts spread out stay far below chain 1
 /// (whose mu starts at the column means) for the whole run, R-hat says so, and the spread mu
 /// is the cause: the same chains with mu at the column means (sigma^2, W and Z still their
@@ -219,8 +240,8 @@ fn lines_are_harder_than_speckle() {
 /// creeps along that ridge.) Gaps are judged against each chain's own spread after burn-in.
 #[test]
 fn chains_started_with_spread_means_stay_apart() {
+    use gibbs_fa::chains::chain_seed;
     use gibbs_fa::chains::start::disperse;
-    use gibbs_fa::chains::{ChainsOptions, MultiChain, chain_seed};
     use gibbs_fa::diagnostics::rhat::rhat_basic;
     let Some(data) = dataset() else { return };
     let p = preset("chains");
@@ -228,19 +249,7 @@ fn chains_started_with_spread_means_stay_apart() {
     let experiment = build(&data, &run.experiment).expect("experiment builds");
     let problem = &experiment.problem;
     let burn_in = run.settings.burn_in;
-    let options = ChainsOptions {
-        chains: run.chains,
-        ..ChainsOptions::default()
-    };
-    let mut mc = MultiChain::new(problem, &run.settings, &options).expect("chains");
-    mc.run(|_| {});
-    // Quantity 0 is the log joint; its draws after burn-in, chain by chain.
-    let tails: Vec<Vec<f64>> = mc
-        .chains()
-        .iter()
-        .map(|c| c.values(0)[burn_in..].to_vec())
-        .collect();
-    assert!(tails.iter().flatten().all(|v| v.is_finite()));
+    let tails = log_joint_tails(&data, run);
     let r = rhat_basic(&tails);
     let (m1, s1) = (mean(&tails[0]), sd(&tails[0]));
     eprintln!("R-hat of the log joint {r:.2}; chain 1 {m1:.0} (sd {s1:.0})");
@@ -287,27 +296,13 @@ fn chains_started_with_spread_means_stay_apart() {
 /// little: asserted under 1.3).
 #[test]
 fn with_the_recentring_move_chains_started_apart_meet() {
-    use gibbs_fa::chains::{ChainsOptions, MultiChain};
     use gibbs_fa::diagnostics::rhat::rhat_basic;
     let Some(data) = dataset() else { return };
     let p = preset("chains");
     let run = &p.runs[1];
     assert!(run.settings.recentre && !p.runs[0].settings.recentre);
     assert_eq!(run.experiment, p.runs[0].experiment);
-    let experiment = build(&data, &run.experiment).expect("experiment builds");
-    let burn_in = run.settings.burn_in;
-    let options = ChainsOptions {
-        chains: run.chains,
-        ..ChainsOptions::default()
-    };
-    let mut mc = MultiChain::new(&experiment.problem, &run.settings, &options).expect("chains");
-    mc.run(|_| {});
-    let tails: Vec<Vec<f64>> = mc
-        .chains()
-        .iter()
-        .map(|c| c.values(0)[burn_in..].to_vec())
-        .collect();
-    assert!(tails.iter().flatten().all(|v| v.is_finite()));
+    let tails = log_joint_tails(&data, run);
     let r = rhat_basic(&tails);
     let (m1, s1) = (mean(&tails[0]), sd(&tails[0]));
     eprintln!("recentred: R-hat of the log joint {r:.3}; chain 1 {m1:.0} (sd {s1:.0})");

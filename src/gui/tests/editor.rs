@@ -799,6 +799,35 @@ fn opening_a_session_rebuilds_the_chain_with_its_masks() {
     assert!(app.errors().is_empty(), "{:?}", app.errors());
 }
 
+/// Both editors in a window of `size` points, showing the mask editor when `mask_tab`, else
+/// Draw a digit; text wraps as in the app's central panel (the harness's own root Ui leaves a
+/// long label on one line).
+fn both_editors(size: [f32; 2], mask_tab: bool) -> Harness<'static, BothEditors> {
+    Harness::builder().with_size(size).build_ui_state(
+        |ui, s: &mut BothEditors| {
+            ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Wrap);
+            if s.mask_tab {
+                s.editor.ui(ui, &s.params);
+            } else {
+                s.draw.ui(ui, &s.params);
+            }
+        },
+        BothEditors {
+            draw: DrawDigit::new((H, W)),
+            editor: MaskEditor::open(3, digit(), vec![false; H * W], (H, W)).unwrap(),
+            params: recent(),
+            mask_tab,
+        },
+    )
+}
+
+struct BothEditors {
+    draw: DrawDigit,
+    editor: MaskEditor,
+    params: RecentParams,
+    mask_tab: bool,
+}
+
 /// In a window as small as projector mode's (853 x 480 points, the side panel's width taken
 /// away: about 480 points for the view) and in a large one, both editors keep their brush
 /// slider, canvas, completion and std inside the window, the canvas's title wrapping under it
@@ -806,32 +835,9 @@ fn opening_a_session_rebuilds_the_chain_with_its_masks() {
 /// off the right edge).
 #[test]
 fn the_editors_fit_a_small_view() {
-    struct S {
-        draw: DrawDigit,
-        editor: MaskEditor,
-        params: RecentParams,
-        mask_tab: bool,
-    }
     for width in [480.0, 1100.0] {
         for mask_tab in [false, true] {
-            let mut h = Harness::builder().with_size([width, 700.0]).build_ui_state(
-                |ui, s: &mut S| {
-                    // Text wraps as in the app's central panel (the harness's own root Ui
-                    // leaves a long label on one line).
-                    ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Wrap);
-                    if s.mask_tab {
-                        s.editor.ui(ui, &s.params);
-                    } else {
-                        s.draw.ui(ui, &s.params);
-                    }
-                },
-                S {
-                    draw: DrawDigit::new((H, W)),
-                    editor: MaskEditor::open(3, digit(), vec![false; H * W], (H, W)).unwrap(),
-                    params: recent(),
-                    mask_tab,
-                },
-            );
+            let mut h = both_editors([width, 700.0], mask_tab);
             h.step();
             h.step();
             let (canvas, slider) = if mask_tab {
@@ -866,30 +872,9 @@ fn the_editors_fit_a_small_view() {
 /// window, with nothing to scroll).
 #[test]
 fn the_editors_scroll_to_their_preview_in_a_short_view() {
-    struct S {
-        draw: DrawDigit,
-        editor: MaskEditor,
-        params: RecentParams,
-        mask_tab: bool,
-    }
     let size = [480.0, 260.0];
     for mask_tab in [false, true] {
-        let mut h = Harness::builder().with_size(size).build_ui_state(
-            |ui, s: &mut S| {
-                ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Wrap);
-                if s.mask_tab {
-                    s.editor.ui(ui, &s.params);
-                } else {
-                    s.draw.ui(ui, &s.params);
-                }
-            },
-            S {
-                draw: DrawDigit::new((H, W)),
-                editor: MaskEditor::open(3, digit(), vec![false; H * W], (H, W)).unwrap(),
-                params: recent(),
-                mask_tab,
-            },
-        );
+        let mut h = both_editors(size, mask_tab);
         h.step();
         h.step();
         let status = h.get_by_label_contains("computed in").rect();
