@@ -233,6 +233,26 @@ fn log_joint_tails(data: &Dataset, run: &PresetRun) -> Vec<Vec<f64>> {
     tails
 }
 
+/// For chains 2, 3, ...: how far the mean of its tail lies below chain 1's, and the larger of
+/// the two tails' sds (printed).
+fn gaps_below_chain_one(tails: &[Vec<f64>]) -> Vec<(f64, f64)> {
+    let (m1, s1) = (mean(&tails[0]), sd(&tails[0]));
+    eprintln!("chain 1: {m1:.0} (sd {s1:.0})");
+    tails[1..]
+        .iter()
+        .enumerate()
+        .map(|(c, t)| {
+            let (m, s) = (mean(t), sd(t));
+            eprintln!(
+                "chain {}: {m:.0} (sd {s:.0}), {:.0} below chain 1",
+                c + 2,
+                m1 - m
+            );
+            (m1 - m, s1.max(s))
+        })
+        .collect()
+}
+
 /// The "several chains" preset: the chains whose mu starts spread out stay far below chain 1
 /// (whose mu starts at the column means) for the whole run, R-hat says so, and the spread mu
 /// is the cause: the same chains with mu at the column means (sigma^2, W and Z still their
@@ -252,16 +272,10 @@ fn chains_started_with_spread_means_stay_apart() {
     let tails = log_joint_tails(&data, run);
     let r = rhat_basic(&tails);
     let (m1, s1) = (mean(&tails[0]), sd(&tails[0]));
-    eprintln!("R-hat of the log joint {r:.2}; chain 1 {m1:.0} (sd {s1:.0})");
+    eprintln!("R-hat of the log joint {r:.2}");
     assert!(r.is_finite() && r > 1.1, "R-hat {r}");
-    for (c, t) in tails.iter().enumerate().skip(1) {
-        let (m, s) = (mean(t), sd(t));
-        eprintln!(
-            "chain {}: {m:.0} (sd {s:.0}), {:.0} below chain 1",
-            c + 1,
-            m1 - m
-        );
-        assert!(m1 - m > 5.0 * s1.max(s), "chain {} is not apart", c + 1);
+    for (c, (gap, sd)) in gaps_below_chain_one(&tails).into_iter().enumerate() {
+        assert!(gap > 5.0 * sd, "chain {} is not apart", c + 2);
     }
     // The same chains with mu at the column means meet chain 1.
     for c in 1..run.chains {
@@ -304,20 +318,9 @@ fn with_the_recentring_move_chains_started_apart_meet() {
     assert_eq!(run.experiment, p.runs[0].experiment);
     let tails = log_joint_tails(&data, run);
     let r = rhat_basic(&tails);
-    let (m1, s1) = (mean(&tails[0]), sd(&tails[0]));
-    eprintln!("recentred: R-hat of the log joint {r:.3}; chain 1 {m1:.0} (sd {s1:.0})");
-    for (c, t) in tails.iter().enumerate().skip(1) {
-        let (m, s) = (mean(t), sd(t));
-        eprintln!(
-            "chain {}: {m:.0} (sd {s:.0}), {:.0} below chain 1",
-            c + 1,
-            m1 - m
-        );
-        assert!(
-            (m1 - m).abs() < 3.0 * s1.max(s),
-            "chain {} did not meet",
-            c + 1
-        );
+    eprintln!("recentred: R-hat of the log joint {r:.3}");
+    for (c, (gap, sd)) in gaps_below_chain_one(&tails).into_iter().enumerate() {
+        assert!(gap.abs() < 3.0 * sd, "chain {} did not meet", c + 2);
     }
     assert!(r.is_finite() && r < 1.3, "R-hat {r}");
 }
