@@ -308,6 +308,14 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
                 fmt_opt(pooled.rmse_mcse)
             );
         }
+        if diagnostics.mu.far_apart() && !args.recentre {
+            say!(
+                "mu's R-hat reaches {}: the chains likely sit at different points of the mu / \
+                 z-bar ridge, which the Gibbs steps cross slowly; --recentre moves along it \
+                 every sweep (the same posterior)",
+                fmt_opt(diagnostics.mu.max)
+            );
+        }
     }
     if let Some(last) = records.last() {
         say!(

@@ -37,6 +37,9 @@ pub const MAX_CHAINS: usize = 8;
 
 /// Threshold below which R-hat says the chains agree (Vehtari et al. 2021).
 pub const RHAT_OK: f64 = 1.01;
+/// R-hat at or above which chains are far apart (the older, looser threshold of Gelman and
+/// Rubin).
+pub const RHAT_BAD: f64 = 1.1;
 /// Bulk-ESS above which estimates are trusted (Vehtari et al. 2021: 100 per chain, 4 chains).
 pub const ESS_OK: f64 = 400.0;
 

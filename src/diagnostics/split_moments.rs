@@ -350,6 +350,13 @@ pub struct RhatSummary {
 }
 
 impl RhatSummary {
+    /// True when the largest defined R-hat is [`super::RHAT_BAD`] or more. For mu_d, without
+    /// the recentring move, the sign that the chains sit at different points of the mu /
+    /// z-bar ridge ([`crate::model::recentre`]), which the front ends point out.
+    pub fn far_apart(&self) -> bool {
+        self.max.is_some_and(|m| m >= super::RHAT_BAD)
+    }
+
     /// Summarises R-hat values; NaN and infinite ones are counted as undefined, never
     /// compared.
     pub fn new(values: &[f64]) -> RhatSummary {

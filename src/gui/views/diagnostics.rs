@@ -12,13 +12,11 @@ use egui_plot::{HLine, Legend, Line, LineStyle, Plot, PlotPoints};
 use super::palette::{ChainKey, chain_colour};
 use super::rhat_images;
 use crate::chains::ChainsDiagnostics;
-use crate::diagnostics::{ESS_OK, MIN_DRAWS, RHAT_OK, RhatSummary, ScalarDiagnostics};
+use crate::diagnostics::{ESS_OK, MIN_DRAWS, RHAT_BAD, RHAT_OK, RhatSummary, ScalarDiagnostics};
 use crate::gui::chains_live::ChainsLive;
 use crate::gui::diag_plots::QuantityPlots;
 use crate::gui::texture::TextureCache;
 
-/// R-hat at or above which a row is red (the older, looser threshold of Gelman and Rubin).
-const RHAT_BAD: f64 = 1.1;
 const GREEN: Color32 = Color32::from_rgb(0, 158, 115);
 const AMBER: Color32 = Color32::from_rgb(230, 159, 0);
 const RED: Color32 = Color32::from_rgb(213, 94, 0);
@@ -377,8 +375,7 @@ fn pixels(ui: &mut Ui, d: &ChainsDiagnostics) {
 /// run without the recentring move and disagree on mu (max R-hat over the pixels at least
 /// [`RHAT_BAD`]).
 fn ridge_hint(mu: &RhatSummary, recentred: bool) -> Option<&'static str> {
-    let far = mu.max.is_some_and(|m| m >= RHAT_BAD);
-    (far && !recentred).then_some(
+    (mu.far_apart() && !recentred).then_some(
         "mu_d's R-hat this high usually means the chains sit at different points of a ridge: \
          the data fix mu + W times the mean of the z_n, not how it splits, and the Gibbs steps \
          cross that line only slowly. 'Recentre each sweep' (Model section) draws along it \
