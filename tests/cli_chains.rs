@@ -52,7 +52,9 @@ fn chains_apart_on_mu_point_to_the_recentring_move() {
     let mu_max = |out: &Path| {
         let text = std::fs::read_to_string(out.join("diagnostics.json")).unwrap();
         let json: serde_json::Value = serde_json::from_str(&text).unwrap();
-        json["per_pixel"]["mu"]["max"].as_f64().expect("a finite R-hat")
+        json["per_pixel"]["mu"]["max"]
+            .as_f64()
+            .expect("a finite R-hat")
     };
     let (plain, moved) = (dir.path().join("plain"), dir.path().join("moved"));
     let said = |o: &std::process::Output| {
@@ -62,7 +64,10 @@ fn chains_apart_on_mu_point_to_the_recentring_move() {
     let with = run(dir.path(), &moved, &["--chains", "3", "--recentre"]);
     let (a, b) = (mu_max(&plain), mu_max(&moved));
     assert!(a >= 1.1 && said(&without), "mu's R-hat {a}");
-    assert!(b < a / 5.0 && !said(&with), "mu's R-hat {b} with the move, {a} without");
+    assert!(
+        b < a / 5.0 && !said(&with),
+        "mu's R-hat {b} with the move, {a} without"
+    );
 }
 
 #[test]
