@@ -173,6 +173,28 @@ pub struct MissingDraw {
     pub pixels: Vec<MissingPixel>,
 }
 
+/// The recentring move: c | Z, W, mu, sigma^2 ~ N(P^-1 b, P^-1) with
+/// P = N I + lambda0 W^T S^-1 W and b = sum_n z_n - lambda0 W^T S^-1 mu, then z_n -> z_n - c
+/// for every n and mu -> mu + W c. The fit mu + W z_n of every image stays as it was.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecentreDraw {
+    pub n: usize,
+    pub lambda0: f64,
+    /// P^-1 b: where the draw is centred (close to the mean of the z_n).
+    pub mean: Vec<f64>,
+    /// P^-1 (M x M).
+    pub covariance: DMatrix<f64>,
+    /// The c drawn, read off the focus digit's z_n before and after.
+    pub drawn: Vec<f64>,
+    /// The mean of the z_n before and after the move.
+    pub zbar_before: Vec<f64>,
+    pub zbar_after: Vec<f64>,
+    /// The focus pixel's mu_d before and after (it moves by w_d^T c).
+    pub pixel: usize,
+    pub mu_before: f32,
+    pub mu_after: f32,
+}
+
 /// The numbers behind one step.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Explanation {
@@ -182,6 +204,7 @@ pub enum Explanation {
     Sigmasq(NoiseDraw),
     Blocked(BlockedDraw),
     XMissing(MissingDraw),
+    Recentre(RecentreDraw),
 }
 
 /// The numbers behind `conditional`'s draw from `before` to `after` for the focus digit
@@ -221,6 +244,56 @@ pub fn explain(
             Explanation::Blocked(blocked(before, after, settings, focus.pixel)?)
         }
         Conditional::XMissing => Explanation::XMissing(missing(before, after, focus.digit)),
+        Conditional::Recentre => Explanation::Recentre(recentring(before, after, settings, focus)?),
+    })
+}
+
+fn recentring(
+    before: &ModelState,
+    after: &ModelState,
+    settings: &SamplerSettings,
+    focus: &Focus,
+) -> Result<RecentreDraw, LessonError> {
+    let (n, d, m) = before.shape();
+    let (z, w) = (before.z(), before.w());
+    let lambda0 = settings.hyper.lambda0;
+    let zbar = |s: &ModelState| -> Vec<f64> {
+        s.z()
+            .column_iter()
+            .map(|c| c.iter().map(|&v| v as f64).sum::<f64>() / n as f64)
+            .collect()
+    };
+    // H = S^-1/2 W, densely in f64 for this one draw.
+    let h = DMatrix::<f64>::from_fn(d, m, |j, k| {
+        w[(j, k)] as f64 / (before.sigmasq()[j] as f64).sqrt()
+    });
+    let mut p = h.transpose() * &h * lambda0;
+    for i in 0..m {
+        p[(i, i)] += n as f64;
+    }
+    let covariance = spd_inverse(p, "N I + lambda0 W^T S^-1 W")?;
+    let b = DVector::<f64>::from_fn(m, |k, _| {
+        let sum: f64 = z.column(k).iter().map(|&v| v as f64).sum();
+        let wtsmu: f64 = (0..d)
+            .map(|j| w[(j, k)] as f64 * before.mu()[j] as f64 / before.sigmasq()[j] as f64)
+            .sum();
+        sum - lambda0 * wtsmu
+    });
+    let mean = (&covariance * b).iter().copied().collect();
+    let drawn = (0..m)
+        .map(|k| z[(focus.digit, k)] as f64 - after.z()[(focus.digit, k)] as f64)
+        .collect();
+    Ok(RecentreDraw {
+        n,
+        lambda0,
+        mean,
+        covariance,
+        drawn,
+        zbar_before: zbar(before),
+        zbar_after: zbar(after),
+        pixel: focus.pixel,
+        mu_before: before.mu()[focus.pixel],
+        mu_after: after.mu()[focus.pixel],
     })
 }
 

@@ -42,7 +42,7 @@ pub use ellipse::Ellipse;
 pub use error::LessonError;
 pub use explain::{
     BlockedDraw, Explanation, Focus, LatentDraw, LoadingDraw, MeanDraw, MissingDraw, MissingPixel,
-    NoiseDraw, explain,
+    NoiseDraw, RecentreDraw, explain,
 };
 pub use flipbook::{Flipbook, Frame};
 pub use presets::{Preset, PresetRun, presets};

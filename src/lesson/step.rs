@@ -1,8 +1,8 @@
 //! The conditionals of one sweep, in each schedule's order, and what a step changed.
 
 use crate::model::ModelState;
-use crate::model::Schedule;
 use crate::model::rng::Step;
+use crate::model::{SamplerSettings, Schedule};
 
 /// One complete conditional, as the lesson names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -19,6 +19,10 @@ pub enum Conditional {
     Blocked,
     /// X_miss | W, Z, mu, sigma^2.
     XMissing,
+    /// c | Z, W, mu, sigma^2, then z_n -> z_n - c and mu -> mu + W c: the recentring move
+    /// ([`crate::model::recentre`]), first in a sweep when the settings ask for it (beyond
+    /// SPEC's conditionals).
+    Recentre,
 }
 
 const NOTEBOOK: [Conditional; 5] = [
@@ -29,6 +33,20 @@ const NOTEBOOK: [Conditional; 5] = [
     Conditional::XMissing,
 ];
 const BLOCKED: [Conditional; 3] = [Conditional::Z, Conditional::Blocked, Conditional::XMissing];
+const NOTEBOOK_RECENTRED: [Conditional; 6] = [
+    Conditional::Recentre,
+    Conditional::Z,
+    Conditional::W,
+    Conditional::Mu,
+    Conditional::Sigmasq,
+    Conditional::XMissing,
+];
+const BLOCKED_RECENTRED: [Conditional; 4] = [
+    Conditional::Recentre,
+    Conditional::Z,
+    Conditional::Blocked,
+    Conditional::XMissing,
+];
 
 impl Conditional {
     /// The conditionals of one sweep, in the order [`crate::model::GibbsSampler::sweep`]
@@ -37,6 +55,16 @@ impl Conditional {
         match schedule {
             Schedule::Notebook => &NOTEBOOK,
             Schedule::Blocked => &BLOCKED,
+        }
+    }
+
+    /// The steps of one sweep under `settings`: the schedule's conditionals, after the
+    /// recentring move when the settings ask for it.
+    pub fn sweep_order_of(settings: &SamplerSettings) -> &'static [Conditional] {
+        match (settings.schedule, settings.recentre) {
+            (schedule, false) => Conditional::sweep_order(schedule),
+            (Schedule::Notebook, true) => &NOTEBOOK_RECENTRED,
+            (Schedule::Blocked, true) => &BLOCKED_RECENTRED,
         }
     }
 
@@ -49,6 +77,7 @@ impl Conditional {
             Conditional::Sigmasq => Step::Sigmasq,
             Conditional::Blocked => Step::Blocked,
             Conditional::XMissing => Step::XMissing,
+            Conditional::Recentre => Step::Recentre,
         }
     }
 
@@ -61,6 +90,7 @@ impl Conditional {
             Conditional::Sigmasq => &[Block::Sigmasq],
             Conditional::Blocked => &[Block::W, Block::Mu, Block::Sigmasq],
             Conditional::XMissing => &[Block::XMissing],
+            Conditional::Recentre => &[Block::Z, Block::Mu],
         }
     }
 
@@ -73,6 +103,7 @@ impl Conditional {
             Conditional::Sigmasq => "sigma^2 | W, Z, mu, X",
             Conditional::Blocked => "(w_d, mu_d, sigma_d^2) | Z, X",
             Conditional::XMissing => "X_miss | W, Z, mu, sigma^2",
+            Conditional::Recentre => "c | Z, W, mu, sigma^2 (the recentring move)",
         }
     }
 }
@@ -126,6 +157,13 @@ impl Conditional {
                 s("W", d, m),
                 s("mu", d, 1),
                 s("sigma^2", d, 1),
+            ],
+            Conditional::Recentre => vec![
+                s("c", m, 1),
+                s("Z", n, m),
+                s("W", d, m),
+                s("mu", d, 1),
+                s("P = N I + lambda0 W^T S^-1 W", m, m),
             ],
         }
     }

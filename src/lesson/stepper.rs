@@ -77,8 +77,6 @@ impl Stepper {
         )
     }
 
-    /// (The recentring move, [`crate::model::recentre`], is not one of SPEC's conditionals,
-    /// so a stepper's settings have it off, and the sweeps it stands for run without it.)
     fn from_state(
         state: ModelState,
         sweeps_done: u64,
@@ -86,10 +84,7 @@ impl Stepper {
         capacity: usize,
     ) -> Stepper {
         Stepper {
-            settings: SamplerSettings {
-                recentre: false,
-                ..settings
-            },
+            settings,
             current: Snapshot {
                 state,
                 sweeps_done,
@@ -109,7 +104,7 @@ impl Stepper {
 
     /// Runs the next conditional and reports what it drew and changed.
     pub fn step(&mut self) -> StepReport {
-        let order = Conditional::sweep_order(self.settings.schedule);
+        let order = Conditional::sweep_order_of(&self.settings);
         let position = self.current.position;
         let conditional = order[position];
         let sweep = self.current.sweeps_done + 1;
@@ -124,6 +119,9 @@ impl Stepper {
             Conditional::Sigmasq => sample_sigmasq(st, hyper, prior, &rng),
             Conditional::Blocked => sample_w_mu_sigmasq_blocked(st, hyper, prior, &rng),
             Conditional::XMissing => sample_x_missing(st, &rng),
+            Conditional::Recentre => {
+                crate::model::recentre::recentre(st, hyper.lambda0, &rng);
+            }
         }
         let changes = conditional
             .blocks()
@@ -209,7 +207,7 @@ impl Stepper {
 
     /// The conditional the next [`Stepper::step`] will draw.
     pub fn next_conditional(&self) -> Conditional {
-        Conditional::sweep_order(self.settings.schedule)[self.current.position]
+        Conditional::sweep_order_of(&self.settings)[self.current.position]
     }
 
     /// Complete sweeps done so far.
@@ -280,28 +278,34 @@ mod tests {
             (Schedule::Notebook, 8),
             (Schedule::Blocked, 8),
         ] {
-            let problem = tiny_problem(40, 36, 7);
-            let mut s = settings(schedule, 11);
-            s.hyper.m = m;
-            let mut sampler = GibbsSampler::new(&problem, &s).unwrap();
-            // Asked for the recentring move, a stepper leaves it out (it steps SPEC's
-            // conditionals only), and so stands for the sweeps without it.
-            let recentred = SamplerSettings {
-                recentre: true,
-                ..s.clone()
-            };
-            let mut stepper = Stepper::new(&problem, &recentred, 3).unwrap();
-            assert_eq!(stepper.settings(), &s);
+            // With the recentring move too: it is the first step of each sweep.
+            for recentre in [false, true] {
+                let problem = tiny_problem(40, 36, 7);
+                let mut s = settings(schedule, 11);
+                s.hyper.m = m;
+                s.recentre = recentre;
+                steps_match_sweeps(&problem, &s);
+            }
+        }
+    }
+
+    fn steps_match_sweeps(problem: &Problem, s: &SamplerSettings) {
+        let schedule = s.schedule;
+        {
+            let mut sampler = GibbsSampler::new(problem, s).unwrap();
+            let mut stepper = Stepper::new(problem, s, 3).unwrap();
             assert_eq!(bits(stepper.state()), bits(sampler.state()));
-            let per_sweep = Conditional::sweep_order(schedule).len();
+            let order = Conditional::sweep_order_of(s);
+            assert_eq!(
+                order.len(),
+                Conditional::sweep_order(schedule).len() + s.recentre as usize
+            );
+            let per_sweep = order.len();
             for sweep in 1..=5u64 {
                 let record = sampler.sweep();
                 let mut lj = None;
-                for k in 0..per_sweep {
-                    assert_eq!(
-                        stepper.next_conditional(),
-                        Conditional::sweep_order(schedule)[k]
-                    );
+                for (k, &expected) in order.iter().enumerate() {
+                    assert_eq!(stepper.next_conditional(), expected);
                     let report = stepper.step();
                     assert_eq!((report.sweep, report.position), (sweep, k));
                     assert_eq!(report.completes_sweep(), k + 1 == per_sweep);
@@ -314,7 +318,8 @@ mod tests {
                 let differ = a.iter().zip(&b).filter(|(x, y)| x != y).count();
                 assert_eq!(
                     differ, 0,
-                    "{schedule:?}, sweep {sweep}: {differ} values differ"
+                    "{schedule:?} (recentre {}), sweep {sweep}: {differ} values differ",
+                    s.recentre
                 );
             }
         }

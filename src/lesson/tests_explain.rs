@@ -301,3 +301,47 @@ fn a_bad_focus_is_refused() {
         Err(LessonError::NothingToExplain)
     ));
 }
+
+/// The recentring move's numbers: the c drawn (read off a digit's z_n) whitens to N(0, 1) under
+/// the explanation's mean P^-1 b and covariance P^-1, formed densely here and by the sampler
+/// its own way; the mean of the z_n moves by -c and mu_d by w_d^T c. lambda0 = 5 gives the
+/// W term of P and b weight beside N = 100.
+#[test]
+fn the_recentring_numbers_whiten_the_drawn_shift() {
+    let problem = tiny_problem(100, 30, 23);
+    let mut s = SamplerSettings {
+        recentre: true,
+        seed: 4,
+        ..SamplerSettings::default()
+    };
+    s.hyper.m = 3;
+    s.hyper.lambda0 = 5.0;
+    let mut st = Stepper::new(&problem, &s, 2).unwrap();
+    let mut all = Vec::new();
+    for sweep in 0..300 {
+        step_to(&mut st, Conditional::Recentre);
+        let Explanation::Recentre(r) = st.explain_last(&focus(sweep % 100, sweep % 30)).unwrap()
+        else {
+            panic!("not a recentring explanation");
+        };
+        let drawn: Vec<f32> = r.drawn.iter().map(|&c| c as f32).collect();
+        all.extend(whiten(&drawn, &r.mean, &r.covariance));
+        for k in 0..3 {
+            let moved = r.zbar_before[k] - r.zbar_after[k];
+            assert!(
+                (moved - r.drawn[k]).abs() < 1e-4,
+                "z-bar moved {moved}, c {}",
+                r.drawn[k]
+            );
+        }
+        let w = st.state().w();
+        let shift: f64 = (0..3).map(|k| w[(r.pixel, k)] as f64 * r.drawn[k]).sum();
+        let moved = r.mu_after as f64 - r.mu_before as f64;
+        assert!(
+            (moved - shift).abs() < 1e-3 * (1.0 + r.mu_before.abs() as f64),
+            "mu_d moved {moved}, w_d^T c {shift}"
+        );
+        st.finish_sweep();
+    }
+    assert_standard_normal(&all, "c");
+}

@@ -234,6 +234,42 @@ pub fn formula(conditional: Conditional) -> Vec<Vec<Piece>> {
             s2(),
             t(" )   for every missing pixel (n, d)"),
         ]],
+        Conditional::Recentre => vec![
+            vec![
+                t("c | Z, W, μ, "),
+                sup("σ", "2"),
+                t("  ~  N( "),
+                sup("P", "−1"),
+                t(" b, "),
+                sup("P", "−1"),
+                t(" ),   then  "),
+                sub("z", "n"),
+                t(" := "),
+                sub("z", "n"),
+                t(" − c,  μ := μ + W c"),
+            ],
+            vec![
+                t("P = N "),
+                sub("I", "M"),
+                t(" + "),
+                sub("λ", "0"),
+                t(" "),
+                sup("W", "T"),
+                t(" "),
+                sup("S", "−1"),
+                t(" W,   b = "),
+                sub("Σ", "n"),
+                t(" "),
+                sub("z", "n"),
+                t(" − "),
+                sub("λ", "0"),
+                t(" "),
+                sup("W", "T"),
+                t(" "),
+                sup("S", "−1"),
+                t(" μ"),
+            ],
+        ],
     }
 }
 
@@ -287,6 +323,7 @@ mod tests {
             (Conditional::Sigmasq, "σ_d^2 |"),
             (Conditional::Blocked, "(w_d, μ_d) |"),
             (Conditional::XMissing, "x_nd |"),
+            (Conditional::Recentre, "c |"),
         ] {
             let text: Vec<String> = formula(c).iter().map(|l| plain(l)).collect();
             assert!(text.iter().any(|l| l.contains(drawn)), "{c:?}: {text:?}");

@@ -115,13 +115,12 @@ impl Default for Lesson {
 }
 
 impl Lesson {
-    /// The lesson chain's sampler settings: the user's, with the lesson's M and schedule, and
-    /// without the recentring move, which is not one of the conditionals it steps through.
+    /// The lesson chain's sampler settings: the user's (the recentring move too, a step of its
+    /// own), with the lesson's M and schedule.
     fn lesson_settings(&self, user: &Settings) -> SamplerSettings {
         let mut s = user.model.clone();
         s.hyper.m = self.m.max(1);
         s.schedule = self.schedule;
-        s.recentre = false;
         s
     }
 
@@ -309,6 +308,7 @@ impl Lesson {
         user_recentres: bool,
         commands: &mut Commands,
     ) {
+        let chain_recentres = self.settings.as_ref().map(|s| s.recentre);
         let busy = self.chain.is_busy();
         let ready = self.chain.stepper().is_some() && !busy;
         let can_back = self.chain.stepper().is_some_and(|s| s.history_len() > 0);
@@ -390,11 +390,20 @@ impl Lesson {
                     ui.label(RichText::new("(the main chain's data changed since)").weak());
                 }
             });
-            if user_recentres {
+            if chain_recentres == Some(true) {
                 ui.label(
                     RichText::new(
-                        "The lesson chain steps through SPEC's conditionals only: the \
-                         recentring move of the Model settings is not one of its steps.",
+                        "Each sweep starts with the recentring move (Model section), a step \
+                         beyond SPEC's conditionals.",
+                    )
+                    .weak(),
+                );
+            }
+            if chain_recentres.is_some_and(|on| on != user_recentres) {
+                ui.label(
+                    RichText::new(
+                        "The recentring move was switched since the lesson chain was built: \
+                         rebuild it to step with the Model section's choice.",
                     )
                     .weak(),
                 );
@@ -415,7 +424,14 @@ impl Lesson {
         let (conditional, heading) = match (shown, self.chain.stepper()) {
             (Some(s), _) => {
                 let r = &s.report;
-                let per = Conditional::sweep_order(self.schedule).len();
+                let per = self
+                    .settings
+                    .as_ref()
+                    .map_or(
+                        Conditional::sweep_order(self.schedule),
+                        Conditional::sweep_order_of,
+                    )
+                    .len();
                 (
                     r.conditional,
                     format!(

@@ -13,6 +13,7 @@ use super::super::texture::{self, ColourMap, TextureCache};
 use super::chain::Shown;
 use crate::lesson::{
     BlockedDraw, Ellipse, Explanation, LatentDraw, LoadingDraw, MeanDraw, MissingDraw, NoiseDraw,
+    RecentreDraw,
 };
 
 /// Side of the box the images are fitted in, in points.
@@ -69,6 +70,10 @@ pub fn step_ui(ui: &mut Ui, shown: &Shown, textures: &mut TextureCache, shape: (
         Ok(Explanation::XMissing(x)) => {
             vectors_ui(ui, "digit", &shown.digit, shown, textures, shape);
             missing_ui(ui, x, width);
+        }
+        Ok(Explanation::Recentre(r)) => {
+            vectors_ui(ui, "mu", &shown.mu, shown, textures, shape);
+            recentre_ui(ui, r);
         }
     }
 }
@@ -268,6 +273,54 @@ fn mean_ui(ui: &mut Ui, m: &MeanDraw) {
             "the standard normal used",
         );
     });
+}
+
+/// The numbers of the recentring move: where c is centred and what was drawn (its first
+/// factors), the mean of the z_n before and after, and mu_d at the focus pixel.
+fn recentre_ui(ui: &mut Ui, r: &RecentreDraw) {
+    const SHOWN: usize = 4;
+    let list = |v: &[f64]| {
+        let mut s: Vec<String> = v.iter().take(SHOWN).map(|&x| num(x)).collect();
+        if v.len() > SHOWN {
+            s.push("…".to_owned());
+        }
+        s.join(", ")
+    };
+    let sd: Vec<f64> = (0..r.covariance.nrows().min(SHOWN))
+        .map(|k| r.covariance[(k, k)].max(0.0).sqrt())
+        .collect();
+    ui.label(
+        "Every z_n moves by −c and μ by W c: no image's fit μ + W z_n changes, and the mean \
+         of the z_n goes to about 0, where their prior wants it (the first factors shown).",
+    );
+    Grid::new("lesson-recentre-numbers")
+        .striped(true)
+        .show(ui, |ui| {
+            row(ui, "N", r.n.to_string(), "images");
+            row(ui, "λ0", num(r.lambda0), "prior precision of μ (over σ²)");
+            row(ui, "mean of c", list(&r.mean), "P^-1 b");
+            row(
+                ui,
+                "sd of c",
+                list(&sd),
+                "from P^-1's diagonal: about 1 / sqrt(N)",
+            );
+            row(
+                ui,
+                "c drawn",
+                list(&r.drawn),
+                "read off the focus digit's z_n",
+            );
+            row(ui, "mean of z_n before", list(&r.zbar_before), "");
+            row(ui, "mean of z_n after", list(&r.zbar_after), "before − c");
+            row(
+                ui,
+                &format!("μ_d at pixel {}, before", r.pixel),
+                num(r.mu_before as f64),
+                "",
+            );
+            row(ui, "μ_d after", num(r.mu_after as f64), "moved by w_d^T c");
+        });
 }
 
 /// The sigma_d^2 numbers; `id` keeps two grids apart.

@@ -25,7 +25,13 @@ const N: usize = 60;
 const M: usize = 4;
 
 fn lesson_app(schedule: Schedule, focus: Focus) -> Harness<'static, GibbsApp> {
+    lesson_app_with(schedule, false, focus)
+}
+
+/// [`lesson_app`] with the Model section's recentring move on or off.
+fn lesson_app_with(schedule: Schedule, recentre: bool, focus: Focus) -> Harness<'static, GibbsApp> {
     synthetic_app(200, 5, 100_000, 10, move |app| {
+        app.settings_mut().model.recentre = recentre;
         app.set_workspace(Workspace::Lesson);
         let lesson = app.lesson_mut();
         lesson.n = N;
@@ -82,17 +88,24 @@ fn library_stepper(h: &Harness<'_, GibbsApp>) -> (Stepper, GibbsSampler) {
 
 #[test]
 fn every_lesson_step_forward_and_back_through_the_ui_restores_the_library_chain() {
-    for schedule in [Schedule::Notebook, Schedule::Blocked] {
-        let mut h = lesson_app(schedule, Focus::default());
+    // With the recentring move on, it is each sweep's first step.
+    for (schedule, recentre) in [
+        (Schedule::Notebook, false),
+        (Schedule::Blocked, false),
+        (Schedule::Notebook, true),
+    ] {
+        let mut h = lesson_app_with(schedule, recentre, Focus::default());
         wait_lesson(&mut h);
         let (mut library, mut sampler) = library_stepper(&h);
         assert_eq!(ui_bits(&h), bits(library.state()));
-        let per_sweep = Conditional::sweep_order(schedule).len();
+        let order = Conditional::sweep_order_of(library.settings());
+        assert_eq!(order.first() == Some(&Conditional::Recentre), recentre);
+        let per_sweep = order.len();
         let mut saved = vec![ui_bits(&h)];
         for sweep in 1..=2 {
-            for k in 0..per_sweep {
+            for (k, &expected) in order.iter().enumerate() {
                 let next = library.next_conditional();
-                assert_eq!(next, Conditional::sweep_order(schedule)[k]);
+                assert_eq!(next, expected);
                 click(&mut h, "Next step");
                 library.step();
                 let now = ui_bits(&h);
