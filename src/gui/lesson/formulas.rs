@@ -242,11 +242,14 @@ pub fn formula(conditional: Conditional) -> Vec<Vec<Piece>> {
                 sup("P", "−1"),
                 t(" b, "),
                 sup("P", "−1"),
-                t(" ),   then  "),
+                t(" )"),
+            ],
+            vec![
+                t("then  "),
                 sub("z", "n"),
                 t(" := "),
                 sub("z", "n"),
-                t(" − c,  μ := μ + W c"),
+                t(" − c  for every n,   μ := μ + W c"),
             ],
             vec![
                 t("P = N "),
@@ -257,7 +260,10 @@ pub fn formula(conditional: Conditional) -> Vec<Vec<Piece>> {
                 sup("W", "T"),
                 t(" "),
                 sup("S", "−1"),
-                t(" W,   b = "),
+                t(" W"),
+            ],
+            vec![
+                t("b = "),
                 sub("Σ", "n"),
                 t(" "),
                 sub("z", "n"),
