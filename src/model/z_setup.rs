@@ -73,7 +73,8 @@ impl ZSetup {
             }
         }
         let offset = offset(&k, mu, shift);
-        let (k64, k, l_inverse) = (k.clone(), to_f32(&k), to_f32(&factor.l_inverse));
+        // K in f64 is kept as it is (moved, not copied: the setup runs every sweep).
+        let (k32, l_inverse) = (to_f32(&k), to_f32(&factor.l_inverse));
         ZSetup {
             inputs: Inputs {
                 w_shape: (d, m),
@@ -83,10 +84,10 @@ impl ZSetup {
                 shift: shift.to_vec(),
             },
             factor,
-            k,
+            k: k32,
             l_inverse,
             offset,
-            k64,
+            k64: k,
             wtsw,
         }
     }
