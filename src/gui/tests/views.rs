@@ -209,6 +209,29 @@ fn the_burn_in_marked_follows_a_restart() {
     assert_eq!(live.burn_in_span(), (200, 250));
 }
 
+/// Through the burn-in the sampler reports the current sample as the posterior mean's RMSE; the
+/// traces' summary does not call it a mean until averaging starts (sweep 51 here).
+#[test]
+fn the_summary_names_no_posterior_mean_during_the_burn_in() {
+    let mut live = LiveState::new(experiment(6), &settings());
+    for iter in 1..=40 {
+        let sample = 100.0 / iter as f64;
+        live.apply(Event::Sweep(record(iter, -1000.0, Some(sample), 0.05)));
+    }
+    let mut h = harness(live, ViewTab::Traces);
+    h.run();
+    h.get_by_label_contains("posterior mean from sweep 51");
+    assert!(h.query_by_label_contains("(posterior mean)").is_none());
+    for iter in 41..=60 {
+        let mean = if iter > 50 { 7.5 } else { 100.0 / iter as f64 };
+        h.state_mut()
+            .live
+            .apply(Event::Sweep(record(iter, -1000.0, Some(mean), 0.05)));
+    }
+    h.run();
+    h.get_by_label_contains("7.50 (posterior mean)");
+}
+
 #[test]
 fn newest_snapshot_replaces_older_ones() {
     let mut live = LiveState::new(experiment(6), &settings());

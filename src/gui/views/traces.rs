@@ -170,11 +170,17 @@ impl TracesView {
                 } else {
                     "running posterior mean"
                 };
-                plot.line(
-                    Line::new(name, visible(&traces.rmse_mean, hidden))
-                        .color(mean_colour)
-                        .width(2.0),
-                );
+                // Only where it averages: during the burn-in the sampler reports the current
+                // sample as the "mean", and drawn there the line hid chain 1's sample trace
+                // under a curve named for something it was not.
+                let averaged = averaged_after(&traces.rmse_mean, burn_to.max(hidden));
+                if !averaged.is_empty() {
+                    plot.line(
+                        Line::new(name, PlotPoints::Borrowed(averaged))
+                            .color(mean_colour)
+                            .width(2.0),
+                    );
+                }
             });
     }
 }
@@ -232,6 +238,14 @@ fn visible(points: &[PlotPoint], hidden: usize) -> PlotPoints<'_> {
     PlotPoints::Borrowed(slice)
 }
 
+/// The points after sweep `last_excluded`: the running posterior mean from the first sweep it
+/// averages (it restarts, with its burn-in, at a change of target or schedule; what it averaged
+/// before that change belongs to the old target and is not drawn). Possibly empty.
+fn averaged_after(points: &[PlotPoint], last_excluded: usize) -> &[PlotPoint] {
+    let start = points.partition_point(|p| p.x <= last_excluded as f64);
+    &points[start..]
+}
+
 /// A legend in small text in `corner`: the plots are short in projector mode and on small
 /// screens, and a legend in body text covered a third of one.
 fn legend(corner: Corner) -> Legend {
@@ -273,12 +287,42 @@ fn summary(live: &LiveState) -> String {
     if let Some(p) = traces.rmse_sample.last() {
         text.push_str(&format!(", RMSE {:.2} (sample)", p.y));
     }
-    match traces.rmse_mean.last() {
+    // (Through the burn-in the sampler's "mean" is the current sample: not called a mean.)
+    let burn_to = live.burn_in_span().1;
+    match averaged_after(&traces.rmse_mean, burn_to).last() {
         Some(p) => text.push_str(&format!(", {:.2} (posterior mean)", p.y)),
-        None => text.push_str(", posterior mean after burn-in"),
+        None => text.push_str(&format!(", posterior mean from sweep {}", burn_to + 1)),
     }
     if let Some(b) = live.baseline_rmse() {
         text.push_str(&format!(", {b:.2} (column means)"));
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The running posterior mean as the sampler reports it: the current sample through the
+    /// burn-in (sweeps 1 to 50 here), an average after it.
+    fn reported(sweeps: usize) -> Vec<PlotPoint> {
+        (1..=sweeps)
+            .map(|s| PlotPoint::new(s as f64, 100.0 / s as f64))
+            .collect()
+    }
+
+    #[test]
+    fn the_mean_line_starts_where_averaging_starts() {
+        let points = reported(80);
+        let drawn = averaged_after(&points, 50);
+        assert_eq!(drawn.len(), 30);
+        assert_eq!(drawn[0].x, 51.0);
+        // Hidden sweeps beyond the burn-in hide the mean too.
+        assert_eq!(averaged_after(&points, 60)[0].x, 61.0);
+        // A restart at sweep 70 (burn-in to 120): nothing of the new run's mean yet, and
+        // nothing of the old target's drawn as if it were.
+        assert!(averaged_after(&points, 120).is_empty());
+        // Without a burn-in, every sweep averages.
+        assert_eq!(averaged_after(&points, 0).len(), 80);
+    }
 }
