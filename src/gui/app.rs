@@ -206,6 +206,10 @@ impl GibbsApp {
                 self.chains
                     .apply_painted(image, missing, &mut self.settings, &mut self.notes);
             }
+            AppCommand::ShowView(tab) => {
+                self.tab = tab;
+                self.workspace = Workspace::View;
+            }
             AppCommand::EditImage(index) => {
                 let Some(chain) = self.chains.chain() else {
                     return;
@@ -443,6 +447,7 @@ impl eframe::App for GibbsApp {
                 self.data_panel.is_synthetic(source),
                 self.chains.chain(),
                 self.show_frame_times.then_some(&self.frames),
+                &mut self.commands,
             );
         });
         if !self.lesson.projector_on() {

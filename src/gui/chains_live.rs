@@ -302,12 +302,13 @@ fn post_burn_in(points: &[Vec<Vec<PlotPoint>>], q: usize, burn_in: usize) -> Vec
 }
 
 /// The status bar's words on the chains: how many, and whether they agree once that can be
-/// said (R-hat of every scalar below 1.01 after enough post-burn-in draws).
-pub fn status(ui: &mut egui::Ui, chains: &ChainsLive) {
+/// said (R-hat of every scalar below 1.01 after enough post-burn-in draws). Clickable: the
+/// caller opens the Diagnostics tab, where the verdict is explained.
+pub fn status(ui: &mut egui::Ui, chains: &ChainsLive) -> egui::Response {
     let k = chains.chains();
     let tip = "Rank-normalised split R-hat of the log joint, the RMSE, sigma^2 and a few \
                pixels, over the draws after the burn-in (Vehtari et al. 2021): below 1.01 for \
-               every one of them means the chains agree. See the Diagnostics tab.";
+               every one of them means the chains agree. Click to open the Diagnostics tab.";
     let (text, colour) = match chains.agree() {
         None => (
             format!("{k} chains: agreement judged after the burn-in"),
@@ -322,6 +323,7 @@ pub fn status(ui: &mut egui::Ui, chains: &ChainsLive) {
             ui.visuals().warn_fg_color,
         ),
     };
-    ui.label(egui::RichText::new(text).color(colour))
-        .on_hover_text(tip);
+    ui.add(egui::Label::new(egui::RichText::new(text).color(colour)).sense(egui::Sense::click()))
+        .on_hover_cursor(egui::CursorIcon::PointingHand)
+        .on_hover_text(tip)
 }

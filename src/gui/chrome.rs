@@ -82,6 +82,7 @@ pub fn status_bar(
     synthetic: bool,
     chain: Option<&Chain>,
     frames: Option<&FrameStats>,
+    commands: &mut Commands,
 ) {
     ui.horizontal_wrapped(|ui| {
         let colour = if synthetic {
@@ -113,8 +114,10 @@ pub fn status_bar(
                 }
                 let chains = c.others.as_ref().and_then(|o| o.live.state());
                 ui.label(state_label(c.state(), chains));
-                if let Some(others) = &c.others {
-                    super::chains_live::status(ui, &others.live);
+                if let Some(others) = &c.others
+                    && super::chains_live::status(ui, &others.live).clicked()
+                {
+                    commands.push(AppCommand::ShowView(super::views::ViewTab::Diagnostics));
                 }
                 fallbacks(ui, &c.handle.fallbacks());
             }

@@ -9,12 +9,16 @@ use std::path::PathBuf;
 
 use super::controls::RunAction;
 use super::export::ExportKind;
+use super::views::ViewTab;
 
 /// Something the user asked for.
 #[derive(Clone, Debug, PartialEq)]
 pub enum AppCommand {
     /// Start, pause, step, stop, reset or extend the run.
     Run(RunAction),
+    /// Bring this view to the front (from a link elsewhere, e.g. the status bar's verdict on
+    /// the chains to the Diagnostics tab).
+    ShowView(ViewTab),
     /// Discard a long run for the pending restart settings.
     ConfirmRestart,
     /// Undo the pending restart settings: the chain goes on.

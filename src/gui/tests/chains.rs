@@ -188,6 +188,21 @@ fn three_chains_sweep_pause_step_and_show_diagnostics() {
         + h.query_all_by_label_contains("3 chains do not agree yet")
             .count();
     assert_eq!(verdicts, 1, "the status bar does not judge the chains");
+    // The verdict opens the Diagnostics tab, where it is explained.
+    h.get_by_label("Traces").click();
+    h.step();
+    assert!(
+        h.query_by_label_contains("classic (not rank-normalised)")
+            .is_none()
+    );
+    let verdict = ["3 chains agree (R-hat < 1.01)", "3 chains do not agree yet"]
+        .into_iter()
+        .find(|v| h.query_by_label_contains(v).is_some())
+        .expect("the verdict stays in the status bar");
+    h.get_by_label_contains(verdict).click();
+    h.step();
+    h.step();
+    h.get_by_label_contains("classic (not rank-normalised)");
 
     // Pause pauses every chain.
     click(&mut h, "Pause");
