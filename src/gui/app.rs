@@ -206,6 +206,7 @@ impl GibbsApp {
                 self.chains
                     .apply_painted(image, missing, &mut self.settings, &mut self.notes);
             }
+            AppCommand::RecentreEachSweep => self.settings.model.recentre = true,
             AppCommand::ShowView(tab) => {
                 self.tab = tab;
                 self.workspace = Workspace::View;

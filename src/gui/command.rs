@@ -16,6 +16,9 @@ use super::views::ViewTab;
 pub enum AppCommand {
     /// Start, pause, step, stop, reset or extend the run.
     Run(RunAction),
+    /// Turn on the recentring move (the Model section's "Recentre each sweep"), asked for
+    /// from the diagnostics' hint; sent to the chains like the checkbox.
+    RecentreEachSweep,
     /// Bring this view to the front (from a link elsewhere, e.g. the status bar's verdict on
     /// the chains to the Diagnostics tab).
     ShowView(ViewTab),

@@ -62,6 +62,9 @@ impl GibbsApp {
                 if let Some(index) = self.views.take_edit_request() {
                     self.commands.push(AppCommand::EditImage(index));
                 }
+                if self.views.take_recentre_request() {
+                    self.commands.push(AppCommand::RecentreEachSweep);
+                }
             }
             Workspace::MaskEditor | Workspace::DrawDigit => {
                 self.editors.tab = if self.workspace == Workspace::MaskEditor {

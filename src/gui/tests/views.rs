@@ -746,3 +746,80 @@ fn mean_and_variance_images_stay_inside_the_window() {
         }
     }
 }
+
+/// The diagnostics of 4 chains by hand: mu_d's per-pixel R-hat up to `mu_max`, no scalars.
+fn diagnostics_with_mu(mu_max: f64) -> crate::chains::ChainsDiagnostics {
+    use crate::diagnostics::RhatSummary;
+    crate::chains::ChainsDiagnostics {
+        chains: 4,
+        draws_per_chain: 100,
+        since: 0,
+        restarts: vec![0; 4],
+        scalars: Vec::new(),
+        pixel_split: true,
+        missing: RhatSummary::new(&[1.0, 1.005]),
+        sigmasq: RhatSummary::new(&[1.0, 1.005]),
+        mu: RhatSummary::new(&[1.0, mu_max]),
+        images: crate::chains::RhatImages {
+            sigmasq: vec![1.0; D],
+            mu: vec![1.0; D],
+            digits: Vec::new(),
+        },
+    }
+}
+
+/// The ridge hint carries a button that asks the app for the recentring move (taken once),
+/// and neither appears when mu_d's chains agree or the move is already on.
+#[test]
+fn the_ridge_hint_offers_the_recentring_move() {
+    use crate::chains::ChainsEvent;
+    use crate::gui::chains_live::ChainsLive;
+
+    struct Both {
+        views: Views,
+        live: LiveState,
+        chains: ChainsLive,
+    }
+    let with = |mu_max: Option<f64>, recentre: bool| {
+        let model = SamplerSettings {
+            recentre,
+            ..settings()
+        };
+        let mut chains = ChainsLive::new(4, &model);
+        match mu_max {
+            Some(mu_max) => chains.apply(ChainsEvent::Diagnostics(Box::new(diagnostics_with_mu(
+                mu_max,
+            )))),
+            None => chains.apply(ChainsEvent::State(RunState::Finished)),
+        }
+        let mut h = Harness::builder()
+            .with_size([1400.0, 900.0])
+            .build_ui_state(
+                |ui, s: &mut Both| {
+                    s.views
+                        .ui(ui, ViewTab::Diagnostics, &mut s.live, Some(&mut s.chains))
+                },
+                Both {
+                    views: Views::default(),
+                    live: LiveState::new(experiment(6), &model),
+                    chains,
+                },
+            );
+        h.run();
+        h
+    };
+    let mut h = with(Some(3.0), false);
+    h.get_by_label_contains("sit at different points of a ridge");
+    assert!(!h.state_mut().views.take_recentre_request());
+    h.get_by_label("Recentre each sweep").click();
+    h.run();
+    assert!(h.state_mut().views.take_recentre_request());
+    assert!(!h.state_mut().views.take_recentre_request(), "taken once");
+    for (mu_max, recentre) in [(1.02, false), (3.0, true)] {
+        let h = with(Some(mu_max), recentre);
+        assert!(h.query_by_label("Recentre each sweep").is_none());
+    }
+    // Pressed after the run ended, the move restarts the diagnostics beyond its last sweep:
+    // the view says how to go on.
+    with(None, true).get_by_label_contains("The run has ended: Run on, at the top, lengthens it");
+}

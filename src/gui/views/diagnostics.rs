@@ -129,6 +129,9 @@ fn restart_note(restarts: &[usize], burn_in: usize) -> String {
 pub struct DiagnosticsView {
     /// The chains the rank, autocorrelation and rotation plots draw, and their colours' key.
     key: ChainKey,
+    /// The hint's "Recentre each sweep" button was pressed (taken once by the app).
+    #[serde(skip)]
+    recentre_request: bool,
 }
 
 impl DiagnosticsView {
@@ -147,17 +150,28 @@ impl DiagnosticsView {
         };
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
-            .show(ui, |ui| body(ui, chains, shape, textures, &mut self.key));
+            .show(ui, |ui| {
+                if body(ui, chains, shape, textures, &mut self.key) {
+                    self.recentre_request = true;
+                }
+            });
+    }
+
+    /// Whether the ridge hint's "Recentre each sweep" button was pressed since last asked.
+    pub fn take_recentre_request(&mut self) -> bool {
+        std::mem::take(&mut self.recentre_request)
     }
 }
 
+/// Draws the view; true when the ridge hint's button asks for the recentring move.
 fn body(
     ui: &mut Ui,
     chains: &mut ChainsLive,
     shape: (usize, usize),
     textures: &mut TextureCache,
     key: &mut ChainKey,
-) {
+) -> bool {
+    let mut recentre = false;
     let k = chains.chains();
     let sweeps = (0..k).map(|c| chains.iteration(c)).min().unwrap_or(0);
     let state = chains.state().map_or("starting", |s| s.name());
@@ -209,15 +223,26 @@ fn body(
             pixels(ui, d);
             if let Some(hint) = ridge_hint(&d.mu, chains.settings().recentre) {
                 ui.label(RichText::new(hint).color(AMBER));
+                recentre = ui
+                    .button("Recentre each sweep")
+                    .on_hover_text(
+                        "Turns on the move for every chain from the next sweep (the Model \
+                         section's checkbox); the diagnostics restart there, with a new burn-in.",
+                    )
+                    .clicked();
             }
             ui.add_space(6.0);
             rhat_images::ui(ui, &d.images, shape, chains.diagnostics_version(), textures);
         }
         None => {
-            ui.label(format!(
-                "No diagnostics yet: they start after the burn-in (sweep {}).",
-                chains.since() + chains.burn_in()
-            ));
+            let from = chains.since() + chains.burn_in();
+            let mut text =
+                format!("No diagnostics yet: they start after the burn-in (sweep {from}).");
+            if finished {
+                // (After a change at the end of a run, e.g. the hint's button above.)
+                text.push_str(" The run has ended: Run on, at the top, lengthens it.");
+            }
+            ui.label(text);
         }
     }
     ui.add_space(8.0);
@@ -235,6 +260,7 @@ fn body(
     }
     ui.add_space(8.0);
     rotation(ui, chains, &colours, key);
+    recentre
 }
 
 /// What the chains run with, so one sees they follow the run's live settings and masks.

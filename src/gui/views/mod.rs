@@ -98,6 +98,11 @@ impl Views {
         }
     }
 
+    /// Whether the diagnostics' hint asked for the recentring move (taken once).
+    pub fn take_recentre_request(&mut self) -> bool {
+        self.diagnostics.take_recentre_request()
+    }
+
     /// The digit whose "Edit mask" button was pressed in the reconstructions view, if any
     /// (taken once).
     pub fn take_edit_request(&mut self) -> Option<usize> {
