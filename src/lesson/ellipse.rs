@@ -69,10 +69,11 @@ impl Ellipse {
         (-2.0 * (1.0 - p.clamp(0.0, 1.0)).ln()).sqrt()
     }
 
-    /// `count` points on the ellipse scaled by `radius`, for drawing a closed line.
+    /// `count` points on the ellipse scaled by `radius`, then the first again, so a line drawn
+    /// through them closes (a plot line does not join its ends: the lesson's rings had a gap).
     pub fn points(&self, radius: f64, count: usize) -> Vec<[f64; 2]> {
         let (c, s) = (self.angle.cos(), self.angle.sin());
-        (0..count)
+        (0..=count)
             .map(|k| {
                 let t = std::f64::consts::TAU * k as f64 / count.max(1) as f64;
                 let (u, v) = (
@@ -161,8 +162,12 @@ mod tests {
         let frac = inside as f64 / draws as f64;
         let se = (0.95f64 * 0.05 / draws as f64).sqrt();
         assert!((frac - 0.95).abs() < 4.0 * se, "{frac}");
-        // Points lie on the scaled ellipse.
-        for p in e.points(radius, 16) {
+        // Points lie on the scaled ellipse, and the ring closes.
+        let ring = e.points(radius, 16);
+        assert_eq!(ring.len(), 17);
+        let (first, last) = (ring[0], ring[16]);
+        assert!((first[0] - last[0]).abs() < 1e-12 && (first[1] - last[1]).abs() < 1e-12);
+        for p in ring {
             let (x, y) = (p[0] - centre[0], p[1] - centre[1]);
             let u = (c * x + sn * y) / e.semi_axes[0];
             let v = (-sn * x + c * y) / e.semi_axes[1];

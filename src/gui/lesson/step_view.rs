@@ -207,11 +207,16 @@ fn ellipse_plot(ui: &mut Ui, z: &LatentDraw, e: &Ellipse) {
             "z_n of digit {}, factors {} and {}: posterior ellipses (1 sd, 95 %)",
             z.digit, a, b
         ));
+        // The legend in small text: in body text it covered half of this small plot.
         Plot::new("lesson-z-ellipse")
-            .width(280.0)
-            .height(200.0)
+            .width(320.0)
+            .height(230.0)
             .data_aspect(1.0)
-            .legend(Legend::default().position(egui_plot::Corner::LeftBottom))
+            .legend(
+                Legend::default()
+                    .position(egui_plot::Corner::LeftBottom)
+                    .text_style(egui::TextStyle::Small),
+            )
             .show(ui, |p| {
                 p.line(Line::new("95 %", ring));
                 p.line(Line::new("1 sd", ring1));
