@@ -73,7 +73,8 @@ pub struct Lesson {
     pub n: usize,
     pub m: usize,
     pub schedule: Schedule,
-    pub focus: Focus,
+    /// What the step views watch (set it with [`Lesson::set_focus`]).
+    focus: Focus,
     pub section: Section,
     /// The experiment the lesson chain was built from.
     built_from: Weak<Experiment>,
@@ -89,6 +90,9 @@ pub struct Lesson {
     textures: TextureCache,
     /// A new focus waits for the job in progress.
     refocus: bool,
+    /// The user has picked the watched pixel; until then it is the image's centre (pixel 0,
+    /// a corner that is black in every MNIST digit, showed a class almost nothing).
+    pixel_chosen: bool,
 }
 
 impl Default for Lesson {
@@ -110,6 +114,7 @@ impl Default for Lesson {
             projector: projector::Projector::default(),
             textures: TextureCache::default(),
             refocus: false,
+            pixel_chosen: false,
         }
     }
 }
@@ -484,9 +489,20 @@ impl Lesson {
         step_view::step_ui(ui, shown, &mut self.textures, shape);
     }
 
+    /// Watch this digit, pixel and pair of factors (the pixel then stays as given rather than
+    /// following the image's centre).
+    #[cfg(test)]
+    pub fn set_focus(&mut self, focus: Focus) {
+        self.focus = focus;
+        self.pixel_chosen = true;
+    }
+
     /// The digit, pixel and factors the step views watch; `width` is the images' width (for
     /// the pixel's row and column).
     fn focus_ui(&mut self, ui: &mut Ui, (n, d, m): (usize, usize, usize), width: usize) {
+        if !self.pixel_chosen {
+            self.focus.pixel = centre_pixel(d, width);
+        }
         let before = self.focus;
         ui.horizontal_wrapped(|ui| {
             let l = ui.label("Watch digit");
@@ -506,11 +522,39 @@ impl Lesson {
                     .labelled_by(l.id);
             }
         });
+        if self.focus.pixel != before.pixel {
+            self.pixel_chosen = true;
+        }
         if self.focus != before && self.chain.shown().is_some() {
             let ctx = ui.ctx().clone();
             if !self.chain.run(&ctx, Op::Refocus, self.focus) {
                 self.refocus = true;
             }
         }
+    }
+}
+
+/// The pixel at the middle of a `d`-pixel image `width` wide (row h / 2, column width / 2),
+/// within 0..d.
+fn centre_pixel(d: usize, width: usize) -> usize {
+    let width = width.clamp(1, d.max(1));
+    let height = d / width;
+    ((height / 2) * width + width / 2).min(d.saturating_sub(1))
+}
+
+#[cfg(test)]
+mod centre_tests {
+    use super::centre_pixel;
+
+    #[test]
+    fn the_centre_pixel_is_inside_any_image() {
+        assert_eq!(centre_pixel(784, 28), 14 * 28 + 14);
+        assert_eq!(centre_pixel(400, 20), 10 * 20 + 10);
+        assert_eq!(centre_pixel(64, 8), 4 * 8 + 4);
+        // Degenerate shapes stay in range.
+        assert_eq!(centre_pixel(1, 1), 0);
+        assert_eq!(centre_pixel(10, 0), 5);
+        assert_eq!(centre_pixel(5, 50), 2);
+        assert_eq!(centre_pixel(0, 28), 0);
     }
 }

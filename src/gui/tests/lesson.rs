@@ -37,7 +37,7 @@ fn lesson_app_with(schedule: Schedule, recentre: bool, focus: Focus) -> Harness<
         lesson.n = N;
         lesson.m = M;
         lesson.schedule = schedule;
-        lesson.focus = focus;
+        lesson.set_focus(focus);
     })
 }
 
@@ -381,11 +381,11 @@ fn the_lesson_uses_the_images_own_shape() {
         let lesson = app.lesson_mut();
         lesson.n = 40;
         lesson.m = M;
-        lesson.focus = Focus {
+        lesson.set_focus(Focus {
             digit: 0,
             pixel: 45,
             factors: (0, 1),
-        };
+        });
     });
     wait_lesson(&mut h);
     assert_eq!(
@@ -422,4 +422,25 @@ fn the_flip_book_controls_fit_a_small_window() {
     for (what, rect) in [("play button", play), ("speed slider", slider)] {
         assert!(rect.right() <= 853.0, "{what} at {rect:?}");
     }
+}
+
+/// Until the teacher picks one, the step views watch the image's centre, not pixel 0 (a corner
+/// that is black in every MNIST digit); a pixel picked stays picked.
+#[test]
+fn the_watched_pixel_starts_at_the_image_centre() {
+    let mut h = synthetic_app(200, 5, 100_000, 10, |app| {
+        app.set_workspace(Workspace::Lesson);
+        let lesson = app.lesson_mut();
+        lesson.n = N;
+        lesson.m = M;
+    });
+    wait_lesson(&mut h);
+    let width = h.state().live().unwrap().experiment().width;
+    assert_eq!(width, 28);
+    h.get_by_label_contains("(row 14, column 14)");
+    click(&mut h, "Next step");
+    click(&mut h, "Next step");
+    step_until(&mut h, "the W step", lesson_ready);
+    h.step();
+    h.get_by_label_contains(&format!("w_d of pixel {}", 14 * 28 + 14));
 }
