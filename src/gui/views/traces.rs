@@ -173,7 +173,7 @@ impl TracesView {
                 // Only where it averages: during the burn-in the sampler reports the current
                 // sample as the "mean", and drawn there the line hid chain 1's sample trace
                 // under a curve named for something it was not.
-                let averaged = averaged_after(&traces.rmse_mean, burn_to.max(hidden));
+                let averaged = after_sweep(&traces.rmse_mean, burn_to.max(hidden));
                 if !averaged.is_empty() {
                     plot.line(
                         Line::new(name, PlotPoints::Borrowed(averaged))
@@ -229,19 +229,14 @@ fn chains_summary(chains: &ChainsLive) -> String {
 /// The points after the first `hidden` sweeps, borrowed; all of them when that would leave
 /// fewer than two points (hiding everything helps nobody).
 fn visible(points: &[PlotPoint], hidden: usize) -> PlotPoints<'_> {
-    let start = points.partition_point(|p| p.x <= hidden as f64);
-    let slice = if points.len().saturating_sub(start) >= 2 {
-        &points[start..]
-    } else {
-        points
-    };
-    PlotPoints::Borrowed(slice)
+    let after = after_sweep(points, hidden);
+    PlotPoints::Borrowed(if after.len() >= 2 { after } else { points })
 }
 
-/// The points after sweep `last_excluded`: the running posterior mean from the first sweep it
-/// averages (it restarts, with its burn-in, at a change of target or schedule; what it averaged
+/// The points after sweep `last_excluded` (the traces are sorted by sweep); for the running
+/// posterior mean, the points from the first sweep it averages (it restarts, with its burn-in, at a change of target or schedule; what it averaged
 /// before that change belongs to the old target and is not drawn). Possibly empty.
-fn averaged_after(points: &[PlotPoint], last_excluded: usize) -> &[PlotPoint] {
+fn after_sweep(points: &[PlotPoint], last_excluded: usize) -> &[PlotPoint] {
     let start = points.partition_point(|p| p.x <= last_excluded as f64);
     &points[start..]
 }
@@ -289,7 +284,7 @@ fn summary(live: &LiveState) -> String {
     }
     // (Through the burn-in the sampler's "mean" is the current sample: not called a mean.)
     let burn_to = live.burn_in_span().1;
-    match averaged_after(&traces.rmse_mean, burn_to).last() {
+    match after_sweep(&traces.rmse_mean, burn_to).last() {
         Some(p) => text.push_str(&format!(", {:.2} (posterior mean)", p.y)),
         None => text.push_str(&format!(", posterior mean from sweep {}", burn_to + 1)),
     }
@@ -314,15 +309,15 @@ mod tests {
     #[test]
     fn the_mean_line_starts_where_averaging_starts() {
         let points = reported(80);
-        let drawn = averaged_after(&points, 50);
+        let drawn = after_sweep(&points, 50);
         assert_eq!(drawn.len(), 30);
         assert_eq!(drawn[0].x, 51.0);
         // Hidden sweeps beyond the burn-in hide the mean too.
-        assert_eq!(averaged_after(&points, 60)[0].x, 61.0);
+        assert_eq!(after_sweep(&points, 60)[0].x, 61.0);
         // A restart at sweep 70 (burn-in to 120): nothing of the new run's mean yet, and
         // nothing of the old target's drawn as if it were.
-        assert!(averaged_after(&points, 120).is_empty());
+        assert!(after_sweep(&points, 120).is_empty());
         // Without a burn-in, every sweep averages.
-        assert_eq!(averaged_after(&points, 0).len(), 80);
+        assert_eq!(after_sweep(&points, 0).len(), 80);
     }
 }
